@@ -1,0 +1,33 @@
+# trustmap: `make demo` sets up .venv and scans this environment; `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo install test lint bench clean
+
+$(BIN)/trustmap: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/trustmap
+
+install: $(BIN)/trustmap
+
+# Scan the environment trustmap itself is installed in, and write a CycloneDX SBOM beside it.
+demo: install
+	$(BIN)/trustmap scan $(VENV)
+	$(BIN)/trustmap scan $(VENV) -f cyclonedx-json -o sbom.cdx.json
+	@echo "CycloneDX SBOM written to sbom.cdx.json"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check scanner tests benchmarks
+	$(BIN)/ruff format --check scanner tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info sbom.cdx.json

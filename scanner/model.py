@@ -1,0 +1,191 @@
+"""The shared types every stage passes on to the next.
+
+The flow is one-way: inputs -> resolve -> graph -> facts -> rules -> policy -> outputs.
+Each stage imports its types from here and never from a sibling stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import networkx as nx
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
+
+
+class TrustmapError(Exception):
+    """An error the user can cause or fix: printed as one line, never as a traceback.
+
+    `exit_code` follows the documented codes: 2 usage or input error, 3 incomplete data.
+    """
+
+    exit_code = 2
+
+
+class InputError(TrustmapError):
+    """A target, file or argument that cannot be read as asked."""
+
+
+class NetworkError(TrustmapError):
+    """The index (or another remote that the scan cannot do without) is unreachable."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was declared: a manifest file and line, or a dist-info folder."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class TargetEnvironment:
+    """The Python that markers are evaluated for.
+
+    `markers` is the PEP 508 marker environment (python_version, sys_platform, ...).
+    `notes` records how each value was found, for the report.
+    """
+
+    markers: Mapping[str, str]
+    description: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def python_version(self) -> str:
+        return self.markers.get("python_version", "")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A declared requirement (from a manifest, a lockfile or the command line)."""
+
+    name: str  # canonical (PEP 503) name
+    specifier: str = ""
+    extras: frozenset[str] = frozenset()
+    marker: str | None = None
+    url: str | None = None  # direct URL, VCS reference or local path
+    editable: bool = False
+    location: Location | None = None
+    hashes: tuple[str, ...] = ()  # "sha256:<hex>"
+
+
+@dataclass(frozen=True)
+class Package:
+    """One distribution in the closure, pinned to a version."""
+
+    name: str  # canonical (PEP 503) name: the key everywhere
+    version: str
+    display_name: str = ""
+    summary: str = ""
+    license: str = ""  # as declared in the distribution's own metadata
+    requires_python: str = ""
+    origin: Location | None = None  # dist-info folder, or the lockfile entry
+    direct_url: str | None = None  # set when installed from a URL, VCS or local path
+    editable: bool = False
+    wheel_tags: tuple[str, ...] = ()  # from the WHEEL file, to match index files
+    hashes: tuple[str, ...] = ()  # "sha256:<hex>" of the installed archive, when known
+    problems: tuple[str, ...] = ()  # metadata that could not be read or parsed
+
+    @property
+    def label(self) -> str:
+        return f"{self.display_name or self.name}=={self.version}"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """`parent` requires `child`. `extra` is the parent's extra that activates it."""
+
+    parent: str
+    child: str
+    specifier: str = ""
+    marker: str | None = None
+    extra: str | None = None
+    satisfied: bool = True  # False: the installed version does not match the specifier
+    extra_inferred: bool = False  # the extra was judged installed because all of its
+    # requirements are present, not because anything asked for it
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something about the input that the user should know: a missing or unsatisfied
+    requirement, unreadable metadata, a target setting that had to be guessed."""
+
+    kind: str  # "missing-requirement", "unsatisfied-requirement", "bad-metadata", ...
+    message: str
+    package: str | None = None
+    location: Location | None = None
+    fatal: bool = False  # an input error: the scan completes but exits with code 2
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What an input stage (or the resolver) hands on: pinned packages and their edges."""
+
+    packages: tuple[Package, ...]
+    edges: tuple[Edge, ...]
+    target: TargetEnvironment
+    source: str  # what was scanned, for the report
+    roots: tuple[str, ...] | None = None  # direct requirements, when the input knows them
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Facts about one package: plain values under the names listed in scanner.facts.
+
+    A fact that could not be found out is absent from `values` and present in `unknown`
+    with the reason; rule conditions see it as null.
+    """
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    unknown: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> Any:
+        return self.values.get(name)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired for a package, with the fact values that made it fire."""
+
+    rule_id: str
+    package: str
+    severity: Severity
+    title: str
+    evidence: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Undetermined:
+    """A rule that could not be decided for a package because facts it needs are unknown.
+
+    Never a pass: the report lists these, and a fail-closed gate counts them."""
+
+    rule_id: str
+    package: str
+    severity: Severity
+    missing: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class ScanResult:
+    """Everything a report needs. `graph` nodes are canonical names with a `package`
+    attribute; edges carry an `edge` attribute (model.Edge)."""
+
+    resolution: Resolution
+    graph: nx.DiGraph
+    facts: Mapping[str, Facts]
+    findings: tuple[Finding, ...]
+    undetermined: tuple[Undetermined, ...]
+    notes: tuple[str, ...] = ()  # data sources used, caches, degraded enrichment
+
+    @property
+    def packages(self) -> dict[str, Package]:
+        return {p.name: p for p in self.resolution.packages}
