@@ -1,6 +1,174 @@
+"""Command line: parse arguments, call the pipeline, print. No logic lives here.
+
+Exit codes: 0 clean, 1 policy violated, 2 usage or input error, 3 incomplete data with
+fail-closed on, 4 internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
 import click
 
+from scanner.model import TrustmapError
 
-@click.group()
+FORMATS = ("table", "json", "cyclonedx-json", "cyclonedx-xml")
+EXIT_INPUT = 2
+EXIT_INTERNAL = 4
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trustmap")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _fail(message: str, code: int) -> None:
+    from scanner.report.text import safe_text
+
+    click.echo(f"trustmap: error: {safe_text(message, 1000)}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Every command ends in one clear line on error, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except TrustmapError as exc:
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; what was fetched so far is kept in the cache", EXIT_INPUT)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("TRUSTMAP_DEBUG"):
+                raise
+            _fail(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(set TRUSTMAP_DEBUG=1 for the traceback, and please report it)",
+                EXIT_INTERNAL,
+            )
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version=_version(), prog_name="trustmap")
 def main() -> None:
-    """trustmap"""
+    """trustmap: who can ship code into a Python environment, and which of them are
+    thinly watched."""
+
+
+@main.command()
+@click.argument("target", required=False)
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE."
+)
+@click.option(
+    "--index-url",
+    metavar="URL",
+    help="Simple-index URL, as pip takes it (default: $PIP_INDEX_URL, else PyPI).",
+)
+@click.option(
+    "--offline", is_flag=True, help="Answer from the cache alone; say which facts are missing."
+)
+@click.option(
+    "--refresh", is_flag=True, help="Ignore the cache's time-to-live and ask the index again."
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    help="Cache database (default: the user cache folder; $TRUSTMAP_CACHE_DIR overrides).",
+)
+@click.option(
+    "--rules", "rules_dirs", multiple=True, type=click.Path(), help="Extra folder of rule files."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
+def scan(
+    target: str | None,
+    output_format: str,
+    output: str | None,
+    index_url: str | None,
+    offline: bool,
+    refresh: bool,
+    cache_path: str | None,
+    rules_dirs: tuple[str, ...],
+    verbose: bool,
+) -> None:
+    """Scan TARGET: a virtual-environment or conda folder, a Python executable or a
+    site-packages folder (default: the environment trustmap runs in). Nothing in the
+    target is run: its metadata is read from disk."""
+    from scanner import scan as pipeline
+    from scanner.report import render
+
+    resolution = pipeline.read_target(target)
+    options = pipeline.ScanOptions(
+        index_url=index_url,
+        offline=offline,
+        refresh=refresh,
+        cache_path=Path(cache_path) if cache_path else None,
+        rules_dirs=rules_dirs,
+    )
+    with render.progress_bar() as (on_start, on_done):
+        result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)
+    render.write(result, output_format, output, verbose=verbose, version=_version())
+    if any(p.fatal for p in resolution.problems):
+        for problem in resolution.problems:
+            if problem.fatal:
+                click.echo(f"trustmap: error: {problem.message}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+@main.group()
+def rules() -> None:
+    """The rules: list them, show one, and list the facts their conditions can use."""
+
+
+@rules.command("list")
+@click.option(
+    "--rules", "rules_dirs", multiple=True, type=click.Path(), help="Extra folder of rule files."
+)
+def rules_list(rules_dirs: tuple[str, ...]) -> None:
+    """List every rule with its severity and title."""
+    from scanner.report import render
+
+    render.rules_list(rules_dirs)
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option(
+    "--rules", "rules_dirs", multiple=True, type=click.Path(), help="Extra folder of rule files."
+)
+def rules_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
+    """Show one rule whole: why it matters, its condition, params and remedy."""
+    from scanner.report import render
+
+    render.rule_show(rule_id, rules_dirs)
+
+
+@rules.command("facts")
+def rules_facts() -> None:
+    """List every fact a rule condition can use: its name, type and source."""
+    from scanner.report import render
+
+    render.facts_list()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
@@ -180,7 +181,7 @@ class ScanResult:
     attribute; edges carry an `edge` attribute (model.Edge)."""
 
     resolution: Resolution
-    graph: nx.DiGraph
+    graph: nx.DiGraph  # built by scanner.graph
     facts: Mapping[str, Facts]
     findings: tuple[Finding, ...]
     undetermined: tuple[Undetermined, ...]

@@ -1,0 +1,150 @@
+"""Choosing and writing an output: one place that maps `-f/--format` to a report module,
+writes it to stdout or a file, and draws the progress bar while facts are fetched."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from scanner.model import InputError, ScanResult
+
+_MACHINE_FORMATS = {
+    "json": ("scanner.report.json_report", "render_json"),
+}
+
+
+def write(
+    result: ScanResult, output_format: str, output: str | None, verbose: bool, version: str
+) -> None:
+    if output_format == "table":
+        if output:
+            with _open_output(output) as fh:
+                render_table(result, Console(file=fh, no_color=True, width=160), verbose, version)
+        else:
+            render_table(result, Console(highlight=False), verbose, version)
+        return
+    if output_format == "json":
+        from scanner.report.json_report import render_json
+
+        text = render_json(result, version)
+    elif output_format in ("cyclonedx-json", "cyclonedx-xml"):
+        from scanner.report.cyclonedx import render_cyclonedx
+
+        text = render_cyclonedx(result, output_format.removeprefix("cyclonedx-"), version)
+    else:  # click's Choice keeps this from happening
+        raise InputError(f"unknown format {output_format!r}")
+    if output:
+        with _open_output(output) as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def render_table(result: ScanResult, console: Console, verbose: bool, version: str) -> None:
+    from scanner.report.terminal import render_terminal
+
+    render_terminal(result, console, verbose=verbose, version=version)
+
+
+@contextlib.contextmanager
+def _open_output(path: str):
+    """Write next to the target and move into place, so an interrupted run never leaves
+    half a report where a whole one was."""
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fh = temporary.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    try:
+        with fh:
+            yield fh
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None]]]:
+    """A progress bar on stderr while facts are fetched; nothing when stderr is not a
+    terminal (CI logs, pipes)."""
+    if not sys.stderr.isatty():
+        yield (lambda total: None), (lambda name: None)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("Fetching facts", total=None)
+    with progress:
+        yield (
+            lambda total: progress.update(task, total=total),
+            lambda name: progress.advance(task),
+        )
+
+
+# --- rules commands --------------------------------------------------------------------
+
+
+def rules_list(rules_dirs: tuple[str, ...]) -> None:
+    from scanner.rules import load_rules
+
+    table = Table(show_lines=False)
+    for column in ("id", "severity", "category", "enabled", "title"):
+        table.add_column(column)
+    for rule in load_rules(rules_dirs).rules:
+        table.add_row(
+            rule.id, rule.severity, rule.category, "yes" if rule.enabled else "no", rule.title
+        )
+    Console().print(table)
+
+
+def rule_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
+    from scanner.rules import load_rules
+
+    rule = load_rules(rules_dirs).get(rule_id)
+    if rule is None:
+        raise InputError(f"no rule {rule_id!r}; `trustmap rules list` shows them")
+    console = Console()
+    console.print(Text(f"{rule.id}: {rule.title}", style="bold"))
+    for label, value in (
+        ("severity", rule.severity),
+        ("category", rule.category),
+        ("file", rule.path),
+        ("condition", rule.condition),
+        ("params", ", ".join(f"{k} = {v!r}" for k, v in rule.params.items()) or "none"),
+        ("facts used", ", ".join(rule.facts_used)),
+    ):
+        console.print(Text(f"{label}: ", style="bold") + Text(str(value)))
+    console.print(Text("why it matters:", style="bold"))
+    console.print(Text(rule.motivation))
+    console.print(Text("what to do:", style="bold"))
+    console.print(Text(rule.remediation))
+    if rule.references:
+        console.print(Text("references:", style="bold"))
+        for reference in rule.references:
+            console.print(Text(f"  {reference}"))
+
+
+def facts_list() -> None:
+    from scanner.facts import FACTS
+
+    table = Table()
+    for column in ("fact", "type", "source", "meaning"):
+        table.add_column(column)
+    for spec in FACTS:
+        table.add_row(spec.name, spec.type, spec.source, spec.description)
+    Console().print(table)

@@ -1,0 +1,285 @@
+"""Rules are data: one TOML file per rule, a CEL condition over a package's facts.
+
+A condition is evaluated with `facts` (every fact in scanner.facts.FACTS, null when
+unknown) and `params` (the rule's thresholds, overridable from config).
+
+Unknown facts: when a condition uses a fact that is unknown for a package, the condition
+is evaluated once more for each combination of probe values of that fact's type (true and
+false, 0 and a large number, "" and a name, ...). If every combination gives the same
+answer, the known facts decide the rule; otherwise the package gets an Undetermined for
+that rule, never a pass.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.machinery
+import importlib.util
+import itertools
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from scanner.facts import FACT_NAMES, FACTS
+from scanner.model import SEVERITIES, Facts, Finding, InputError, Severity, Undetermined
+
+REQUIRED_KEYS = ("id", "title", "severity", "category", "motivation", "condition", "remediation")
+_FACT_REFERENCE = re.compile(r"\bfacts\.([A-Za-z_][A-Za-z0-9_]*)")
+_PARAM_REFERENCE = re.compile(r"\bparams\.([A-Za-z_][A-Za-z0-9_]*)")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# Values an unknown fact might have, by its CEL type: enough to tell whether it matters.
+_PROBES: dict[str, tuple[Any, ...]] = {
+    "bool": (True, False),
+    "int": (0, 1, 2, 10**9),
+    "string": ("", "a"),
+    "list(string)": ([], ["a"], ["a", "b"]),
+    "list(map)": ([], [{}]),
+}
+_FACT_PROBES = {spec.name: (None, *_PROBES.get(spec.type, ())) for spec in FACTS}
+_MAX_PROBE_COMBINATIONS = 256
+
+
+def _load_cel() -> Any:
+    """The compiled core of `common-expression-language`.
+
+    Importing the `cel` package also imports its command-line front end (prompt_toolkit,
+    typer): about 0.3 s, a third of a warm scan. The extension module alone has all that
+    is needed here, so it is loaded directly; the package import is the fallback."""
+    spec = importlib.util.find_spec("cel")
+    if spec is not None and spec.submodule_search_locations:
+        folder = next(iter(spec.submodule_search_locations))
+        for path in glob.glob(os.path.join(folder, "cel.*")):
+            if path.endswith((".so", ".pyd")):
+                loader = importlib.machinery.ExtensionFileLoader("cel.cel", path)
+                module_spec = importlib.util.spec_from_file_location("cel.cel", path, loader=loader)
+                if module_spec is None:
+                    break
+                module = importlib.util.module_from_spec(module_spec)
+                loader.exec_module(module)
+                return module
+    import cel
+
+    return cel
+
+
+_cel = _load_cel()
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    category: str
+    motivation: str
+    condition: str
+    remediation: str
+    references: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    evidence: tuple[str, ...] = ()  # facts shown as evidence besides those in the condition
+    path: str = ""
+    enabled: bool = True
+
+    @property
+    def facts_used(self) -> tuple[str, ...]:
+        found = dict.fromkeys(_FACT_REFERENCE.findall(self.condition))
+        found.update(dict.fromkeys(self.evidence))
+        return tuple(found)
+
+
+@dataclass
+class RuleSet:
+    rules: list[Rule]
+    _programs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def enabled(self) -> list[Rule]:
+        return [r for r in self.rules if r.enabled]
+
+    def get(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def program(self, rule: Rule) -> Any:
+        program = self._programs.get(rule.id)
+        if program is None:
+            program = self._programs[rule.id] = _cel.compile(rule.condition)
+        return program
+
+
+def shipped_rules_dir() -> Path:
+    return Path(str(resources.files("scanner.shipped_rules")))
+
+
+def load_rules(
+    extra_dirs: Iterable[str | os.PathLike[str]] = (),
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RuleSet:
+    """The shipped rules, then each extra folder's (a later file with the same id replaces
+    an earlier one), then `overrides` from config: {rule_id: {enabled, severity, params}}."""
+    rules: dict[str, Rule] = {}
+    for folder in (shipped_rules_dir(), *map(Path, extra_dirs)):
+        if not folder.is_dir():
+            raise InputError(f"{folder}: rules folder not found")
+        for path in sorted(folder.glob("*.toml")):
+            rule = load_rule_file(path)
+            rules[rule.id] = rule
+    for rule_id, override in (overrides or {}).items():
+        if rule_id not in rules:
+            raise InputError(f"config: no rule with id {rule_id!r} to configure")
+        rules[rule_id] = _apply_override(rules[rule_id], override)
+    return RuleSet(sorted(rules.values(), key=lambda r: r.id))
+
+
+def load_rule_file(path: Path) -> Rule:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"{path}: cannot read rule file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    missing = [k for k in REQUIRED_KEYS if not isinstance(data.get(k), str) or not data[k]]
+    if missing:
+        raise InputError(f"{path}: rule file lacks {', '.join(missing)}")
+    unknown_keys = set(data) - {*REQUIRED_KEYS, "references", "params", "evidence"}
+    if unknown_keys:
+        raise InputError(f"{path}: unknown keys {', '.join(sorted(unknown_keys))}")
+    if not _ID.match(data["id"]):
+        raise InputError(f"{path}: id {data['id']!r} must be lower-case words joined by '-'")
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise InputError(f"{path}: params must be a table")
+    rule = Rule(
+        id=data["id"],
+        title=data["title"],
+        severity=_severity(data["severity"], path),
+        category=data["category"],
+        motivation=data["motivation"].strip(),
+        condition=data["condition"].strip(),
+        remediation=data["remediation"].strip(),
+        references=tuple(_string_list(data.get("references", []), "references", path)),
+        params=params,
+        evidence=tuple(_string_list(data.get("evidence", []), "evidence", path)),
+        path=str(path),
+    )
+    _check_condition(rule, path)
+    return rule
+
+
+def _severity(value: Any, where: Path | str) -> Severity:
+    if value not in SEVERITIES:
+        raise InputError(f"{where}: severity {value!r} is not one of {', '.join(SEVERITIES)}")
+    return value
+
+
+def _string_list(value: Any, key: str, path: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{path}: {key} must be a list of strings")
+    return value
+
+
+def _check_condition(rule: Rule, where: Path | str) -> None:
+    try:
+        _cel.compile(rule.condition)
+    except (ValueError, RuntimeError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{where}: condition does not compile: {first}") from None
+    unknown_facts = sorted(set(rule.facts_used) - FACT_NAMES)
+    if unknown_facts:
+        raise InputError(
+            f"{where}: condition uses unknown facts {', '.join(unknown_facts)} "
+            "(see `trustmap rules facts`)"
+        )
+    unknown_params = sorted(set(_PARAM_REFERENCE.findall(rule.condition)) - set(rule.params))
+    if unknown_params:
+        raise InputError(f"{where}: condition uses params not in [params]: {unknown_params}")
+
+
+def _apply_override(rule: Rule, override: Mapping[str, Any]) -> Rule:
+    where = f"config for rule {rule.id}"
+    unknown = set(override) - {"enabled", "severity", "params"}
+    if unknown:
+        raise InputError(f"{where}: unknown settings {', '.join(sorted(unknown))}")
+    params = dict(rule.params)
+    new_params = override.get("params", {})
+    if not isinstance(new_params, Mapping):
+        raise InputError(f"{where}: params must be a table")
+    for key, value in new_params.items():
+        if key not in params:
+            raise InputError(f"{where}: no param {key!r} (it has {', '.join(params) or 'none'})")
+        if type(value) is not type(params[key]):
+            raise InputError(
+                f"{where}: param {key} must be {type(params[key]).__name__}, got {value!r}"
+            )
+        params[key] = value
+    enabled = override.get("enabled", rule.enabled)
+    if not isinstance(enabled, bool):
+        raise InputError(f"{where}: enabled must be true or false")
+    severity = _severity(override.get("severity", rule.severity), where)
+    return Rule(**{**rule.__dict__, "params": params, "enabled": enabled, "severity": severity})
+
+
+def evaluate(
+    rules: RuleSet, facts: Mapping[str, Facts]
+) -> tuple[tuple[Finding, ...], tuple[Undetermined, ...]]:
+    findings: list[Finding] = []
+    undetermined: list[Undetermined] = []
+    active = rules.enabled()
+    for name in sorted(facts):
+        package_facts = facts[name]
+        visible = {fact: package_facts.values.get(fact) for fact in FACT_NAMES}
+        for rule in active:
+            program = rules.program(rule)
+            params = dict(rule.params)
+            unknown = [
+                f for f in rule.facts_used if visible.get(f) is None and f in _condition_facts(rule)
+            ]
+            outcome, error = _decide(program, visible, params, unknown)
+            if outcome is True:
+                evidence = {f: visible.get(f) for f in rule.facts_used}
+                findings.append(Finding(rule.id, name, rule.severity, rule.title, evidence))
+            elif outcome is None:
+                reasons = tuple(f"{f}: {package_facts.unknown.get(f, 'unknown')}" for f in unknown)
+                if error:
+                    reasons = (*reasons, f"condition error: {error}")
+                undetermined.append(
+                    Undetermined(rule.id, name, rule.severity, tuple(unknown), reasons)
+                )
+    return tuple(findings), tuple(undetermined)
+
+
+def _condition_facts(rule: Rule) -> set[str]:
+    return set(_FACT_REFERENCE.findall(rule.condition))
+
+
+def _decide(
+    program: Any, visible: dict[str, Any], params: dict[str, Any], unknown: list[str]
+) -> tuple[bool | None, str]:
+    """True or False when the known facts decide the condition, None when they do not."""
+    if not unknown:
+        try:
+            return program.execute({"facts": visible, "params": params}) is True, ""
+        except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+            return None, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    probe_sets = [_FACT_PROBES.get(f, (None,)) for f in unknown]
+    combinations = 1
+    for probes in probe_sets:
+        combinations *= len(probes)
+    if combinations > _MAX_PROBE_COMBINATIONS:
+        return None, ""
+    answers: set[Any] = set()
+    for values in itertools.product(*probe_sets):
+        try:
+            result = program.execute(
+                {"facts": {**visible, **dict(zip(unknown, values, strict=True))}, "params": params}
+            )
+        except (TypeError, ValueError, KeyError, RuntimeError):
+            result = "error"
+        answers.add(result is True if result != "error" else "error")
+        if len(answers) > 1:
+            return None, ""
+    answer = answers.pop()
+    return (answer if isinstance(answer, bool) else None), ""

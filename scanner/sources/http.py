@@ -1,0 +1,249 @@
+"""The one shared HTTP client every source uses: httpx.AsyncClient over HTTP/2, bounded
+concurrency, connect/read timeouts, retries with backoff on 429/5xx that honour
+Retry-After, and the SQLite cache in front of it all.
+
+A warm scan never imports httpx: the client is made on the first request that the cache
+cannot answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from scanner.store import CachedResponse, Store
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_TTL = 24 * 3600.0
+# A 404 is the index's answer "no such project", not an error: kept briefly so that a warm
+# or offline scan can still say so. Errors (429, 5xx, timeouts) are never stored.
+NOT_FOUND_TTL = 3600.0
+_NOT_FOUND = {"trustmap:not-found": True}
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # numpy's project JSON is 3.6 MB
+USER_AGENT = "trustmap (supply-chain risk scanner; +https://pypi.org/project/trustmap/)"
+
+Status = Literal["ok", "not-found", "error", "offline-miss"]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    status: Status
+    data: Any = None
+    from_cache: bool = False
+    stale: bool = False  # answered from an expired cache entry (offline, or index down)
+    error: str = ""
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def redact(url: str) -> str:
+    """The URL without credentials: private mirrors put tokens in the index URL, and
+    those must never reach the cache, a log or a report."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, min(float(value), 120.0))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(when.timestamp() - time.time(), 120.0))
+
+
+def _backoff_hook(exc: Exception) -> bool | float:
+    import httpx
+
+    if isinstance(exc, _Retryable):
+        return exc.retry_after if exc.retry_after is not None else True
+    return isinstance(exc, httpx.TransportError)
+
+
+class Fetcher:
+    """Cached JSON GETs. `extract` turns a parsed response body into the small value
+    that is stored and returned; its `kind` names it, so that a changed extractor never
+    reads values stored by an older one."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        offline: bool = False,
+        refresh: bool = False,
+        ttl: float = DEFAULT_TTL,
+        concurrency: int = 24,
+        attempts: int = 4,
+        transport: Any = None,
+    ) -> None:
+        self.store = store
+        self.offline = offline
+        self.refresh = refresh
+        self.ttl = ttl
+        self.attempts = attempts
+        self._concurrency = concurrency
+        self._semaphore: asyncio.Semaphore | None = None
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._primed: dict[tuple[str, str], CachedResponse] = {}
+        self.requests_sent = 0
+
+    def prime(self, urls: list[str], kind: str) -> None:
+        """Read the cache entries for many URLs in one go."""
+        for url, cached in self.store.get_many([redact(u) for u in urls], kind).items():
+            self._primed[(url, kind)] = cached
+
+    def _cached(self, key: str, kind: str) -> CachedResponse | None:
+        cached = self._primed.pop((key, kind), None)
+        return cached if cached is not None else self.store.get(key, kind)
+
+    def _client_for_request(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                http2=True,
+                timeout=httpx.Timeout(30.0, connect=10.0),
+                limits=httpx.Limits(max_connections=self._concurrency),
+                headers={"User-Agent": USER_AGENT},
+                follow_redirects=True,
+                transport=self._transport,
+            )
+            self._semaphore = asyncio.Semaphore(self._concurrency)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def get_json(
+        self,
+        url: str,
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        *,
+        accept: str = "application/json",
+        force: bool = False,
+        ttl: float | None = None,
+    ) -> FetchResult:
+        """`force`: the cached extraction lacks something the caller needs, so fetch the
+        whole document afresh (no TTL, no revalidation: a 304 carries no body)."""
+        key = redact(url)
+        cached = self._cached(key, kind)
+        fresh_enough = not (self.refresh or force)
+        max_age = self.ttl if ttl is None else ttl
+        if cached is not None and cached.data == _NOT_FOUND:
+            if self.offline or (fresh_enough and cached.age() < min(max_age, NOT_FOUND_TTL)):
+                return FetchResult("not-found", from_cache=True, error="HTTP 404 (cached)")
+            cached = None  # revalidating a 404 means asking again
+        if cached is not None and fresh_enough and cached.age() < max_age:
+            return FetchResult("ok", cached.data, from_cache=True)
+        if self.offline:
+            if cached is not None:
+                return FetchResult("ok", cached.data, from_cache=True, stale=True)
+            return FetchResult("offline-miss", error="not in the cache (offline)")
+        headers = {"Accept": accept}
+        if cached is not None and fresh_enough:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        try:
+            return await self._fetch(url, key, kind, extract, headers, cached)
+        except _Retryable as exc:
+            return self._failed(str(exc), cached)
+        except Exception as exc:  # any transport failure is reported, never raised
+            return self._failed(_describe(exc), cached)
+
+    def _failed(self, message: str, cached: CachedResponse | None) -> FetchResult:
+        if cached is not None:
+            # An expired answer beats none; the report says it is stale.
+            return FetchResult("ok", cached.data, from_cache=True, stale=True, error=message)
+        return FetchResult("error", error=message)
+
+    async def _fetch(
+        self,
+        url: str,
+        key: str,
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        headers: dict[str, str],
+        cached: CachedResponse | None,
+    ) -> FetchResult:
+        import stamina
+
+        client = self._client_for_request()
+        assert self._semaphore is not None
+        async for attempt in stamina.retry_context(
+            on=_backoff_hook, attempts=self.attempts, timeout=90.0, wait_initial=0.5
+        ):
+            with attempt:
+                async with self._semaphore:
+                    self.requests_sent += 1
+                    async with client.stream("GET", url, headers=headers) as response:
+                        if response.status_code == 304 and cached is not None:
+                            self.store.touch(key)
+                            return FetchResult("ok", cached.data, from_cache=True)
+                        if response.status_code in (404, 410):
+                            self.store.put(key, kind, _NOT_FOUND, None, None)
+                            return FetchResult("not-found", error=f"HTTP {response.status_code}")
+                        if response.status_code == 429 or response.status_code >= 500:
+                            raise _Retryable(
+                                f"HTTP {response.status_code} from {redact(str(response.url))}",
+                                _retry_after_seconds(response.headers.get("Retry-After")),
+                            )
+                        if response.status_code != 200:
+                            return self._failed(f"HTTP {response.status_code}", cached)
+                        body = await _read_capped(response)
+                        final_url = str(response.url)
+                        etag = response.headers.get("ETag")
+                        last_modified = response.headers.get("Last-Modified")
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return self._failed(f"invalid JSON from {redact(final_url)}", cached)
+        try:
+            data = extract(document, final_url)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return self._failed(f"unexpected response shape ({exc!r:.200})", cached)
+        self.store.put(key, kind, data, etag, last_modified)
+        return FetchResult("ok", data)
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise ValueError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {redact(text)}"[:300]

@@ -1,0 +1,307 @@
+"""The package index: the JSON API `/pypi/<name>/json` beside the simple index, with the
+simple API (PEP 691) as the fallback that tells whether the index knows a project at all.
+
+Only small extractions of each document are kept (see scanner.store). File URLs in a
+response may be relative; they are resolved against the URL that answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from packaging.utils import canonicalize_name
+
+from scanner.sources.http import Fetcher, FetchResult, redact
+
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+# Bump when the extraction changes: older cache entries then simply miss.
+PROJECT_KIND = "pypi-project-v1"
+VERSION_KIND = "pypi-version-v1"
+SIMPLE_KIND = "pypi-simple-exists-v1"
+MAX_TEXT = 2000
+CAPABILITY_TTL = 24 * 3600.0
+
+
+def index_url_from_environment(explicit: str | None = None) -> str:
+    return (explicit or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL).rstrip("/")
+
+
+def json_api_base(index_url: str) -> str:
+    """Where the JSON API lives for a simple-index URL: `https://host/simple` ->
+    `https://host/pypi`, as PyPI, devpi-style and common mirrors serve it."""
+    parts = urlsplit(index_url.rstrip("/"))
+    path = re.sub(r"/\+?simple$", "", parts.path)
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/") + "/pypi", "", ""))
+
+
+@dataclass
+class IndexRecord:
+    """What the index said about one project, for one installed version."""
+
+    name: str
+    status: str  # "found", "not-found", "unknown"
+    project: dict[str, Any] | None = None  # the extracted project document
+    version_vulnerabilities: list[dict[str, Any]] | None = None
+    vulnerabilities_unknown: str = ""
+    reason: str = ""  # why facts are unknown, when they are
+    stale: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class PyPISource:
+    def __init__(self, fetcher: Fetcher, index_url: str) -> None:
+        self.fetcher = fetcher
+        self.index_url = index_url.rstrip("/")
+        self.json_base = json_api_base(self.index_url)
+        # Whether the index serves /pypi/<name>/<version>/json: learnt from the first
+        # answer and remembered for a day, so that mirrors without it cost no requests.
+        self._capability_key = f"per-version-json {redact(self.json_base)}"
+        self._per_version_json = self._remembered_capability()
+
+    def _remembered_capability(self) -> bool | None:
+        value = self.fetcher.store.get_meta(self._capability_key)
+        if not value:
+            return None
+        served, _, when = value.partition(" ")
+        try:
+            fresh = time.time() - float(when) < CAPABILITY_TTL
+        except ValueError:
+            return None
+        return served == "yes" if fresh else None
+
+    def _learn_capability(self, served: bool) -> None:
+        if self._per_version_json is None:
+            self.fetcher.store.set_meta(
+                self._capability_key, f"{'yes' if served else 'no'} {time.time()}"
+            )
+        self._per_version_json = served
+
+    @property
+    def display_index(self) -> str:
+        return redact(self.index_url)
+
+    def project_url(self, name: str) -> str:
+        return f"{self.json_base}/{canonicalize_name(name)}/json"
+
+    def prime(self, names: Iterable[str]) -> None:
+        self.fetcher.prime([self.project_url(n) for n in names], PROJECT_KIND)
+
+    async def lookup(self, name: str, version: str) -> IndexRecord:
+        """The project document for `name`, and the vulnerabilities of `version`."""
+        wanted = {version}
+        result = await self.fetcher.get_json(
+            self.project_url(name),
+            PROJECT_KIND,
+            lambda doc, url: extract_project(doc, url, wanted),
+        )
+        if result.status == "ok" and version not in result.data.get("files", {}):
+            if version in result.data.get("releases", {}) and result.from_cache:
+                # The cached extraction was made for another version: fetch afresh.
+                refetched = await self._refetch_with_version(name, version, result)
+                if refetched is not None:
+                    result = refetched
+        if result.status == "not-found":
+            return await self._not_in_json_api(name)
+        if result.status != "ok":
+            return IndexRecord(name, "unknown", reason=_reason(result))
+        record = IndexRecord(name, "found", project=result.data, stale=result.stale)
+        if result.stale:
+            record.notes.append(f"index unreachable, cached answer used ({result.error})")
+        await self._vulnerabilities(record, name, version)
+        return record
+
+    async def _refetch_with_version(
+        self, name: str, version: str, cached: FetchResult
+    ) -> FetchResult | None:
+        previous_files = dict(cached.data.get("files", {}))
+        wanted = {version}
+
+        def merge(doc: Any, url: str) -> dict[str, Any]:
+            data = extract_project(doc, url, wanted)
+            data["files"] = {**previous_files, **data["files"]}
+            return data
+
+        if self.fetcher.offline:
+            return None
+        result = await self.fetcher.get_json(
+            self.project_url(name), PROJECT_KIND, merge, force=True
+        )
+        return result if result.status == "ok" else None
+
+    async def _not_in_json_api(self, name: str) -> IndexRecord:
+        """The JSON API has no such project. Some indexes serve no JSON API at all, so ask
+        the simple API before saying the index does not know the project."""
+        simple = await self.fetcher.get_json(
+            f"{self.index_url}/{canonicalize_name(name)}/",
+            SIMPLE_KIND,
+            extract_simple_existence,
+            accept=SIMPLE_JSON,
+        )
+        if simple.status == "not-found":
+            return IndexRecord(name, "not-found", reason="the index has no project of this name")
+        if simple.status == "ok":
+            return IndexRecord(
+                name,
+                "unknown",
+                reason="the index lists the project but serves no JSON API document for it",
+                project=None,
+            )
+        return IndexRecord(name, "unknown", reason=_reason(simple))
+
+    async def _vulnerabilities(self, record: IndexRecord, name: str, version: str) -> None:
+        project = record.project or {}
+        if project.get("latest_version") == version:
+            record.version_vulnerabilities = project.get("latest_vulnerabilities")
+            return
+        if self._per_version_json is False:
+            record.vulnerabilities_unknown = (
+                "the index serves vulnerabilities of the latest release only, and no "
+                "per-version JSON for older ones"
+            )
+            return
+        result = await self.fetcher.get_json(
+            f"{self.json_base}/{canonicalize_name(name)}/{version}/json",
+            VERSION_KIND,
+            extract_version_vulnerabilities,
+        )
+        if result.status == "ok":
+            self._learn_capability(True)
+            record.version_vulnerabilities = result.data
+        elif result.status == "not-found" and version in project.get("releases", {}):
+            # The index knows the release yet has no page for it: it does not serve them.
+            self._learn_capability(False)
+            record.vulnerabilities_unknown = (
+                "the index serves vulnerabilities of the latest release only, and no "
+                "per-version JSON for older ones"
+            )
+        else:
+            record.vulnerabilities_unknown = _reason(result)
+
+
+def _reason(result: FetchResult) -> str:
+    if result.status == "offline-miss":
+        return "offline, and not in the cache"
+    if result.status == "not-found":
+        return "the index has no such page"
+    return f"the index could not be read: {result.error}"
+
+
+# --- extraction: pure functions of a response document ------------------------------------
+
+
+def _text(value: Any, limit: int = MAX_TEXT) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def extract_project(doc: dict[str, Any], url: str, wanted: set[str]) -> dict[str, Any]:
+    info = doc["info"]
+    releases: dict[str, list[Any]] = {}
+    files: dict[str, list[list[Any]]] = {}
+    for version, version_files in (doc.get("releases") or {}).items():
+        if not isinstance(version_files, list):
+            continue
+        uploads = [
+            f.get("upload_time_iso_8601") or f.get("upload_time")
+            for f in version_files
+            if isinstance(f, dict)
+        ]
+        uploads = [u for u in uploads if isinstance(u, str)]
+        yanked = bool(version_files) and all(f.get("yanked") for f in version_files)
+        reason = next((f.get("yanked_reason") for f in version_files if f.get("yanked")), None)
+        releases[version] = [min(uploads) if uploads else None, yanked, _text(reason, 300)]
+        if version in wanted:
+            files[version] = [_file_entry(f, url) for f in version_files]
+    # Indexes that list no releases (some mirrors) still give the current version's files.
+    if info.get("version") in wanted and info.get("version") not in files:
+        files[info["version"]] = [_file_entry(f, url) for f in doc.get("urls") or []]
+    ownership = doc.get("ownership")
+    if isinstance(ownership, dict):
+        ownership = {
+            "organization": _text(ownership.get("organization"), 200) or None,
+            "roles": [
+                {"user": _text(r.get("user"), 200), "role": _text(r.get("role"), 50)}
+                for r in ownership.get("roles") or []
+                if isinstance(r, dict) and r.get("user")
+            ],
+        }
+    else:
+        ownership = None
+    project_urls = info.get("project_urls") or {}
+    return {
+        "name": _text(info.get("name"), 200),
+        "summary": _text(info.get("summary"), 500),
+        "license": _text(info.get("license"), 500),
+        "license_expression": _text(info.get("license_expression"), 500),
+        "classifiers": [c for c in info.get("classifiers") or [] if str(c).startswith("License")],
+        "home_page": _text(info.get("home_page"), 500),
+        "project_urls": {
+            _text(k, 100): _text(v, 500)
+            for k, v in list(project_urls.items())[:50]
+            if isinstance(v, str)
+        },
+        "latest_version": _text(info.get("version"), 100),
+        "latest_yanked": bool(info.get("yanked")),
+        "releases": releases,
+        "files": files,
+        "ownership": ownership,
+        "latest_vulnerabilities": [_vulnerability(v) for v in doc.get("vulnerabilities") or []],
+    }
+
+
+def _file_entry(entry: dict[str, Any], base_url: str) -> list[Any]:
+    digests = entry.get("digests") or {}
+    file_url = entry.get("url")
+    return [
+        _text(entry.get("filename"), 300),
+        _text(digests.get("sha256"), 64),
+        _text(entry.get("packagetype"), 30),
+        entry.get("upload_time_iso_8601") or entry.get("upload_time"),
+        urljoin(base_url, file_url) if isinstance(file_url, str) else None,
+        bool(entry.get("yanked")),
+    ]
+
+
+def _vulnerability(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": _text(entry.get("id"), 100),
+        "aliases": [_text(a, 100) for a in entry.get("aliases") or []][:20],
+        "fixed_in": [_text(v, 100) for v in entry.get("fixed_in") or []][:20],
+        "link": _text(entry.get("link"), 500),
+        "summary": _text(entry.get("summary") or entry.get("details"), 300),
+        "withdrawn": entry.get("withdrawn"),
+    }
+
+
+def extract_version_vulnerabilities(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    return [_vulnerability(v) for v in doc.get("vulnerabilities") or []]
+
+
+def extract_simple_existence(doc: dict[str, Any], url: str) -> dict[str, Any]:
+    return {"name": _text(doc.get("name"), 200), "files": len(doc.get("files") or [])}
+
+
+async def lookup_all(
+    source: PyPISource,
+    packages: Iterable[tuple[str, str]],
+    on_done: Callable[[str], None] | None = None,
+) -> dict[str, IndexRecord]:
+    """Look up every (name, version) concurrently; the fetcher bounds the concurrency."""
+    pairs = list(packages)
+    source.prime(name for name, _ in pairs)
+
+    async def one(name: str, version: str) -> tuple[str, IndexRecord]:
+        record = await source.lookup(name, version)
+        if on_done:
+            on_done(name)
+        return name, record
+
+    results = await asyncio.gather(*(one(n, v) for n, v in pairs))
+    return dict(results)

@@ -1,0 +1,149 @@
+"""The SQLite database (sqlite-utils): the HTTP cache and, later, scan history.
+
+The cache keeps, per URL, the *facts extracted* from a response beside its validators
+(ETag, Last-Modified) and fetch time, not the raw document: a warm scan then reads a few
+kilobytes per package instead of megabytes of project JSON. Error responses are never
+stored. WAL mode and a busy timeout let two scans share the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from scanner.model import TrustmapError
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    url: str
+    kind: str  # which extractor produced `data`; a new extractor version misses
+    data: Any
+    etag: str | None
+    last_modified: str | None
+    fetched_at: float
+
+    def age(self, now: float | None = None) -> float:
+        return (now if now is not None else time.time()) - self.fetched_at
+
+
+def default_cache_dir() -> Path:
+    override = os.environ.get("TRUSTMAP_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("trustmap", appauthor=False))
+
+
+class Store:
+    def __init__(self, path: Path | str | None = None) -> None:
+        if path is None:
+            path = default_cache_dir() / "trustmap.db"
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise TrustmapError(f"{path}: cannot open the cache database: {exc}") from None
+        self.path = path
+        self.db = sqlite_utils.Database(conn)
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        try:
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS http_cache ("
+                " url TEXT PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL,"
+                " etag TEXT, last_modified TEXT, fetched_at REAL NOT NULL)"
+            )
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+        except sqlite3.DatabaseError as exc:
+            raise TrustmapError(
+                f"{self.path}: the cache database is damaged ({exc}); delete it to start afresh"
+            ) from None
+
+    def get(self, url: str, kind: str) -> CachedResponse | None:
+        row = self.db.execute(
+            "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_cache"
+            " WHERE url = ? AND kind = ?",
+            [url, kind],
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            data = json.loads(row[2])
+        except ValueError:
+            return None
+        return CachedResponse(row[0], row[1], data, row[3], row[4], row[5])
+
+    def get_many(self, urls: list[str], kind: str) -> dict[str, CachedResponse]:
+        """One query for many URLs: a warm scan of hundreds of packages reads the cache
+        in a handful of statements."""
+        found: dict[str, CachedResponse] = {}
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_cache"
+                f" WHERE kind = ? AND url IN ({marks})",
+                [kind, *chunk],
+            ).fetchall()
+            for row in rows:
+                try:
+                    data = json.loads(row[2])
+                except ValueError:
+                    continue
+                found[row[0]] = CachedResponse(row[0], row[1], data, row[3], row[4], row[5])
+        return found
+
+    def put(
+        self,
+        url: str,
+        kind: str,
+        data: Any,
+        etag: str | None,
+        last_modified: str | None,
+        fetched_at: float | None = None,
+    ) -> None:
+        self.db["http_cache"].upsert(
+            {
+                "url": url,
+                "kind": kind,
+                "data": json.dumps(data, separators=(",", ":"), sort_keys=True),
+                "etag": etag,
+                "last_modified": last_modified,
+                "fetched_at": fetched_at if fetched_at is not None else time.time(),
+            },
+            pk="url",
+        )
+
+    def touch(self, url: str, fetched_at: float | None = None) -> None:
+        """A 304 Not Modified: the stored extraction is current again."""
+        self.db.execute(
+            "UPDATE http_cache SET fetched_at = ? WHERE url = ?",
+            [fetched_at if fetched_at is not None else time.time(), url],
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def close(self) -> None:
+        self.db.conn.close()
