@@ -14,8 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
-
 from ..model import Edge, InputError, Location, Package, Problem, Resolution, TargetEnvironment
 from ._common import (
     LineFinder,
@@ -222,7 +220,7 @@ def _entry_lines(lines: LineFinder, header: str, entries: list[Any]) -> list[int
 
 
 def _hash_strings(values: Iterable[Any]) -> tuple[str, ...]:
-    """"sha256:<hex>" strings from values that may already be in that form."""
+    """ "sha256:<hex>" strings from values that may already be in that form."""
     result = []
     for value in values:
         if isinstance(value, str) and ":" in value:
@@ -688,11 +686,3 @@ def _via_annotations(text: str, starts: Mapping[int, str]) -> list[tuple[str, st
         else:
             in_block = False
     return pairs
-
-
-def _check_specifier(text: str) -> bool:
-    try:
-        SpecifierSet(text)
-    except ValueError:
-        return False
-    return True
