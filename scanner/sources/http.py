@@ -226,7 +226,7 @@ class Fetcher:
         except ValueError:
             return self._failed(f"invalid JSON from {redact(final_url)}", cached)
         try:
-            data = extract(document, final_url)
+            data = extract(document, redact(final_url))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             return self._failed(f"unexpected response shape ({exc!r:.200})", cached)
         self.store.put(key, kind, data, etag, last_modified)
