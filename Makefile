@@ -6,14 +6,15 @@ BIN := $(VENV)/bin
 .PHONY: demo install test lint bench clean
 
 $(BIN)/trustmap: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(BIN)/trustmap
 
 install: $(BIN)/trustmap
 
 # Scan the environment trustmap itself is installed in, and write a CycloneDX SBOM beside it.
+# The usage dataset's public URL is outside this machine's network: use the bundled snapshot.
+demo: export TRUSTMAP_TOP_PACKAGES_URL ?= off
 demo: install
 	$(BIN)/trustmap scan $(VENV)
 	$(BIN)/trustmap scan $(VENV) -f cyclonedx-json -o sbom.cdx.json
