@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +52,7 @@ class FixtureIndex:
     projects: dict[str, bytes] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # path -> seconds to stall
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -74,6 +76,9 @@ def _handler(index: FixtureIndex) -> type[BaseHTTPRequestHandler]:
                 index.requests.append(("GET", self.path, dict(self.headers)))
                 queued = index.failures.get(self.path)
                 failure = queued.pop(0) if queued else None
+                delay = index.delays.get(self.path, 0.0)
+            if delay:
+                time.sleep(delay)
             if failure:
                 status, headers = failure
                 self.send_response(status)
@@ -90,7 +95,9 @@ def _handler(index: FixtureIndex) -> type[BaseHTTPRequestHandler]:
                 doc = json.loads(index.projects[match.group(1)])
                 simple = {"meta": {"api-version": "1.1"}, "name": match.group(1), "files": []}
                 simple["files"] = [{"filename": f["filename"]} for f in doc.get("urls", [])]
-                return self._json(json.dumps(simple).encode(), "application/vnd.pypi.simple.v1+json")
+                return self._json(
+                    json.dumps(simple).encode(), "application/vnd.pypi.simple.v1+json"
+                )
             self.send_response(404)
             self.send_header("Content-Length", "0")
             self.end_headers()

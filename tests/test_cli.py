@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
-from tests.conftest import add_dist, site_packages
+from tests.conftest import LAB_DISTS, add_dist, site_packages
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -34,7 +34,7 @@ def test_table_report_leads_with_the_summary(lab_venv, fixture_index):
     assert "Who can publish code here:" in out
     # DaPy: one account, not in the top-packages dataset; pulled in by nothing.
     assert "DaPy==1.16.1" in out
-    assert "publishers=[\"JacksonWoo\"]" in out
+    assert 'publishers=["JacksonWoo"]' in out
 
 
 def test_json_report_shape(lab_venv, fixture_index):
@@ -80,7 +80,9 @@ def test_offline_answers_from_cache_and_says_what_it_lacks(lab_venv, fixture_ind
     assert fixture_index.requests == []
     scan_json(lab_venv, fixture_index)
     sent = len(fixture_index.requests)
-    code, out, err = run("scan", str(lab_venv), "--offline", "-f", "json", "--index-url", fixture_index.simple_url)
+    code, out, err = run(
+        "scan", str(lab_venv), "--offline", "-f", "json", "--index-url", fixture_index.simple_url
+    )
     assert code == 0
     doc = json.loads(out)
     requests_pkg = [p for p in doc["packages"] if p["name"] == "requests"][0]
@@ -132,7 +134,9 @@ def test_corrupt_metadata_is_reported_and_nothing_is_lost(lab_venv, fixture_inde
     folder = site_packages(lab_venv) / "broken-1.0.dist-info"
     folder.mkdir()
     (folder / "METADATA").write_bytes(b"\xff\xfe\x00garbage without headers")
-    code, out, err = run("scan", str(lab_venv), "--index-url", fixture_index.simple_url, "-f", "json")
+    code, out, err = run(
+        "scan", str(lab_venv), "--index-url", fixture_index.simple_url, "-f", "json"
+    )
     assert code == 2
     assert "broken-1.0.dist-info" in err and "METADATA" in err
     assert "Traceback" not in err
@@ -147,7 +151,9 @@ def test_unreachable_index_is_one_line_and_exit_2(lab_venv):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_credentials_in_the_index_url_never_reach_the_cache_or_output(lab_venv, fixture_index, tmp_path):
+def test_credentials_in_the_index_url_never_reach_the_cache_or_output(
+    lab_venv, fixture_index, tmp_path
+):
     secret_url = fixture_index.simple_url.replace("http://", "http://user:s3cret-token@")
     code, out, err = run("scan", str(lab_venv), "--index-url", secret_url, "-f", "json")
     assert code == 0, err
@@ -161,7 +167,12 @@ def test_credentials_in_the_index_url_never_reach_the_cache_or_output(lab_venv, 
 def test_version_and_help():
     code, out, _ = run("--version")
     assert code == 0 and "trustmap" in out
-    for command in (["--help"], ["scan", "--help"], ["rules", "--help"], ["rules", "list", "--help"]):
+    for command in (
+        ["--help"],
+        ["scan", "--help"],
+        ["rules", "--help"],
+        ["rules", "list", "--help"],
+    ):
         code, out, _ = run(*command)
         assert code == 0 and "Usage" in out
 
@@ -171,3 +182,41 @@ def test_python_dash_m_scanner_works():
         [sys.executable, "-m", "scanner", "--version"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and "trustmap" in result.stdout
+
+
+def test_interrupted_scan_is_one_line_and_exit_2(lab_venv, fixture_index, tmp_path):
+    """Ctrl-C while facts are being fetched: one line, exit 2, and what arrived is kept."""
+    import os
+    import signal
+    import time
+
+    fixture_index.delays["/pypi/requests/json"] = 30.0
+    env = {
+        **os.environ,
+        "TRUSTMAP_CACHE_DIR": str(tmp_path / "cache"),
+        "TRUSTMAP_TOP_PACKAGES_URL": "off",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scanner",
+            "scan",
+            str(lab_venv),
+            "--index-url",
+            fixture_index.simple_url,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(fixture_index.requests) < len(LAB_DISTS):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 2, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
