@@ -11,7 +11,6 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
@@ -117,26 +116,21 @@ class LineFinder:
         self.lines = text.splitlines()
 
     def find(self, needle: str, after: int = 0) -> int | None:
-        """The first 1-based line at or after `after` that contains `needle`, else anywhere."""
-        for index in range(max(after - 1, 0), len(self.lines)):
-            if needle in self.lines[index]:
-                return index + 1
-        if after > 1:
-            return self.find(needle)
-        return None
+        """The first 1-based line at or after `after` that contains `needle`, else the
+        first anywhere."""
+        return self._find_from(needle, after) or (self._find_from(needle, 0) if after else None)
 
     def find_any(self, needles: Iterable[str], after: int = 0) -> int | None:
-        for needle in needles:
-            found = self.find_strict(needle, after)
-            if found:
-                return found
-        for needle in needles:
-            found = self.find(needle)
-            if found:
-                return found
+        """Like find(), trying each spelling of the value after `after` before anywhere."""
+        needles = tuple(needles)
+        for start in (after, 0) if after else (0,):
+            for needle in needles:
+                found = self._find_from(needle, start)
+                if found:
+                    return found
         return None
 
-    def find_strict(self, needle: str, after: int = 0) -> int | None:
+    def _find_from(self, needle: str, after: int) -> int | None:
         for index in range(max(after - 1, 0), len(self.lines)):
             if needle in self.lines[index]:
                 return index + 1
@@ -202,7 +196,3 @@ def _type_name(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return type(value).__name__
-
-
-def display_path(path: str | os.PathLike[str]) -> str:
-    return str(Path(path)) if not isinstance(path, str) else path

@@ -77,9 +77,9 @@ def detect_text_kind(text: str, path: str) -> str:
     head = text.lstrip()
     if head.startswith("<"):
         raise input_error(path, None, "XML input is not supported; give a CycloneDX JSON SBOM")
-    if head.startswith(("{", "[")):
+    if head.startswith("{"):
         return _detect_json_kind(text, path)
-    toml_kind = _detect_toml_kind(text)
+    toml_kind = _detect_toml_kind(text, path)
     if toml_kind:
         return toml_kind
     try:
@@ -102,13 +102,17 @@ def _detect_json_kind(text: str, path: str) -> str:
     raise input_error(path, None, "JSON that is neither a CycloneDX SBOM nor a Pipfile.lock")
 
 
-def _detect_toml_kind(text: str) -> str | None:
+def _detect_toml_kind(text: str, path: str) -> str | None:
     try:
-        document = load_toml(text, "")
+        document = load_toml(text, path)
     except InputError:
         return None
     if not document:
         return None
+    if os.path.basename(path) == "Pipfile" or ("packages" in document and "source" in document):
+        raise input_error(
+            path, None, "a Pipfile is not read directly; run `pipenv lock` and give Pipfile.lock"
+        )
     if "lock-version" in document and "packages" in document:
         return PYLOCK
     packages = document.get("package")

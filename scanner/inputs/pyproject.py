@@ -376,12 +376,11 @@ def poetry_constraint_to_specifier(constraint: str, path: str = "", line: int | 
     specifiers: list[str] = []
     for part in parts:
         specifiers.extend(_poetry_part(part, constraint, path, line))
-    result = ",".join(specifiers)
     try:
-        SpecifierSet(result)
+        # The same (sorted) spelling that PEP 508 requirements get from packaging.
+        return str(SpecifierSet(",".join(specifiers)))
     except InvalidSpecifier:
         raise input_error(path, line, f"invalid version constraint {constraint!r}") from None
-    return result
 
 
 def _poetry_part(part: str, whole: str, path: str, line: int | None) -> list[str]:

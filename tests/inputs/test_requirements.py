@@ -68,9 +68,7 @@ def test_fixture_locations_point_at_first_physical_line(lab_file):
     assert requirements["requests"].location == Location(path, 9)
     assert requirements["numpy"].location == Location(path, 10)
     assert requirements["click"].location == Location(path, 12)
-    assert requirements["rich"].location == Location(
-        str(FIXTURES / "shared" / "common.txt"), 3
-    )
+    assert requirements["rich"].location == Location(str(FIXTURES / "shared" / "common.txt"), 3)
 
 
 def test_fixture_details(lab_file):
@@ -99,9 +97,7 @@ def test_fixture_constraints_are_separate(lab_file):
 
 
 def test_unset_variable_is_left_as_written():
-    parsed = parse_requirements_text(
-        "--index-url https://${HOST}/simple\n", environ={}
-    )
+    parsed = parse_requirements_text("--index-url https://${HOST}/simple\n", environ={})
     assert parsed.index_url == "https://${HOST}/simple"
     # Lower-case names are not variables to pip; the text stays and is then invalid.
     with pytest.raises(InputError):
@@ -224,7 +220,7 @@ def test_oversized_file_is_refused(tmp_path, monkeypatch):
 
 
 REQUIREMENT_ALPHABET = st.sampled_from(
-    list("abcxyz019.-_[]<>=!~;@#\\/ $\n\t'\"{}") + ["==", "--hash=", "-r ", "-e ", "${A}"]
+    [*list("abcxyz019.-_[]<>=!~;@#\\/ $\n\t'\"{}"), "==", "--hash=", "-r ", "-e ", "${A}"]
 )
 
 

@@ -1,0 +1,434 @@
+"""Lockfiles read as pinned graphs, from real tool output in fixtures/lockfiles."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner.inputs import lockfiles
+from scanner.inputs.lockfiles import (
+    detect_input_kind,
+    detect_text_kind,
+    read_lockfile,
+    read_pip_compile_output,
+    read_pipfile_lock,
+    read_poetry_lock,
+    read_pylock,
+    read_uv_lock,
+)
+from scanner.model import Edge, InputError, Location
+
+LOCKFILES = Path(__file__).resolve().parents[2] / "fixtures" / "lockfiles"
+DIRECT = {"requests", "click", "rich"}
+# What requests, click and rich pull in on any platform, as every tool locked it.
+CLOSURE = DIRECT | {
+    "certifi",
+    "charset-normalizer",
+    "idna",
+    "urllib3",
+    "markdown-it-py",
+    "mdurl",
+    "pygments",
+}
+TEST_GROUP = {"pytest", "iniconfig", "packaging", "pluggy", "colorama"}
+
+
+def packages(resolution):
+    return {package.name: package for package in resolution.packages}
+
+
+def edge_pairs(resolution):
+    return {(edge.parent, edge.child) for edge in resolution.edges}
+
+
+def test_uv_lock():
+    resolution = read_uv_lock(LOCKFILES / "uv" / "uv.lock")
+    found = packages(resolution)
+    # The project itself (source virtual) is local code, not a dependency.
+    assert set(found) == CLOSURE | TEST_GROUP | {"pyyaml"}
+    assert "demo-lab" not in found
+    assert set(resolution.roots) == DIRECT | {"pyyaml", "pytest"}
+    requests = found["requests"]
+    assert requests.version == "2.34.2"
+    assert set(requests.hashes) == {
+        "sha256:2a0d60c172f83ac6ab31e4554906c0f3b3588d37b5cb939b1c061f4907e278e0",
+        "sha256:f288924cae4e29463698d6d60bc6a4da69c89185ad1e0bcc4104f584e960b9ed",
+    }
+    assert requests.origin == Location(str(LOCKFILES / "uv" / "uv.lock"), 366)
+    assert {("requests", "urllib3"), ("rich", "pygments"), ("pytest", "pluggy")} <= edge_pairs(
+        resolution
+    )
+    assert Edge("pytest", "colorama", marker="sys_platform == 'win32'") in resolution.edges
+    assert resolution.target.description == "as locked"
+    assert not resolution.problems
+
+
+def test_poetry_lock():
+    resolution = read_poetry_lock(LOCKFILES / "poetry" / "poetry.lock")
+    found = packages(resolution)
+    assert set(found) == CLOSURE | TEST_GROUP | {"pyyaml", "pysocks"}
+    assert resolution.roots is None  # poetry.lock does not record them
+    assert found["requests"].summary == "Python HTTP for Humans."
+    assert found["certifi"].hashes == (
+        "sha256:1324c476b4811eff41a8bc2122cd0bbd4d9c7234c725446d99ab1612b3a7fdd2",
+    )
+    assert found["certifi"].origin.line == 4
+    socks = [edge for edge in resolution.edges if edge.child == "pysocks"]
+    assert socks == [
+        Edge(
+            "requests",
+            "pysocks",
+            specifier="!=1.5.7,>=1.5.6",
+            marker='extra == "socks"',
+            extra="socks",
+        )
+    ]
+    assert ("requests", "urllib3") in edge_pairs(resolution)
+
+
+def test_pipfile_lock():
+    path = LOCKFILES / "pipenv" / "Pipfile.lock"
+    resolution = read_pipfile_lock(path)
+    found = packages(resolution)
+    assert set(found) == CLOSURE | (TEST_GROUP - {"colorama"})
+    assert resolution.edges == ()
+    assert found["requests"].version == "2.34.2"
+    assert len(found["requests"].hashes) == 2
+    line = found["pytest"].origin.line
+    assert '"pytest": {' in path.read_text().splitlines()[line - 1]
+
+
+@pytest.mark.parametrize("tool", ["uv", "pip"])
+def test_pylock(tool):
+    path = LOCKFILES / tool / "pylock.toml"
+    resolution = read_pylock(path)
+    found = packages(resolution)
+    assert CLOSURE <= set(found)
+    assert found["urllib3"].hashes
+    line = found["urllib3"].origin.line
+    assert path.read_text().splitlines()[line - 1] == 'name = "urllib3"'
+    assert any(note == f"created by {tool}" for note in resolution.target.notes)
+
+
+def test_pylock_from_pip_keeps_the_local_project_as_a_directory():
+    found = packages(read_pylock(LOCKFILES / "pip" / "pylock.toml"))
+    assert found["demo-lab"].direct_url == "."
+
+
+@pytest.mark.parametrize(
+    ("folder", "file_name", "roots"),
+    [
+        ("pip-tools", "requirements.txt", DIRECT),
+        ("uv-pip-compile", "requirements-dev.txt", DIRECT | {"pytest"}),
+    ],
+)
+def test_pip_compile_output(folder, file_name, roots):
+    resolution = read_pip_compile_output(LOCKFILES / folder / file_name)
+    assert set(resolution.roots) == roots
+    assert {("requests", "certifi"), ("rich", "markdown-it-py")} <= edge_pairs(resolution)
+    assert all(package.hashes for package in resolution.packages)
+
+
+def test_multi_line_via_block_gives_every_parent():
+    resolution = read_pip_compile_output(LOCKFILES / "uv-pip-compile" / "requirements-dev.txt")
+    assert {("pytest", "pygments"), ("rich", "pygments")} <= edge_pairs(resolution)
+
+
+def test_line_style_annotations(tmp_path):
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        "click==8.1.7  # via -r requirements.in, rich\n"
+        "rich==13.7.0  # via -r requirements.in\n"
+        "mdurl==0.1.2  # via markdown-it-py\n"
+        "markdown-it-py==3.0.0  # via rich\n"
+    )
+    resolution = read_pip_compile_output(path)
+    assert set(resolution.roots) == {"click", "rich"}
+    assert edge_pairs(resolution) == {
+        ("rich", "click"),
+        ("markdown-it-py", "mdurl"),
+        ("rich", "markdown-it-py"),
+    }
+
+
+def test_unpinned_line_in_compiled_output_is_an_error(tmp_path):
+    path = tmp_path / "requirements.txt"
+    path.write_text("click==8.1.7\n    # via -r requirements.in\nrich>=13\n")
+    with pytest.raises(InputError, match=r"requirements.txt:3: rich>=13 is not pinned"):
+        read_pip_compile_output(path)
+
+
+UV_TWO_VERSIONS = """\
+version = 1
+requires-python = ">=3.9"
+resolution-markers = ["python_version < '3.10'", "python_version >= '3.10'"]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [{ name = "numpy", version = "1.26.4", source = { registry = "x" } }]
+
+[[package]]
+name = "numpy"
+version = "1.26.4"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "numpy"
+version = "2.1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "tool"
+version = "1.0"
+source = { git = "https://github.com/example/tool?rev=v1#0123abcd" }
+"""
+
+
+def test_uv_lock_with_two_versions_and_a_git_source(tmp_path):
+    path = tmp_path / "uv.lock"
+    path.write_text(UV_TWO_VERSIONS)
+    resolution = read_uv_lock(path)
+    found = packages(resolution)
+    assert found["numpy"].version == "1.26.4"
+    assert [problem.kind for problem in resolution.problems] == ["multiple-versions"]
+    assert found["tool"].direct_url == "git+https://github.com/example/tool?rev=v1#0123abcd"
+    assert resolution.roots == ("numpy",)
+    assert any("python_version < '3.10'" in note for note in resolution.target.notes)
+
+
+def test_pylock_dependencies_give_edges_and_unknown_major_version_is_refused(tmp_path):
+    path = tmp_path / "pylock.toml"
+    path.write_text(
+        'lock-version = "1.0"\ncreated-by = "hand"\n'
+        '[[packages]]\nname = "a"\nversion = "1"\ndependencies = [{name = "b"}]\n'
+        '[[packages]]\nname = "b"\nversion = "2"\n'
+        '[packages.archive]\nurl = "https://example.org/b-2.tar.gz"\n'
+        'hashes = {sha256 = "' + "AB" * 32 + '"}\n'
+    )
+    resolution = read_pylock(path)
+    assert resolution.edges == (Edge("a", "b"),)
+    assert packages(resolution)["b"].hashes == ("sha256:" + "ab" * 32,)
+    path.write_text('lock-version = "2.0"\n')
+    with pytest.raises(InputError, match=r"lock-version 2\.0 is not supported"):
+        read_pylock(path)
+
+
+# -- detection ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("uv/uv.lock", "uv.lock"),
+        ("poetry/poetry.lock", "poetry.lock"),
+        ("pipenv/Pipfile.lock", "Pipfile.lock"),
+        ("uv/pylock.toml", "pylock"),
+        ("pip/pylock.toml", "pylock"),
+        ("pip-tools/requirements.txt", "pip-compile"),
+        ("uv-pip-compile/requirements-dev.txt", "pip-compile"),
+        ("pip-tools/requirements.in", "requirements"),
+        ("uv/pyproject.toml", "pyproject"),
+        ("poetry/pyproject.toml", "pyproject"),
+    ],
+)
+def test_detect_by_name_and_by_content(tmp_path, source, expected):
+    assert detect_input_kind(LOCKFILES / source) == expected
+    # The same content under a name that says nothing.
+    renamed = tmp_path / "input.dat"
+    shutil.copy(LOCKFILES / source, renamed)
+    assert detect_input_kind(renamed) == expected
+
+
+def test_detect_named_pylock_and_cyclonedx(tmp_path):
+    assert detect_input_kind(tmp_path / "pylock.gpu.toml") == "pylock"
+    sbom = tmp_path / "bom.json"
+    sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5"}))
+    assert detect_input_kind(sbom) == "cyclonedx"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("<bom/>", "XML input is not supported"),
+        ('{"a": 1}', "neither a CycloneDX SBOM nor a Pipfile.lock"),
+        ("!!! not anything", "cannot tell what kind of input"),
+        ('[[source]]\nurl = "x"\n[packages]\nfoo = "*"\n', "a Pipfile is not read directly"),
+    ],
+)
+def test_detect_refuses_what_it_cannot_read(text, message):
+    with pytest.raises(InputError, match=message):
+        detect_text_kind(text, "input.dat")
+
+
+def test_read_lockfile_dispatches_and_refuses_manifests():
+    assert read_lockfile(LOCKFILES / "uv" / "uv.lock").roots
+    with pytest.raises(InputError, match="not a lockfile"):
+        read_lockfile(LOCKFILES / "uv" / "pyproject.toml")
+
+
+@pytest.mark.parametrize(
+    ("reader", "file_name", "text", "message"),
+    [
+        (read_uv_lock, "uv.lock", "version = 2\n", "uv.lock version 2 is not supported"),
+        (read_uv_lock, "uv.lock", "package = 1\nversion = 1\n", "[[package]] must be an array"),
+        (read_uv_lock, "uv.lock", 'version = 1\n[[package]]\nname = "a b"\n', "uv.lock:3:"),
+        (read_poetry_lock, "poetry.lock", "[[package]]\nversion = '1'\n", "package name must"),
+        (read_pipfile_lock, "Pipfile.lock", '{"default": {}}', "no '_meta' section"),
+        (read_pipfile_lock, "Pipfile.lock", "[1, 2]", "must be a table"),
+        (read_pylock, "pylock.toml", "packages = []\n", "no 'lock-version' string"),
+    ],
+)
+def test_malformed_lockfiles(tmp_path, reader, file_name, text, message):
+    path = tmp_path / file_name
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        reader(path)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+# -- robustness: only InputError ever comes out ----------------------------------------------
+
+READERS = [
+    read_uv_lock,
+    read_poetry_lock,
+    read_pipfile_lock,
+    read_pylock,
+    read_pip_compile_output,
+    read_lockfile,
+]
+
+
+def _mutations(source: str) -> st.SearchStrategy[str]:
+    """The real fixture with a slice cut out, or arbitrary text spliced in."""
+    text = (LOCKFILES / source).read_text()[:6000]
+    return st.tuples(st.integers(0, len(text)), st.integers(0, 200), st.text(max_size=20)).map(
+        lambda cut: text[: cut[0]] + cut[2] + text[cut[0] + cut[1] :]
+    )
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.text(),
+        _mutations("uv/uv.lock"),
+        _mutations("poetry/poetry.lock"),
+        _mutations("pipenv/Pipfile.lock"),
+        _mutations("uv/pylock.toml"),
+        _mutations("pip-tools/requirements.txt"),
+    ),
+    st.sampled_from(READERS),
+)
+def test_any_text_gives_a_result_or_input_error(tmp_path, text, reader):
+    path = tmp_path / "input.lock"
+    path.write_text(text)
+    try:
+        reader(path)
+    except InputError as error:
+        assert "\n" not in str(error)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_detection_gives_a_kind_or_input_error(text):
+    try:
+        assert detect_text_kind(text, "input.dat") in {
+            lockfiles.REQUIREMENTS,
+            lockfiles.PIP_COMPILE,
+            lockfiles.PYPROJECT,
+            *lockfiles.LOCKFILE_KINDS,
+            lockfiles.CYCLONEDX,
+        }
+    except InputError as error:
+        assert "\n" not in str(error)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "name",
+                        "version",
+                        "source",
+                        "dependencies",
+                        "hashes",
+                        "_meta",
+                        "default",
+                        "develop",
+                        "package",
+                        "packages",
+                        "git",
+                        "markers",
+                        "extras",
+                        "optional",
+                        "wheels",
+                        "sdist",
+                        "hash",
+                        "lock-version",
+                    ]
+                ),
+                children,
+                max_size=4,
+            )
+        ),
+        max_leaves=20,
+    ),
+    st.sampled_from([read_pipfile_lock, read_uv_lock, read_poetry_lock, read_pylock]),
+)
+def test_any_structure_gives_a_result_or_input_error(tmp_path, document, reader):
+    """Well-formed files with the wrong shapes inside: JSON for Pipfile.lock, and the same
+    values as TOML (via JSON-compatible inline tables) for the TOML lockfiles."""
+    path = tmp_path / "input.lock"
+    if reader is read_pipfile_lock:
+        path.write_text(json.dumps(document))
+    else:
+        if not isinstance(document, dict):
+            document = {"package": document, "packages": document}
+        path.write_text(_to_toml(document))
+    try:
+        reader(path)
+    except InputError as error:
+        assert "\n" not in str(error)
+
+
+def _to_toml(document: dict) -> str:
+    lines = ["version = 1", 'lock-version = "1.0"']
+    for key, value in document.items():
+        if key in ("version", "lock-version"):
+            continue
+        rendered = _toml_value(value)
+        if rendered is not None:
+            lines.append(f'"{key}" = {rendered}')
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        items = [_toml_value(item) for item in value]
+        return "[" + ", ".join(item for item in items if item is not None) + "]"
+    items = [(key, _toml_value(item)) for key, item in value.items()]
+    return "{" + ", ".join(f'"{k}" = {v}' for k, v in items if v is not None) + "}"
