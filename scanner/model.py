@@ -56,6 +56,8 @@ class TargetEnvironment:
     markers: Mapping[str, str]
     description: str
     notes: tuple[str, ...] = ()
+    # All-platforms mode: a marker holds when it holds for any of these environments.
+    alternatives: tuple[Mapping[str, str], ...] = ()
 
     @property
     def python_version(self) -> str:
@@ -92,6 +94,7 @@ class Package:
     wheel_tags: tuple[str, ...] = ()  # from the WHEEL file, to match index files
     hashes: tuple[str, ...] = ()  # "sha256:<hex>" of the installed archive, when known
     problems: tuple[str, ...] = ()  # metadata that could not be read or parsed
+    declared_at: tuple[Location, ...] = ()  # manifest lines that require it directly
 
     @property
     def label(self) -> str:

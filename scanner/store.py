@@ -35,6 +35,10 @@ class CachedResponse:
         return (now if now is not None else time.time()) - self.fetched_at
 
 
+def _damaged(path: Path, exc: Exception) -> str:
+    return f"{path}: the cache database is damaged ({exc}); delete it to start afresh"
+
+
 def default_cache_dir() -> Path:
     override = os.environ.get("TRUSTMAP_CACHE_DIR")
     if override:
@@ -51,9 +55,14 @@ class Store:
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            # The resolver uses the store from its background thread, one thread at a time.
+            conn = sqlite3.connect(
+                str(path), timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise TrustmapError(_damaged(path, exc)) from None
         except (OSError, sqlite3.Error) as exc:
             raise TrustmapError(f"{path}: cannot open the cache database: {exc}") from None
         self.path = path
@@ -82,9 +91,7 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
         except sqlite3.DatabaseError as exc:
-            raise TrustmapError(
-                f"{self.path}: the cache database is damaged ({exc}); delete it to start afresh"
-            ) from None
+            raise TrustmapError(_damaged(self.path, exc)) from None
 
     def get(self, url: str, kind: str) -> CachedResponse | None:
         row = self.conn.execute(

@@ -126,7 +126,7 @@ def fixture_index() -> Iterator[FixtureIndex]:
         index.projects[name] = gzip.decompress((FIXTURES / "pypi" / f"{name}.json.gz").read_bytes())
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(index))
     index.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield index

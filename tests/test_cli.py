@@ -58,7 +58,7 @@ def test_json_report_shape(lab_venv, fixture_index):
     assert doc["summary"]["packages"] == 11
     assert doc["summary"]["publishing_accounts"] > 5
     idna = packages["idna"]
-    path = [f for f in idna["findings"] if f["rule"] == "solo-maintainer"][0]["path"]
+    path = next(f for f in idna["findings"] if f["rule"] == "solo-maintainer")["path"]
     assert path[0] in ("requests",) and path[-1] == "idna"
 
 
@@ -74,7 +74,7 @@ def test_offline_answers_from_cache_and_says_what_it_lacks(lab_venv, fixture_ind
     code, out, err = run("scan", str(lab_venv), "--offline", "-f", "json")
     assert code == 0, err
     doc = json.loads(out)
-    requests_pkg = [p for p in doc["packages"] if p["name"] == "requests"][0]
+    requests_pkg = next(p for p in doc["packages"] if p["name"] == "requests")
     assert "publishers" in requests_pkg["unknown_facts"]
     assert "offline" in requests_pkg["unknown_facts"]["publishers"]
     assert fixture_index.requests == []
@@ -85,7 +85,7 @@ def test_offline_answers_from_cache_and_says_what_it_lacks(lab_venv, fixture_ind
     )
     assert code == 0
     doc = json.loads(out)
-    requests_pkg = [p for p in doc["packages"] if p["name"] == "requests"][0]
+    requests_pkg = next(p for p in doc["packages"] if p["name"] == "requests")
     assert requests_pkg["facts"]["publisher_count"] == 3
     assert len(fixture_index.requests) == sent
 
@@ -93,12 +93,12 @@ def test_offline_answers_from_cache_and_says_what_it_lacks(lab_venv, fixture_ind
 def test_unknown_package_is_said_to_be_unknown(lab_venv, fixture_index):
     add_dist(site_packages(lab_venv), "internal_tool", "0.3", ["requests>=2"])
     doc = scan_json(lab_venv, fixture_index)
-    tool = [p for p in doc["packages"] if p["name"] == "internal-tool"][0]
+    tool = next(p for p in doc["packages"] if p["name"] == "internal-tool")
     assert tool["facts"]["known_to_index"] is False
     assert {f["rule"] for f in tool["findings"]} == {"unknown-origin", "low-usage"}
     assert "publishers" in tool["unknown_facts"]
     # requests is now pulled in by internal-tool, so it is no longer top-level.
-    assert not [p for p in doc["packages"] if p["name"] == "requests"][0]["top_level"]
+    assert not next(p for p in doc["packages"] if p["name"] == "requests")["top_level"]
 
 
 def test_hostile_summary_prints_literally(lab_venv, fixture_index):
@@ -123,7 +123,7 @@ def test_hostile_summary_prints_literally(lab_venv, fixture_index):
 )
 def test_bad_target_is_one_line_and_exit_2(target, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, err = run("scan", target)
+    code, _out, err = run("scan", target)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
@@ -145,7 +145,7 @@ def test_corrupt_metadata_is_reported_and_nothing_is_lost(lab_venv, fixture_inde
 
 
 def test_unreachable_index_is_one_line_and_exit_2(lab_venv):
-    code, out, err = run("scan", str(lab_venv), "--index-url", "http://127.0.0.1:9/simple")
+    code, _out, err = run("scan", str(lab_venv), "--index-url", "http://127.0.0.1:9/simple")
     assert code == 2
     assert "cannot reach the index at http://127.0.0.1:9/simple" in err
     assert len(err.strip().splitlines()) == 1
@@ -216,7 +216,7 @@ def test_interrupted_scan_is_one_line_and_exit_2(lab_venv, fixture_index, tmp_pa
         time.sleep(0.05)
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=20)
+    _out, err = process.communicate(timeout=20)
     assert process.returncode == 2, err
     assert "interrupted" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

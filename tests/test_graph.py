@@ -17,7 +17,9 @@ def resolution(names: list[str], edges: list[tuple[str, str]], roots=None) -> Re
 
 
 def test_top_level_packages_are_required_by_nothing():
-    graph = build_graph(resolution(["app", "lib", "base", "tool"], [("app", "lib"), ("lib", "base")]))
+    graph = build_graph(
+        resolution(["app", "lib", "base", "tool"], [("app", "lib"), ("lib", "base")])
+    )
     assert top_level(graph) == ["app", "tool"]
     assert graph.edges["app", "lib"]["edge"].specifier == ">=1"
 

@@ -148,6 +148,7 @@ class Fetcher:
         accept: str = "application/json",
         force: bool = False,
         ttl: float | None = None,
+        parse: Callable[[bytes], Any] = json.loads,
     ) -> FetchResult:
         """`force`: the cached extraction lacks something the caller needs, so fetch the
         whole document afresh (no TTL, no revalidation: a 304 carries no body)."""
@@ -172,11 +173,30 @@ class Fetcher:
             if cached.last_modified:
                 headers["If-Modified-Since"] = cached.last_modified
         try:
-            return await self._fetch(url, key, kind, extract, headers, cached)
+            return await self._fetch(url, key, kind, extract, headers, cached, parse)
         except _Retryable as exc:
             return self._failed(str(exc), cached)
         except Exception as exc:  # any transport failure is reported, never raised
             return self._failed(_describe(exc), cached)
+
+    async def get_range(self, url: str, byte_range: str, limit: int) -> tuple[bytes, int] | None:
+        """Part of a file by an HTTP range request, uncached: (bytes, the file's size), or
+        None when the server does not honour ranges. Errors raise OSError/ValueError."""
+        import httpx
+
+        client = self._client_for_request()
+        assert self._semaphore is not None
+        try:
+            async with self._semaphore:
+                self.requests_sent += 1
+                async with client.stream("GET", url, headers={"Range": byte_range}) as response:
+                    if response.status_code != 206:
+                        return None
+                    size = response.headers.get("Content-Range", "").rpartition("/")[2]
+                    body = await _read_capped(response, limit)
+        except httpx.HTTPError as exc:
+            raise OSError(_describe(exc)) from None
+        return (body, int(size)) if size.isdigit() else None
 
     def _failed(self, message: str, cached: CachedResponse | None) -> FetchResult:
         if cached is not None:
@@ -192,6 +212,7 @@ class Fetcher:
         extract: Callable[[Any, str], Any],
         headers: dict[str, str],
         cached: CachedResponse | None,
+        parse: Callable[[bytes], Any],
     ) -> FetchResult:
         import stamina
 
@@ -222,9 +243,10 @@ class Fetcher:
                         etag = response.headers.get("ETag")
                         last_modified = response.headers.get("Last-Modified")
         try:
-            document = json.loads(body)
+            document = parse(body)
         except ValueError:
-            return self._failed(f"invalid JSON from {redact(final_url)}", cached)
+            what = "JSON" if parse is json.loads else "document"
+            return self._failed(f"invalid {what} from {redact(final_url)}", cached)
         try:
             data = extract(document, redact(final_url))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -233,13 +255,14 @@ class Fetcher:
         return FetchResult("ok", data)
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
+async def _read_capped(response: httpx.Response, limit: int | None = None) -> bytes:
+    limit = MAX_RESPONSE_BYTES if limit is None else limit
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise ValueError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
+        if size > limit:
+            raise ValueError(f"response larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 

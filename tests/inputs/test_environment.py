@@ -20,8 +20,17 @@ def test_virtual_environment_is_read_with_its_python(lab_venv):
     resolution = read_environment(lab_venv)
     names = {p.name for p in resolution.packages}
     assert names == {
-        "requests", "idna", "urllib3", "certifi", "charset-normalizer", "six", "rich",
-        "pygments", "markdown-it-py", "mdurl", "dapy",
+        "requests",
+        "idna",
+        "urllib3",
+        "certifi",
+        "charset-normalizer",
+        "six",
+        "rich",
+        "pygments",
+        "markdown-it-py",
+        "mdurl",
+        "dapy",
     }
     assert resolution.target.python_version == "3.11"
     assert "pyvenv.cfg" in resolution.target.notes[0]
@@ -57,7 +66,9 @@ def test_conda_environment_without_pyvenv_cfg(tmp_path):
 def test_markers_are_evaluated_for_the_environments_python(tmp_path):
     venv = build_venv(tmp_path / "old", [], python="3.8")
     site = site_packages(venv, "3.8")
-    add_dist(site, "app", "1.0", ['backport; python_version < "3.9"', 'modern; python_version >= "3.9"'])
+    add_dist(
+        site, "app", "1.0", ['backport; python_version < "3.9"', 'modern; python_version >= "3.9"']
+    )
     add_dist(site, "backport", "1.0")
     add_dist(site, "modern", "1.0")
     resolution = read_environment(venv)
@@ -84,7 +95,13 @@ def test_extras_asked_for_by_a_parent_bring_their_edges(tmp_path):
     venv = build_venv(tmp_path / "v", [])
     site = site_packages(venv)
     add_dist(site, "app", "1.0", ["lib[speed]>=1"])
-    add_dist(site, "lib", "1.0", ['fast; extra == "speed"', 'pytest; extra == "test"'], provides_extra="speed")
+    add_dist(
+        site,
+        "lib",
+        "1.0",
+        ['fast; extra == "speed"', 'pytest; extra == "test"'],
+        provides_extra="speed",
+    )
     add_dist(site, "fast", "1.0")
     add_dist(site, "pytest", "8.0")
     edges = edges_of(read_environment(venv))
@@ -107,7 +124,9 @@ def test_an_extra_whose_requirements_are_all_installed_is_inferred(tmp_path):
 def test_editable_and_direct_url_installs_are_recorded(tmp_path):
     venv = build_venv(tmp_path / "v", [])
     folder = add_dist(site_packages(venv), "mytool", "0.1")
-    (folder / "direct_url.json").write_text('{"url": "file:///src/mytool", "dir_info": {"editable": true}}')
+    (folder / "direct_url.json").write_text(
+        '{"url": "file:///src/mytool", "dir_info": {"editable": true}}'
+    )
     package = read_environment(venv).packages[0]
     assert package.direct_url == "file:///src/mytool" and package.editable is True
 

@@ -1,0 +1,497 @@
+"""Requirement set -> pinned packages and edges, with resolvelib over index metadata.
+
+Candidates come from the simple API (PEP 691 JSON), honouring requires-python and PEP 592
+yanking, with pre-releases only when asked for or when nothing else satisfies. A
+candidate's dependencies come from its PEP 658 metadata (see scanner.sources.index).
+
+resolvelib asks its questions one at a time; the answers come over the network. So the
+index work runs on an asyncio loop in a background thread, and every answer the resolver
+is likely to ask for next (the files of each new dependency, the metadata of its newest
+matching release) is fetched ahead, concurrently, while the resolver thinks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as PackagingRequirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+from resolvelib import AbstractProvider, BaseReporter, Resolver
+from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
+
+from scanner.model import (
+    Edge,
+    InputError,
+    Location,
+    Package,
+    Problem,
+    Requirement,
+    Resolution,
+    TargetEnvironment,
+)
+from scanner.sources.http import Fetcher
+from scanner.sources.index import IndexClient, IndexFile, MetadataUnavailable, ReleaseMetadata
+
+MAX_ROUNDS = 20_000
+
+
+@dataclass(frozen=True)
+class _Req:
+    """A requirement as the resolver sees it: markers already evaluated for the target."""
+
+    name: str
+    extras: frozenset[str]
+    specifier: SpecifierSet
+    marker: str | None = None
+    parent_extra: str | None = None  # the parent's extra that brought it in
+    declared: Requirement | None = None  # the manifest line, for a direct requirement
+
+    @property
+    def identifier(self) -> str:
+        return _identifier(self.name, self.extras)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    name: str
+    version: Version
+    extras: frozenset[str]
+    files: tuple[IndexFile, ...] = field(compare=False, hash=False)
+
+    @property
+    def identifier(self) -> str:
+        return _identifier(self.name, self.extras)
+
+
+def _identifier(name: str, extras: frozenset[str]) -> str:
+    return f"{name}[{','.join(sorted(extras))}]" if extras else name
+
+
+class _Background:
+    """An asyncio loop in a thread: the resolver submits coroutines and waits on them."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def call(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def submit(self, coroutine: Any) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+class _IndexCache:
+    """Memoised index answers, shared by the resolver and the prefetcher. Lives on the
+    background loop: its dicts are only touched from that thread."""
+
+    def __init__(self, client: IndexClient, target: TargetEnvironment) -> None:
+        self.client = client
+        self.target = target
+        self._files: dict[str, asyncio.Task] = {}
+        self._metadata: dict[tuple[str, str], asyncio.Task] = {}
+
+    async def files(self, name: str) -> tuple[list[IndexFile] | None, str]:
+        task = self._files.get(name)
+        if task is None:
+            task = self._files[name] = asyncio.ensure_future(self.client.files(name))
+        return await asyncio.shield(task)
+
+    async def metadata(self, name: str, version: str) -> ReleaseMetadata | str:
+        key = (name, version)
+        task = self._metadata.get(key)
+        if task is None:
+            task = self._metadata[key] = asyncio.ensure_future(self._metadata_of(name, version))
+        return await asyncio.shield(task)
+
+    async def _metadata_of(self, name: str, version: str) -> ReleaseMetadata | str:
+        files, _ = await self.files(name)
+        release = [f for f in files or [] if f.version == version]
+        try:
+            return await self.client.metadata(name, version, release)
+        except MetadataUnavailable as exc:
+            return str(exc)
+
+    async def prefetch(self, requirement: _Req) -> None:
+        """Fetch what the resolver will most likely ask about this requirement next."""
+        files, _ = await self.files(requirement.name)
+        if not files:
+            return
+        best = _best_version(files, [requirement.specifier], self.target.python_version)
+        if best is not None:
+            await self.metadata(requirement.name, str(best))
+
+
+def _python_ok(requires_python: str, python_version: str) -> bool:
+    if not requires_python or not python_version:
+        return True
+    try:
+        return SpecifierSet(requires_python).contains(f"{python_version}.0", prereleases=True)
+    except InvalidSpecifier:
+        return True  # pip ignores an invalid requires-python too
+
+
+def _usable_versions(files: Sequence[IndexFile], python_version: str) -> dict[Version, list]:
+    by_version: dict[Version, list[IndexFile]] = {}
+    for file in files:
+        if not _python_ok(file.requires_python, python_version):
+            continue
+        try:
+            by_version.setdefault(Version(file.version), []).append(file)
+        except InvalidVersion:
+            continue
+    return by_version
+
+
+def _best_version(
+    files: Sequence[IndexFile], specifiers: Iterable[SpecifierSet], python_version: str
+) -> Version | None:
+    specifiers = list(specifiers)
+    versions = sorted(_usable_versions(files, python_version), reverse=True)
+    for allow_pre in (False, True):
+        for version in versions:
+            if version.is_prerelease and not allow_pre:
+                continue
+            if all(s.contains(version, prereleases=True) for s in specifiers):
+                return version
+    return None
+
+
+class _Provider(AbstractProvider):
+    def __init__(
+        self,
+        background: _Background,
+        cache: _IndexCache,
+        target: TargetEnvironment,
+        constraints: Mapping[str, SpecifierSet],
+        allow_prereleases: bool,
+    ) -> None:
+        self.background = background
+        self.cache = cache
+        self.target = target
+        self.constraints = constraints
+        self.allow_prereleases = allow_prereleases
+        self.dependencies: dict[_Candidate, list[_Req]] = {}
+        self.problems: list[Problem] = []
+        self.unknown_projects: dict[str, str] = {}
+        self.display_names: dict[str, str] = {}
+
+    # --- resolvelib's questions ---
+
+    def identify(self, requirement_or_candidate: _Req | _Candidate) -> str:
+        return requirement_or_candidate.identifier
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, _Candidate],
+        candidates: Mapping[str, Iterator[_Candidate]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> tuple:
+        infos = list(information[identifier])
+        pinned = any(
+            any(
+                s.operator in ("==", "===") and "*" not in s.version
+                for s in info.requirement.specifier
+            )
+            for info in infos
+        )
+        direct = any(info.parent is None for info in infos)
+        causes = {c.requirement.name for c in backtrack_causes} | {
+            c.parent.name for c in backtrack_causes if c.parent is not None
+        }
+        return (identifier.split("[")[0] not in causes, not pinned, not direct, identifier)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[_Req]],
+        incompatibilities: Mapping[str, Iterator[_Candidate]],
+    ) -> list[_Candidate]:
+        wanted = list(requirements[identifier])
+        name = wanted[0].name
+        extras = wanted[0].extras
+        files, why = self.background.call(self.cache.files(name))
+        if files is None:
+            self.unknown_projects[name] = why
+            return []
+        excluded = {c.version for c in incompatibilities[identifier]}
+        specifiers = [r.specifier for r in wanted]
+        if name in self.constraints:
+            specifiers.append(self.constraints[name])
+        by_version = _usable_versions(files, self.target.python_version)
+        explicit_pre = self.allow_prereleases or any(
+            s.prereleases for s in specifiers if len(s) > 0
+        )
+        exact_pins = {
+            Version(s.version)
+            for spec in specifiers
+            for s in spec
+            if s.operator in ("==", "===") and "*" not in s.version and _valid_version(s.version)
+        }
+        matching = []
+        for version, version_files in by_version.items():
+            if version in excluded:
+                continue
+            if not all(s.contains(version, prereleases=True) for s in specifiers):
+                continue
+            if all(f.yanked for f in version_files) and version not in exact_pins:
+                continue  # PEP 592: a yanked release only when pinned exactly
+            matching.append(_Candidate(name, version, extras, tuple(version_files)))
+        finals = [c for c in matching if not c.version.is_prerelease]
+        chosen = matching if explicit_pre or not finals else finals
+        chosen.sort(key=lambda c: c.version, reverse=True)
+        if chosen:
+            self.background.submit(self.cache.metadata(name, str(chosen[0].version)))
+        return chosen
+
+    def is_satisfied_by(self, requirement: _Req, candidate: _Candidate) -> bool:
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: _Candidate) -> list[_Req]:
+        if candidate in self.dependencies:
+            return self.dependencies[candidate]
+        requirements: list[_Req] = []
+        if candidate.extras:
+            # pkg[extra] is pkg itself, same version, plus what the extra adds.
+            requirements.append(
+                _Req(candidate.name, frozenset(), SpecifierSet(f"=={candidate.version}"))
+            )
+        metadata = self.background.call(self.cache.metadata(candidate.name, str(candidate.version)))
+        if isinstance(metadata, str):
+            if not candidate.extras:
+                self.problems.append(
+                    Problem("dependencies-unknown", metadata, package=candidate.name)
+                )
+            self.dependencies[candidate] = requirements
+            return requirements
+        for line in metadata.requires_dist:
+            requirement = self._applicable(candidate, line)
+            if requirement is not None:
+                requirements.append(requirement)
+        for requirement in requirements:
+            self.background.submit(self.cache.prefetch(requirement))
+        self.dependencies[candidate] = requirements
+        return requirements
+
+    # --- helpers ---
+
+    def _applicable(self, candidate: _Candidate, line: str) -> _Req | None:
+        try:
+            parsed = PackagingRequirement(line)
+        except InvalidRequirement:
+            self.problems.append(
+                Problem(
+                    "bad-metadata",
+                    f"{candidate.name} {candidate.version}: unparsable Requires-Dist {line!r:.200}",
+                    package=candidate.name,
+                )
+            )
+            return None
+        if parsed.url:
+            return None  # a direct URL inside published metadata: PyPI refuses these
+        marker = parsed.marker
+        if candidate.extras:
+            # Only what the extras add: the base candidate brings the rest.
+            if marker is None or not any(
+                marker_applies(marker, self.target, extra) for extra in candidate.extras
+            ):
+                return None
+            if marker_applies(marker, self.target, ""):
+                return None
+            extra = next(
+                e for e in sorted(candidate.extras) if marker_applies(marker, self.target, e)
+            )
+        else:
+            if marker is not None and not marker_applies(marker, self.target, ""):
+                return None
+            extra = None
+        name = canonicalize_name(parsed.name)
+        self.display_names.setdefault(name, parsed.name)
+        return _Req(
+            name,
+            frozenset(canonicalize_name(e) for e in parsed.extras),
+            parsed.specifier,
+            marker=str(marker) if marker else None,
+            parent_extra=extra,
+        )
+
+
+def _is_exact_pin(specifier: SpecifierSet) -> bool:
+    return any(s.operator in ("==", "===") and "*" not in s.version for s in specifier)
+
+
+def _valid_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def marker_applies(marker: Marker, target: TargetEnvironment, extra: str) -> bool:
+    """Whether a marker holds for the target, or for any of its platforms in the
+    all-platforms mode (a conservative closure)."""
+    environments = target.alternatives or (target.markers,)
+    for environment in environments:
+        try:
+            if marker.evaluate({**environment, "extra": extra}):
+                return True
+        except (UndefinedComparison, UndefinedEnvironmentName, InvalidMarker):
+            continue
+    return False
+
+
+def resolve(
+    requirements: Sequence[Requirement],
+    target: TargetEnvironment,
+    fetcher_factory: Any,
+    index_url: str,
+    constraints: Sequence[Requirement] = (),
+    allow_prereleases: bool = False,
+    source: str = "declared requirements",
+) -> Resolution:
+    """Pin the closure of `requirements` for `target`. `fetcher_factory()` makes the
+    Fetcher on the background loop (its HTTP client must live there)."""
+    roots: list[_Req] = []
+    problems: list[Problem] = []
+    for requirement in requirements:
+        if requirement.url or requirement.editable:
+            continue  # not from an index: scanned from what the manifest says (see scan)
+        if requirement.marker:
+            try:
+                if not marker_applies(Marker(requirement.marker), target, ""):
+                    continue
+            except InvalidMarker:
+                where = requirement.location or "requirement"
+                raise InputError(f"{where}: invalid marker {requirement.marker!r}") from None
+        roots.append(
+            _Req(
+                requirement.name,
+                requirement.extras,
+                SpecifierSet(requirement.specifier),
+                marker=requirement.marker,
+                declared=requirement,
+            )
+        )
+    constraint_specs: dict[str, SpecifierSet] = {}
+    for constraint in constraints:
+        combined = constraint_specs.get(constraint.name, SpecifierSet())
+        constraint_specs[constraint.name] = combined & SpecifierSet(constraint.specifier)
+
+    background = _Background()
+    fetcher: Fetcher = background.call(_make(fetcher_factory))
+    try:
+        client = IndexClient(fetcher, index_url)
+        cache = _IndexCache(client, target)
+        for root in roots:
+            background.submit(cache.prefetch(root))
+        provider = _Provider(background, cache, target, constraint_specs, allow_prereleases)
+        try:
+            result = Resolver(provider, BaseReporter()).resolve(roots, max_rounds=MAX_ROUNDS)
+        except ResolutionImpossible as exc:
+            raise InputError(_explain_conflict(exc, provider)) from None
+        except ResolutionTooDeep:
+            raise InputError(
+                f"resolution gave up after {MAX_ROUNDS} rounds of backtracking; pin some "
+                "requirements more tightly"
+            ) from None
+    finally:
+        background.call(fetcher.aclose())
+        background.close()
+    return _to_resolution(result, provider, roots, target, source, problems)
+
+
+async def _make(factory: Any) -> Fetcher:
+    return factory()
+
+
+def _to_resolution(result, provider: _Provider, roots, target, source, problems) -> Resolution:
+    pinned: dict[str, _Candidate] = {}
+    for candidate in result.mapping.values():
+        if not candidate.extras:
+            pinned[candidate.name] = candidate
+    declared: dict[str, list[Location]] = {}
+    for root in roots:
+        if root.declared is not None and root.declared.location is not None:
+            declared.setdefault(root.name, []).append(root.declared.location)
+    packages = []
+    for name, candidate in sorted(pinned.items()):
+        python = sorted({f.requires_python for f in candidate.files if f.requires_python})
+        packages.append(
+            Package(
+                name=name,
+                version=str(candidate.version),
+                display_name=provider.display_names.get(name, name),
+                requires_python=python[0] if len(python) == 1 else "",
+                hashes=tuple(f"sha256:{f.sha256}" for f in candidate.files if f.sha256)[:64],
+                declared_at=tuple(declared.get(name, ())),
+            )
+        )
+    edges: dict[tuple[str, str], Edge] = {}
+    for candidate in result.mapping.values():
+        for requirement in provider.dependencies.get(candidate, []):
+            if requirement.name == candidate.name or requirement.name not in pinned:
+                continue
+            key = (candidate.name, requirement.name)
+            if key in edges and edges[key].extra is None:
+                continue
+            edges[key] = Edge(
+                parent=candidate.name,
+                child=requirement.name,
+                specifier=str(requirement.specifier),
+                marker=requirement.marker,
+                extra=requirement.parent_extra,
+            )
+    return Resolution(
+        packages=tuple(packages),
+        edges=tuple(edges[k] for k in sorted(edges)),
+        target=target,
+        source=source,
+        roots=tuple(dict.fromkeys(r.name for r in roots)),
+        problems=tuple(problems) + tuple(provider.problems),
+    )
+
+
+def _explain_conflict(exc: ResolutionImpossible, provider: _Provider) -> str:
+    """Say which requirements clash, as pip does: each with who asked for it."""
+    causes = list(exc.causes)
+    names = {c.requirement.name for c in causes}
+    unknown = [n for n in names if n in provider.unknown_projects]
+    if unknown:
+        name = unknown[0]
+        where = _where(next(c for c in causes if c.requirement.name == name))
+        return f"{where}{name}: {provider.unknown_projects[name]}"
+    parts = []
+    for cause in causes:
+        requirement = cause.requirement
+        text = f"{requirement.identifier}{requirement.specifier}"
+        if cause.parent is None:
+            parts.append(f"{_where(cause)}{text} (direct requirement)")
+        else:
+            parts.append(f"{text} (required by {cause.parent.name} {cause.parent.version})")
+    if len(causes) == 1 and causes[0].parent is None:
+        python = provider.target.python_version
+        return f"{parts[0]}: no version on the index satisfies it for Python {python}"
+    return "conflicting requirements: " + "; ".join(parts)
+
+
+def _where(cause) -> str:
+    declared = cause.requirement.declared
+    return f"{declared.location}: " if declared is not None and declared.location else ""

@@ -1,0 +1,325 @@
+"""The shared fetcher and its SQLite cache, against the local fixture index: TTL and
+revalidation, offline answers, retries, what is (and is not) cached, and failures that
+must end in a result, never an exception."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.sources import http
+from scanner.sources.http import Fetcher, FetchResult
+from scanner.store import Store
+
+KIND = "test-kind-v1"
+OLD = 3 * 24 * 3600.0  # older than the default TTL and the not-found TTL
+
+
+def name_of(doc: Any, url: str) -> dict[str, Any]:
+    return {"name": doc["info"]["name"], "version": doc["info"]["version"]}
+
+
+def fetch(fetcher: Fetcher, url: str, extract=name_of, **kwargs: Any) -> FetchResult:
+    async def run() -> FetchResult:
+        try:
+            return await fetcher.get_json(url, KIND, extract, **kwargs)
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(run())
+
+
+def lower_keys(headers: dict[str, str]) -> dict[str, str]:
+    return {key.lower(): value for key, value in headers.items()}
+
+
+def closed_port_url() -> str:
+    """A 127.0.0.1 URL nothing listens on: an index that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = Store(tmp_path / "cache" / "trustmap.db")
+    yield store
+    store.close()
+
+
+def test_fresh_cache_entry_within_ttl_sends_no_request(fixture_index, store):
+    url = f"{fixture_index.url}/pypi/six/json"
+    first = fetch(Fetcher(store), url)
+    assert first.status == "ok" and not first.from_cache
+    assert first.data["name"] == "six"
+    assert fixture_index.paths() == ["/pypi/six/json"]
+
+    second = fetch(Fetcher(store), url)
+    assert second == FetchResult("ok", first.data, from_cache=True)
+    assert fixture_index.paths() == ["/pypi/six/json"]
+
+
+def test_expired_entry_is_revalidated_with_etag_and_304_keeps_data(fixture_index, store):
+    """A 304 carries no body: the stored extraction is served as it is, and only its
+    fetch time moves forward."""
+    url = f"{fixture_index.url}/pypi/six/json"
+    fetch(Fetcher(store), url)
+    etag = store.get(url, KIND).etag
+    assert etag
+    marker = {"marker": "kept from the cache"}
+    long_ago = time.time() - OLD
+    store.put(url, KIND, marker, etag, None, fetched_at=long_ago)
+    fixture_index.requests.clear()
+
+    result = fetch(Fetcher(store), url)
+
+    assert result.status == "ok" and result.from_cache and not result.stale
+    assert result.data == marker
+    [(_, path, headers)] = fixture_index.requests
+    assert path == "/pypi/six/json"
+    assert lower_keys(headers)["if-none-match"] == etag
+    entry = store.get(url, KIND)
+    assert entry.data == marker
+    assert entry.fetched_at > long_ago + OLD / 2
+
+
+def test_small_ttl_makes_an_entry_expire(fixture_index, store):
+    url = f"{fixture_index.url}/pypi/idna/json"
+    fetch(Fetcher(store), url)
+    fetch(Fetcher(store, ttl=0.0), url)
+    assert fixture_index.paths() == ["/pypi/idna/json", "/pypi/idna/json"]
+    assert "if-none-match" in lower_keys(fixture_index.requests[1][2])
+
+
+def test_refresh_ignores_the_ttl(fixture_index, store):
+    url = f"{fixture_index.url}/pypi/six/json"
+    fetch(Fetcher(store), url)
+    fixture_index.requests.clear()
+
+    result = fetch(Fetcher(store, refresh=True), url)
+
+    assert result.status == "ok" and not result.from_cache
+    assert fixture_index.paths() == ["/pypi/six/json"]
+
+
+def test_offline_answers_from_cache_including_stale_and_sends_nothing(fixture_index, store):
+    fresh_url = f"{fixture_index.url}/pypi/six/json"
+    stale_url = f"{fixture_index.url}/pypi/idna/json"
+    missing_url = f"{fixture_index.url}/pypi/rich/json"
+    fetch(Fetcher(store), fresh_url)
+    fetch(Fetcher(store), stale_url)
+    store.touch(stale_url, time.time() - OLD)
+    fixture_index.requests.clear()
+    fetcher = Fetcher(store, offline=True)
+
+    fresh = fetch(fetcher, fresh_url)
+    stale = fetch(fetcher, stale_url)
+    missing = fetch(fetcher, missing_url)
+
+    assert fresh.status == "ok" and fresh.from_cache and not fresh.stale
+    assert stale.status == "ok" and stale.from_cache and stale.stale
+    assert stale.data["name"] == "idna"
+    assert missing.status == "offline-miss" and missing.data is None
+    assert fixture_index.requests == []
+    assert fetcher.requests_sent == 0
+    assert fetcher._client is None  # no HTTP client was even made
+
+
+def test_server_error_then_success_is_retried(fixture_index, store):
+    url = f"{fixture_index.url}/pypi/six/json"
+    fixture_index.failures["/pypi/six/json"] = [(500, {})]
+
+    result = fetch(Fetcher(store), url)
+
+    assert result.status == "ok" and result.data["name"] == "six"
+    assert fixture_index.paths() == ["/pypi/six/json", "/pypi/six/json"]
+
+
+def test_429_with_retry_after_is_retried_after_the_given_seconds(fixture_index, store, monkeypatch):
+    """The backoff hook hands stamina the Retry-After value as the wait (stamina's
+    testing mode, set in conftest, then skips the actual sleep)."""
+    waits: list[bool | float] = []
+    real_hook = http._backoff_hook
+
+    def recording_hook(exc: Exception) -> bool | float:
+        waits.append(real_hook(exc))
+        return waits[-1]
+
+    monkeypatch.setattr(http, "_backoff_hook", recording_hook)
+    url = f"{fixture_index.url}/pypi/six/json"
+    fixture_index.failures["/pypi/six/json"] = [(429, {"Retry-After": "1"})]
+
+    result = fetch(Fetcher(store), url)
+
+    assert result.status == "ok" and result.data["name"] == "six"
+    assert waits == [1.0]
+    assert len(fixture_index.requests) == 2
+
+
+def test_backoff_hook_returns_retry_after_or_plain_retry():
+    import httpx
+
+    assert http._backoff_hook(http._Retryable("HTTP 429", 7.0)) == 7.0
+    assert http._backoff_hook(http._Retryable("HTTP 503", None)) is True
+    assert http._backoff_hook(httpx.ConnectError("refused")) is True
+    assert http._backoff_hook(ValueError("too large")) is False
+
+
+def test_retry_after_parses_seconds_and_http_dates():
+    assert http._retry_after_seconds("1") == 1.0
+    assert http._retry_after_seconds("100000") == 120.0  # capped
+    assert http._retry_after_seconds(None) is None
+    assert http._retry_after_seconds("soon") is None
+    gmt_in_30s = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25.0 <= http._retry_after_seconds(gmt_in_30s) <= 30.0
+    assert http._retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # past
+
+
+def test_persistent_503_ends_in_error_and_is_not_cached(fixture_index, store):
+    url = f"{fixture_index.url}/pypi/six/json"
+    fixture_index.failures["/pypi/six/json"] = [(503, {})] * 10
+
+    result = fetch(Fetcher(store), url)
+
+    assert result.status == "error"
+    assert "503" in result.error
+    assert len(fixture_index.requests) > 1  # retried before giving up
+    assert store.get(url, KIND) is None
+    fixture_index.failures.clear()
+    again = fetch(Fetcher(store), url)
+    assert again.status == "ok" and not again.from_cache
+
+
+def test_other_client_errors_end_in_error_without_retry_or_caching(fixture_index, store):
+    url = f"{fixture_index.url}/pypi/six/json"
+    fixture_index.failures["/pypi/six/json"] = [(403, {})]
+
+    result = fetch(Fetcher(store), url)
+
+    assert result.status == "error" and result.error == "HTTP 403"
+    assert len(fixture_index.requests) == 1
+    assert store.get(url, KIND) is None
+
+
+def test_404_is_cached_as_not_found_for_an_hour(fixture_index, store):
+    url = f"{fixture_index.url}/pypi/no-such-project/json"
+
+    first = fetch(Fetcher(store), url)
+    second = fetch(Fetcher(store), url)
+
+    assert first.status == "not-found" and not first.from_cache
+    assert second.status == "not-found" and second.from_cache
+    assert fixture_index.paths() == ["/pypi/no-such-project/json"]
+    # Over an hour later the index is asked again, even though the TTL is a day.
+    store.touch(url, time.time() - 3700)
+    third = fetch(Fetcher(store), url)
+    assert third.status == "not-found" and not third.from_cache
+    assert len(fixture_index.requests) == 2
+
+
+def test_offline_answers_a_cached_404_as_not_found(fixture_index, store):
+    url = f"{fixture_index.url}/pypi/no-such-project/json"
+    fetch(Fetcher(store), url)
+    store.touch(url, time.time() - OLD)
+
+    result = fetch(Fetcher(store, offline=True), url)
+
+    assert result.status == "not-found" and result.from_cache
+    assert len(fixture_index.requests) == 1
+
+
+@pytest.mark.parametrize("outage", ["connection refused", "persistent 503"])
+def test_expired_entry_is_used_as_stale_when_the_index_is_down(fixture_index, store, outage):
+    base = closed_port_url() if outage == "connection refused" else fixture_index.url
+    url = f"{base}/pypi/six/json"
+    fixture_index.failures["/pypi/six/json"] = [(503, {})] * 10
+    saved = {"name": "six", "version": "1.16.0"}
+    store.put(url, KIND, saved, '"etag"', None, fetched_at=time.time() - OLD)
+
+    result = fetch(Fetcher(store), url)
+
+    assert result.status == "ok"
+    assert result.stale and result.from_cache
+    assert result.data == saved
+    assert result.error  # says why the answer is stale
+
+
+def test_extractor_sees_the_response_url_without_credentials(fixture_index, store):
+    """Private mirrors put tokens in the index URL; they must not reach an extractor (which
+    resolves file URLs against it) nor the cache."""
+    seen: list[str] = []
+
+    def extract(doc: Any, url: str) -> dict[str, Any]:
+        seen.append(url)
+        return {"name": doc["info"]["name"], "base": url}
+
+    authed = fixture_index.url.replace("http://", "http://alice:s3cret-token@")
+    result = fetch(Fetcher(store), f"{authed}/pypi/six/json", extract)
+
+    assert result.status == "ok"
+    assert seen == [f"{fixture_index.url}/pypi/six/json"]
+    assert "authorization" in lower_keys(fixture_index.requests[0][2])  # the token was used
+    rows = store.conn.execute("SELECT url, data, etag FROM http_cache").fetchall()
+    assert rows and all("s3cret" not in " ".join(map(str, row)) for row in rows)
+    assert store.get(f"{fixture_index.url}/pypi/six/json", KIND) is not None
+
+
+def test_error_message_carries_no_credentials(store):
+    authed = closed_port_url().replace("http://", "http://alice:s3cret-token@")
+
+    result = fetch(Fetcher(store), f"{authed}/pypi/six/json")
+
+    assert result.status == "error"
+    assert "s3cret" not in result.error
+
+
+def cap_responses(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    monkeypatch.setattr(http, "MAX_RESPONSE_BYTES", limit)
+
+
+def test_oversized_response_ends_in_an_error_not_an_exception(fixture_index, store, monkeypatch):
+    cap_responses(monkeypatch, 1000)
+    url = f"{fixture_index.url}/pypi/six/json"
+
+    result = fetch(Fetcher(store), url)
+
+    assert result.status == "error"
+    assert "larger than 1000 bytes" in result.error
+    assert store.get(url, KIND) is None
+    assert len(fixture_index.requests) == 1  # a size cap is not worth retrying
+
+
+def test_max_response_bytes_is_read_when_fetching(fixture_index, store, monkeypatch):
+    monkeypatch.setattr(http, "MAX_RESPONSE_BYTES", 1000)
+
+    result = fetch(Fetcher(store), f"{fixture_index.url}/pypi/six/json")
+
+    assert result.status == "error"
+    assert "larger than 1000 bytes" in result.error
+
+
+def test_invalid_json_ends_in_an_error_not_an_exception(fixture_index, store):
+    fixture_index.projects["broken"] = b"not json"
+    url = f"{fixture_index.url}/pypi/broken/json"
+
+    result = fetch(Fetcher(store), url)
+
+    assert result.status == "error"
+    assert "invalid JSON" in result.error
+    assert store.get(url, KIND) is None
+
+
+def test_unexpected_document_shape_ends_in_an_error(fixture_index, store):
+    fixture_index.projects["odd"] = b'{"not-info": 1}'
+
+    result = fetch(Fetcher(store), f"{fixture_index.url}/pypi/odd/json")
+
+    assert result.status == "error"
+    assert "unexpected response shape" in result.error

@@ -1,0 +1,117 @@
+"""The SQLite cache: shared by concurrent scans, and a damaged file ends in one clear
+error instead of a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner import scan as pipeline
+from scanner.model import TrustmapError
+from scanner.store import Store
+from tests.conftest import LAB_DISTS
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli_env(cache_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PIP_INDEX_URL", "TRUSTMAP_DEBUG")}
+    env["TRUSTMAP_CACHE_DIR"] = str(cache_dir)
+    env["TRUSTMAP_TOP_PACKAGES_URL"] = "off"
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1"
+    return env
+
+
+def start_scan(venv: Path, index_url: str, cache_dir: Path) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "scanner", "scan", str(venv), "--index-url", index_url]
+    return subprocess.Popen(
+        [*command, "-f", "json"],
+        cwd=REPO,
+        env=cli_env(cache_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_concurrent_scans_share_the_cache_without_damage(fixture_index, lab_venv, tmp_path):
+    """Two scans of the same environment at once (two terminals, or CI jobs on one
+    runner) write the same rows; WAL and the busy timeout must keep both working and
+    the file intact, and what they stored must serve the next scan."""
+    cache_dir = tmp_path / "shared-cache"
+    runs = [start_scan(lab_venv, fixture_index.simple_url, cache_dir) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+
+    reports = []
+    for run, (stdout, stderr) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, stderr
+        reports.append(json.loads(stdout))
+    for report in reports:
+        packages = {p["name"]: p for p in report["packages"]}
+        assert len(packages) == len(LAB_DISTS)
+        assert packages["idna"]["facts"]["known_to_index"] is True
+        assert packages["idna"]["facts"]["publishers"]
+    assert len(fixture_index.requests) > 0
+
+    db = cache_dir / "trustmap.db"
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    finally:
+        conn.close()
+
+    fixture_index.requests.clear()
+    options = pipeline.ScanOptions(index_url=fixture_index.simple_url, cache_path=db)
+    result = pipeline.scan(pipeline.read_target(str(lab_venv)), options)
+    assert fixture_index.requests == []
+    assert "requests sent: 0" in result.notes
+    assert result.facts
+
+
+def damage(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(random.Random(1234).randbytes(8192))  # noqa: S311 (not for secrets)
+
+
+def test_damaged_database_raises_a_clear_trustmap_error(tmp_path):
+    db = tmp_path / "cache" / "trustmap.db"
+    damage(db)
+
+    with pytest.raises(TrustmapError) as caught:
+        Store(db)
+
+    message = str(caught.value)
+    assert str(db) in message
+    assert "database" in message
+    assert "\n" not in message
+
+
+def test_damaged_database_error_names_the_fix(tmp_path):
+    db = tmp_path / "cache" / "trustmap.db"
+    damage(db)
+
+    with pytest.raises(TrustmapError, match="delete it"):
+        Store(db)
+
+
+def test_damaged_database_via_cli_exits_2_with_one_line(fixture_index, lab_venv, tmp_path):
+    cache_dir = tmp_path / "damaged-cache"
+    damage(cache_dir / "trustmap.db")
+
+    run = start_scan(lab_venv, fixture_index.simple_url, cache_dir)
+    _stdout, stderr = run.communicate(timeout=60)
+
+    assert run.returncode == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("trustmap: error:")
+    assert "trustmap.db" in lines[0]
+    assert "Traceback" not in stderr
+    assert fixture_index.requests == []
