@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from scanner.model import (
     TargetEnvironment,
 )
 from scanner.sources.http import Fetcher
-from scanner.sources.index import IndexClient, IndexFile, MetadataUnavailable, ReleaseMetadata
+from scanner.sources.index import IndexClient, IndexRelease, MetadataUnavailable, ReleaseMetadata
 
 MAX_ROUNDS = 20_000
 
@@ -54,6 +55,7 @@ class _Req:
     marker: str | None = None
     parent_extra: str | None = None  # the parent's extra that brought it in
     declared: Requirement | None = None  # the manifest line, for a direct requirement
+    display_name: str = ""
 
     @property
     def identifier(self) -> str:
@@ -65,7 +67,7 @@ class _Candidate:
     name: str
     version: Version
     extras: frozenset[str]
-    files: tuple[IndexFile, ...] = field(compare=False, hash=False)
+    release: IndexRelease = field(compare=False, hash=False)
 
     @property
     def identifier(self) -> str:
@@ -103,13 +105,14 @@ class _IndexCache:
     def __init__(self, client: IndexClient, target: TargetEnvironment) -> None:
         self.client = client
         self.target = target
-        self._files: dict[str, asyncio.Task] = {}
+        self._releases: dict[str, asyncio.Task] = {}
         self._metadata: dict[tuple[str, str], asyncio.Task] = {}
+        self._crawled: set[str] = set()
 
-    async def files(self, name: str) -> tuple[list[IndexFile] | None, str]:
-        task = self._files.get(name)
+    async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
+        task = self._releases.get(name)
         if task is None:
-            task = self._files[name] = asyncio.ensure_future(self.client.files(name))
+            task = self._releases[name] = asyncio.ensure_future(self.client.releases(name))
         return await asyncio.shield(task)
 
     async def metadata(self, name: str, version: str) -> ReleaseMetadata | str:
@@ -120,24 +123,48 @@ class _IndexCache:
         return await asyncio.shield(task)
 
     async def _metadata_of(self, name: str, version: str) -> ReleaseMetadata | str:
-        files, _ = await self.files(name)
-        release = [f for f in files or [] if f.version == version]
+        releases, why = await self.releases(name)
+        release = next((r for r in releases or [] if r.version == version), None)
+        if release is None:
+            return f"{name} {version} is not on the index ({why or 'no such release'})"
         try:
-            return await self.client.metadata(name, version, release)
+            return await self.client.metadata(name, release)
         except MetadataUnavailable as exc:
             return str(exc)
 
     async def prefetch(self, requirement: _Req) -> None:
-        """Fetch what the resolver will most likely ask about this requirement next."""
-        files, _ = await self.files(requirement.name)
-        if not files:
+        """Crawl ahead: the releases of this requirement, the metadata of its newest
+        matching release, and the same for each of that release's dependencies, all
+        concurrently. The resolver then finds nearly every answer already here; a guess
+        that backtracking proves wrong costs a request, not a wrong result."""
+        key = requirement.identifier
+        if key in self._crawled:
             return
-        best = _best_version(files, [requirement.specifier], self.target.python_version)
-        if best is not None:
-            await self.metadata(requirement.name, str(best))
+        self._crawled.add(key)
+        releases, _ = await self.releases(requirement.name)
+        if not releases:
+            return
+        best = _best_version(releases, [requirement.specifier], self.target.python_version)
+        if best is None:
+            return
+        metadata = await self.metadata(requirement.name, str(best))
+        if isinstance(metadata, str):
+            return
+        children = []
+        for line in metadata.requires_dist:
+            for extras in (frozenset(), requirement.extras) if requirement.extras else ((),):
+                try:
+                    child = applicable_requirement(line, frozenset(extras), self.target)
+                except InvalidRequirement:
+                    continue
+                if child is not None:
+                    children.append(self.prefetch(child))
+        await asyncio.gather(*children)
 
 
+@functools.cache
 def _python_ok(requires_python: str, python_version: str) -> bool:
+    """Cached: a project's thousands of files share a handful of requires-python values."""
     if not requires_python or not python_version:
         return True
     try:
@@ -146,23 +173,26 @@ def _python_ok(requires_python: str, python_version: str) -> bool:
         return True  # pip ignores an invalid requires-python too
 
 
-def _usable_versions(files: Sequence[IndexFile], python_version: str) -> dict[Version, list]:
-    by_version: dict[Version, list[IndexFile]] = {}
-    for file in files:
-        if not _python_ok(file.requires_python, python_version):
+def _usable_versions(
+    releases: Sequence[IndexRelease], python_version: str
+) -> dict[Version, IndexRelease]:
+    """Releases with a file that installs on the target Python, by version."""
+    usable: dict[Version, IndexRelease] = {}
+    for release in releases:
+        if not any(_python_ok(r, python_version) for r in release.requires_python or ("",)):
             continue
         try:
-            by_version.setdefault(Version(file.version), []).append(file)
+            usable[Version(release.version)] = release
         except InvalidVersion:
             continue
-    return by_version
+    return usable
 
 
 def _best_version(
-    files: Sequence[IndexFile], specifiers: Iterable[SpecifierSet], python_version: str
+    releases: Sequence[IndexRelease], specifiers: Iterable[SpecifierSet], python_version: str
 ) -> Version | None:
     specifiers = list(specifiers)
-    versions = sorted(_usable_versions(files, python_version), reverse=True)
+    versions = sorted(_usable_versions(releases, python_version), reverse=True)
     for allow_pre in (False, True):
         for version in versions:
             if version.is_prerelease and not allow_pre:
@@ -190,6 +220,7 @@ class _Provider(AbstractProvider):
         self.problems: list[Problem] = []
         self.unknown_projects: dict[str, str] = {}
         self.display_names: dict[str, str] = {}
+        self._versions: dict[str, dict[Version, IndexRelease]] = {}
 
     # --- resolvelib's questions ---
 
@@ -227,15 +258,18 @@ class _Provider(AbstractProvider):
         wanted = list(requirements[identifier])
         name = wanted[0].name
         extras = wanted[0].extras
-        files, why = self.background.call(self.cache.files(name))
-        if files is None:
+        releases, why = self.background.call(self.cache.releases(name))
+        if releases is None:
             self.unknown_projects[name] = why
             return []
         excluded = {c.version for c in incompatibilities[identifier]}
         specifiers = [r.specifier for r in wanted]
         if name in self.constraints:
             specifiers.append(self.constraints[name])
-        by_version = _usable_versions(files, self.target.python_version)
+        by_version = self._versions.get(name)
+        if by_version is None:
+            by_version = _usable_versions(releases, self.target.python_version)
+            self._versions[name] = by_version
         explicit_pre = self.allow_prereleases or any(
             s.prereleases for s in specifiers if len(s) > 0
         )
@@ -246,14 +280,14 @@ class _Provider(AbstractProvider):
             if s.operator in ("==", "===") and "*" not in s.version and _valid_version(s.version)
         }
         matching = []
-        for version, version_files in by_version.items():
+        for version, release in by_version.items():
             if version in excluded:
                 continue
             if not all(s.contains(version, prereleases=True) for s in specifiers):
                 continue
-            if all(f.yanked for f in version_files) and version not in exact_pins:
+            if release.yanked and version not in exact_pins:
                 continue  # PEP 592: a yanked release only when pinned exactly
-            matching.append(_Candidate(name, version, extras, tuple(version_files)))
+            matching.append(_Candidate(name, version, extras, release))
         finals = [c for c in matching if not c.version.is_prerelease]
         chosen = matching if explicit_pre or not finals else finals
         chosen.sort(key=lambda c: c.version, reverse=True)
@@ -290,11 +324,9 @@ class _Provider(AbstractProvider):
         self.dependencies[candidate] = requirements
         return requirements
 
-    # --- helpers ---
-
     def _applicable(self, candidate: _Candidate, line: str) -> _Req | None:
         try:
-            parsed = PackagingRequirement(line)
+            requirement = applicable_requirement(line, candidate.extras, self.target)
         except InvalidRequirement:
             self.problems.append(
                 Problem(
@@ -304,33 +336,44 @@ class _Provider(AbstractProvider):
                 )
             )
             return None
-        if parsed.url:
-            return None  # a direct URL inside published metadata: PyPI refuses these
-        marker = parsed.marker
-        if candidate.extras:
-            # Only what the extras add: the base candidate brings the rest.
-            if marker is None or not any(
-                marker_applies(marker, self.target, extra) for extra in candidate.extras
-            ):
-                return None
-            if marker_applies(marker, self.target, ""):
-                return None
-            extra = next(
-                e for e in sorted(candidate.extras) if marker_applies(marker, self.target, e)
-            )
-        else:
-            if marker is not None and not marker_applies(marker, self.target, ""):
-                return None
-            extra = None
-        name = canonicalize_name(parsed.name)
-        self.display_names.setdefault(name, parsed.name)
-        return _Req(
-            name,
-            frozenset(canonicalize_name(e) for e in parsed.extras),
-            parsed.specifier,
-            marker=str(marker) if marker else None,
-            parent_extra=extra,
-        )
+        if requirement is not None:
+            self.display_names.setdefault(requirement.name, requirement.display_name)
+        return requirement
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_requirement(line: str) -> PackagingRequirement:
+    return PackagingRequirement(line)
+
+
+def applicable_requirement(
+    line: str, extras: frozenset[str], target: TargetEnvironment
+) -> _Req | None:
+    """A Requires-Dist line as a requirement of the release installed with `extras`, or
+    None when its marker does not hold for the target. With extras, only what the extras
+    add: the release itself (no extras) brings the rest."""
+    parsed = _parse_requirement(line)
+    if parsed.url:
+        return None  # a direct URL inside published metadata: PyPI refuses these
+    marker = parsed.marker
+    if extras:
+        if marker is None or marker_applies(marker, target, ""):
+            return None
+        extra = next((e for e in sorted(extras) if marker_applies(marker, target, e)), None)
+        if extra is None:
+            return None
+    else:
+        if marker is not None and not marker_applies(marker, target, ""):
+            return None
+        extra = None
+    return _Req(
+        canonicalize_name(parsed.name),
+        frozenset(canonicalize_name(e) for e in parsed.extras),
+        parsed.specifier,
+        marker=str(marker) if marker else None,
+        parent_extra=extra,
+        display_name=parsed.name,
+    )
 
 
 def _is_exact_pin(specifier: SpecifierSet) -> bool:
@@ -433,14 +476,13 @@ def _to_resolution(result, provider: _Provider, roots, target, source, problems)
             declared.setdefault(root.name, []).append(root.declared.location)
     packages = []
     for name, candidate in sorted(pinned.items()):
-        python = sorted({f.requires_python for f in candidate.files if f.requires_python})
+        python = [r for r in candidate.release.requires_python if r]
         packages.append(
             Package(
                 name=name,
                 version=str(candidate.version),
                 display_name=provider.display_names.get(name, name),
                 requires_python=python[0] if len(python) == 1 else "",
-                hashes=tuple(f"sha256:{f.sha256}" for f in candidate.files if f.sha256)[:64],
                 declared_at=tuple(declared.get(name, ())),
             )
         )

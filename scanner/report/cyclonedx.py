@@ -42,7 +42,8 @@ from cyclonedx.spdx import fixup_id as spdx_fixup_id
 from cyclonedx.spdx import is_expression as is_spdx_expression
 from packageurl import PackageURL
 
-from scanner.model import SEVERITIES, Facts, Package, ScanResult
+from scanner.model import Facts, Package, ScanResult
+from scanner.report.summary import summarize
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 OUTPUT_FORMATS = {"json": OutputFormat.JSON, "xml": OutputFormat.XML}
@@ -53,10 +54,6 @@ MAX_TEXT = 4000
 MAX_VERSION = 1024  # the schema's maxLength for a version
 MAX_NAME = 200  # property names, licence names: identifiers, not prose
 MAX_HASHES = 256
-
-# Facts the summary counts accounts and organisations from.
-ACCOUNTS_FACT = "publishing_accounts"
-ORGANIZATION_FACT = "organization"
 
 # Facts holding URLs, and the kind of external reference each becomes.
 URL_FACTS: tuple[tuple[str, ExternalReferenceType], ...] = (
@@ -137,7 +134,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _indent_xml(document: str) -> str:
-    """`document` indented for people to read. The library indents XML by re-parsing it
+    """`document` indented for people to read, in ASCII. The library indents XML by re-parsing it
     with minidom, which takes longer than building the whole SBOM; lxml takes a few ms."""
     try:
         from lxml import etree
@@ -145,9 +142,10 @@ def _indent_xml(document: str) -> str:
         return document
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     root = etree.fromstring(document.encode("utf-8"), parser)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
-        root, pretty_print=True, encoding="unicode"
-    )
+    # ASCII with character references, like the JSON outputter's escapes: safe to print on
+    # a terminal or pipe of any encoding, and still UTF-8 as declared.
+    body = etree.tostring(root, pretty_print=True, encoding="us-ascii", xml_declaration=False)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body.decode("ascii")
 
 
 def build_bom(result: ScanResult, tool_version: str, *, timestamp: datetime | None = None) -> Bom:
@@ -450,32 +448,30 @@ def _package_properties(package: Package, facts: Facts, top_level: bool) -> list
 
 
 def _metadata_properties(result: ScanResult, packages: Mapping[str, Package]) -> list[Property]:
-    accounts: set[str] = set()
-    organizations: set[str] = set()
-    for facts in result.facts.values():
-        accounts.update(_account_names(facts.get(ACCOUNTS_FACT)))
-        organization = facts.get(ORGANIZATION_FACT)
-        if isinstance(organization, str) and organization:
-            organizations.add(organization)
-    findings = dict.fromkeys(SEVERITIES, 0)
-    for finding in result.findings:
-        findings[finding.severity] = findings.get(finding.severity, 0) + 1
-
-    target = result.resolution.target
-    summary = {
+    # The same figures the terminal and JSON reports lead with.
+    summary = summarize(result)
+    counts = {
         "packages": len(packages),
-        "publishing-accounts": len(accounts),
-        "organizations": len(organizations),
-        **{f"findings:{severity}": count for severity, count in findings.items()},
-        "undetermined": len(result.undetermined),
+        "top-level-packages": summary.top_level,
+        "edges": summary.edges,
+        "publishing-accounts": summary.publishing_accounts,
+        "organizations": summary.organizations,
+        "packages-with-unknown-ownership": summary.ownership_unknown,
+        **{
+            f"findings:{severity}": count
+            for severity, count in summary.findings_by_severity.items()
+        },
+        "undetermined": summary.undetermined,
+        "problems": summary.problems,
     }
+    target = result.resolution.target
     properties = [
         Property(name=PREFIX + "target-python", value=clean(target.python_version)),
         Property(name=PREFIX + "target-environment", value=clean(target.description)),
     ]
     properties.extend(
         Property(name=PREFIX + "summary:" + clean(key, MAX_NAME), value=str(count))
-        for key, count in summary.items()
+        for key, count in counts.items()
     )
     properties.extend(Property(name=PREFIX + "note", value=clean(note)) for note in result.notes)
     properties.extend(Property(name=PREFIX + "note", value=clean(note)) for note in target.notes)
@@ -490,24 +486,6 @@ def _metadata_properties(result: ScanResult, packages: Mapping[str, Package]) ->
         for problem in result.resolution.problems
     )
     return properties
-
-
-def _account_names(value: Any) -> set[str]:
-    """Account names from a list of names, a list of {"user": ...} roles, or a mapping."""
-    if isinstance(value, str) or value is None:
-        return set()
-    if isinstance(value, Mapping):
-        return {str(key) for key in value}
-    names = set()
-    if isinstance(value, Iterable):
-        for item in value:
-            if isinstance(item, str):
-                names.add(item)
-            elif isinstance(item, Mapping):
-                name = item.get("user") or item.get("name") or item.get("login")
-                if isinstance(name, str):
-                    names.add(name)
-    return names
 
 
 def _dependencies(

@@ -15,19 +15,13 @@ from typing import Any
 from urllib.parse import urljoin
 
 from packaging.metadata import parse_email
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from scanner.sources.http import Fetcher, FetchResult
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base
 
-FILES_KIND = "simple-files-v1"
+RELEASES_KIND = "simple-releases-v2"
 METADATA_KIND = "core-metadata-v1"
 RANGE_METADATA_KIND = "wheel-metadata-v1"
 RELEASE_KIND = "pypi-release-deps-v1"
@@ -38,16 +32,17 @@ _TAIL_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)
-class IndexFile:
-    filename: str
-    url: str
+class IndexRelease:
+    """One version of a project as the resolver needs it (not every file: numpy has
+    thousands, and a warm resolution should not read them all again)."""
+
     version: str
-    is_wheel: bool
-    tags: frozenset[str]  # wheel tags "py3-none-any"; empty for sdists
-    sha256: str
-    requires_python: str
-    yanked: bool
-    has_metadata: bool  # PEP 658 / 714: `<url>.metadata` is served
+    requires_python: tuple[str, ...]  # the distinct values its files declare ("" = none)
+    yanked: bool  # every file of the release is yanked
+    metadata_file: str  # the file whose metadata is read: a wheel where there is one
+    metadata_url: str
+    metadata_is_wheel: bool
+    metadata_advertised: bool  # PEP 658 / 714 says `<url>.metadata` is served
 
 
 @dataclass(frozen=True)
@@ -57,52 +52,88 @@ class ReleaseMetadata:
     source: str  # where the dependencies were read, for the report
 
 
-def extract_files(doc: dict[str, Any], url: str) -> list[list[Any]]:
-    """The simple page's files, compacted: [filename, absolute url, sha256,
-    requires-python, yanked, has-metadata]. Relative URLs are resolved here."""
-    files = []
+def extract_releases(doc: dict[str, Any], url: str) -> list[list[Any]]:
+    """The simple page summarised per release, at fetch time: [version, requires-python
+    values, all yanked, metadata file name, its absolute URL, is a wheel, metadata
+    advertised]. Relative URLs are resolved here; eggs, installers and files of other
+    projects are dropped. Pages run to tens of thousands of files (numpy, torch), so the
+    per-file work is kept to string splits, with each distinct name and version parsed
+    once."""
+    name = canonicalize_name(str(doc.get("name", "")))
+    parse = _FilenameParser(name)
+    releases: dict[str, list[tuple[Any, ...]]] = {}
     for entry in doc.get("files") or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
+        if not isinstance(entry, dict):
             continue
-        file_url = entry.get("url")
-        if not isinstance(file_url, str):
+        filename, file_url = entry.get("filename"), entry.get("url")
+        if not isinstance(filename, str) or not isinstance(file_url, str):
             continue
-        hashes = entry.get("hashes") or {}
+        version = parse.version(filename)
+        if version is None:
+            continue
         metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", False))
-        files.append(
-            [
-                entry["filename"][:300],
-                urljoin(url, file_url),
-                str(hashes.get("sha256", ""))[:64] if isinstance(hashes, dict) else "",
+        releases.setdefault(version, []).append(
+            (
+                filename[:300],
+                file_url,
                 str(entry.get("requires-python") or "")[:200],
                 bool(entry.get("yanked")),
                 bool(metadata),
+            )
+        )
+    rows = []
+    for version, files in releases.items():
+        # Advertised metadata first, then a pure-Python wheel, any wheel, an sdist.
+        best = min(
+            files,
+            key=lambda f: (not f[4], not f[0].endswith(".whl"), "-none-any" not in f[0], f[0]),
+        )
+        rows.append(
+            [
+                version,
+                sorted({f[2] for f in files}),
+                all(f[3] for f in files),
+                best[0],
+                urljoin(url, best[1]).split("#")[0],
+                best[0].endswith(".whl"),
+                best[4],
             ]
         )
-    return files
+    return rows
 
 
-def _index_file(row: list[Any], name: str) -> IndexFile | None:
-    filename = row[0]
-    try:
+class _FilenameParser:
+    """Versions from file names (wheel: name-version-...whl; sdist: name-version.tar.gz),
+    normalised, for the files of one project only."""
+
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self._names: dict[str, bool] = {}
+        self._versions: dict[str, str | None] = {}
+
+    def version(self, filename: str) -> str | None:
         if filename.endswith(".whl"):
-            wheel_name, version, _, tags = parse_wheel_filename(filename)
-            if canonicalize_name(wheel_name) != name:
+            parts = filename[:-4].split("-")
+            if len(parts) not in (5, 6):
                 return None
-            return IndexFile(
-                filename, row[1], str(version), True, frozenset(str(t) for t in tags),
-                row[2], row[3], row[4], row[5],
-            )  # fmt: skip
-        if filename.endswith((".tar.gz", ".zip")):
-            sdist_name, version = parse_sdist_filename(filename)
-            if canonicalize_name(sdist_name) != name:
+            name, raw = parts[0], parts[1]
+        elif filename.endswith((".tar.gz", ".zip")):
+            stem = filename[: -7 if filename.endswith(".tar.gz") else -4]
+            name, _, raw = stem.rpartition("-")
+        else:
+            return None  # eggs, installers and other formats pip does not install
+        if self.project:
+            ours = self._names.get(name)
+            if ours is None:
+                ours = self._names[name] = canonicalize_name(name) == self.project
+            if not ours:
                 return None
-            return IndexFile(
-                filename, row[1], str(version), False, frozenset(), row[2], row[3], row[4], row[5]
-            )
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-    return None  # eggs, installers and other formats are not installable by pip
+        if raw not in self._versions:
+            try:
+                self._versions[raw] = str(Version(raw))
+            except InvalidVersion:
+                self._versions[raw] = None
+        return self._versions[raw]
 
 
 def extract_metadata(body: bytes, url: str = "") -> dict[str, Any]:
@@ -120,30 +151,26 @@ class IndexClient:
         self.index_url = index_url.rstrip("/")
         self.json_base = json_api_base(self.index_url)
 
-    async def files(self, name: str) -> tuple[list[IndexFile] | None, str]:
-        """Every installable file of a project, or None and why."""
+    async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
+        """Every release of a project that has an installable file, or None and why."""
         name = canonicalize_name(name)
         result = await self.fetcher.get_json(
-            f"{self.index_url}/{name}/", FILES_KIND, extract_files, accept=SIMPLE_JSON
+            f"{self.index_url}/{name}/", RELEASES_KIND, extract_releases, accept=SIMPLE_JSON
         )
         if result.status == "not-found":
             return None, "the index has no project of this name"
         if result.status != "ok":
             return None, _why(result)
-        files = [f for row in result.data if (f := _index_file(row, name)) is not None]
-        return files, ""
+        return [IndexRelease(row[0], tuple(row[1]), *row[2:]) for row in result.data], ""
 
-    async def metadata(self, name: str, version: str, files: list[IndexFile]) -> ReleaseMetadata:
+    async def metadata(self, name: str, release: IndexRelease) -> ReleaseMetadata:
         """The dependencies of one release, from the cheapest source that has them."""
         errors: list[str] = []
-        wheels = [f for f in files if f.is_wheel]
-        # PEP 658 metadata, where advertised; mirrors often serve the `.metadata` files yet
+        # PEP 658 metadata where advertised; mirrors often serve the `.metadata` files yet
         # drop the key from their pages, so a wheel's is tried even when not advertised.
-        advertised = [f for f in files if f.has_metadata]
-        candidate = (advertised or wheels or [None])[0]
-        if candidate is not None:
+        if release.metadata_advertised or release.metadata_is_wheel:
             result = await self.fetcher.get_json(
-                f"{candidate.url.split('#')[0]}.metadata",
+                f"{release.metadata_url}.metadata",
                 METADATA_KIND,
                 extract_metadata,
                 ttl=IMMUTABLE_TTL,
@@ -151,16 +178,16 @@ class IndexClient:
                 accept="*/*",
             )
             if result.status == "ok":
-                return _release(result.data, f"PEP 658 metadata of {candidate.filename}")
-            errors.append(f"{candidate.filename}.metadata: {_why(result)}")
-        if wheels:
-            wheel = wheels[0]
-            data, error = await self._wheel_metadata_by_range(wheel)
+                return _release(result.data, f"PEP 658 metadata of {release.metadata_file}")
+            errors.append(f"{release.metadata_file}.metadata: {_why(result)}")
+        if release.metadata_is_wheel:
+            data, error = await self._wheel_metadata_by_range(release)
             if data is not None:
-                return _release(data, f"METADATA inside {wheel.filename} (range requests)")
+                source = f"METADATA inside {release.metadata_file} (range requests)"
+                return _release(data, source)
             errors.append(error)
         result = await self.fetcher.get_json(
-            f"{self.json_base}/{canonicalize_name(name)}/{version}/json",
+            f"{self.json_base}/{canonicalize_name(name)}/{release.version}/json",
             RELEASE_KIND,
             _extract_release_deps,
             ttl=IMMUTABLE_TTL,
@@ -169,23 +196,23 @@ class IndexClient:
             return _release(result.data, "the index's JSON API for this release")
         errors.append(_why(result))
         raise MetadataUnavailable(
-            f"dependencies of {name} {version} could not be read without building it "
-            f"({'; '.join(e for e in errors if e) or 'no wheel and no metadata on the index'})"
+            f"dependencies of {name} {release.version} could not be read without building "
+            f"it ({'; '.join(e for e in errors if e)})"
         )
 
-    async def _wheel_metadata_by_range(self, wheel: IndexFile) -> tuple[dict | None, str]:
-        if self.fetcher.offline:
-            cached = self.fetcher.store.get(wheel.url, RANGE_METADATA_KIND)
-            return (cached.data, "") if cached else (None, "offline")
-        cached = self.fetcher.store.get(wheel.url, RANGE_METADATA_KIND)
+    async def _wheel_metadata_by_range(self, release: IndexRelease) -> tuple[dict | None, str]:
+        url = release.metadata_url
+        cached = self.fetcher.store.get(url, RANGE_METADATA_KIND)
         if cached is not None:
             return cached.data, ""
+        if self.fetcher.offline:
+            return None, "offline, and not in the cache"
         try:
-            body = await read_wheel_metadata(self.fetcher, wheel.url)
+            body = await read_wheel_metadata(self.fetcher, url)
         except (ValueError, OSError, zlib.error, struct.error) as exc:
-            return None, f"could not read METADATA from {wheel.filename}: {exc}"
+            return None, f"could not read METADATA from {release.metadata_file}: {exc}"
         data = extract_metadata(body)
-        self.fetcher.store.put(wheel.url, RANGE_METADATA_KIND, data, None, None)
+        self.fetcher.store.put(url, RANGE_METADATA_KIND, data, None, None)
         return data, ""
 
 

@@ -72,7 +72,7 @@ def make_result() -> ScanResult:
                 "documentation": "https://docs.example.org/alpha docs/ünïcode?q=[1]#a#b",
                 "issue_tracker": "javascript:alert(1)",
                 "index_url": "https://user:s3cret@mirror.example/simple/alpha/",
-                "publishing_accounts": ["ann", "bob"],
+                "publishers": ["ann", "bob"],
                 "organization": "alpha-org",
                 "downloads": 1234,
                 "releases": {"1.0": "2024-01-01", "0.9": None},
@@ -81,7 +81,7 @@ def make_result() -> ScanResult:
         "beta": Facts(
             values={
                 "license_expression": "Some Custom License",
-                "publishing_accounts": [{"role": "Owner", "user": "bob"}, {"user": "cat"}],
+                "publishers": ["bob", "cat"],
             },
             unknown={"github_stars": "GitHub unreachable"},
         ),
@@ -95,7 +95,7 @@ def make_result() -> ScanResult:
                 "motto": "\x1b]8;;https://x\x07click\x1b]8;;\x07 [red]x[/red]",
             }
         ),
-        "delta": Facts(values={"organization": "delta-org"}),
+        "delta": Facts(values={"organization": "delta-org", "publishers": ["dan"]}),
     }
     findings = (
         Finding(
@@ -217,12 +217,16 @@ def test_metadata_tool_target_and_summary(json_bom: dict) -> None:
     props = properties_of(metadata)
     assert props["trustmap:target-python"] == ["3.11"]
     assert props["trustmap:summary:packages"] == ["5"]
-    assert props["trustmap:summary:publishing-accounts"] == ["3"]  # ann, bob, cat
+    assert props["trustmap:summary:publishing-accounts"] == ["4"]  # ann, bob, cat, dan
     assert props["trustmap:summary:organizations"] == ["2"]
     assert props["trustmap:summary:findings:critical"] == ["1"]
     assert props["trustmap:summary:findings:high"] == ["1"]
     assert props["trustmap:summary:findings:low"] == ["0"]
     assert props["trustmap:summary:undetermined"] == ["1"]
+    assert props["trustmap:summary:top-level-packages"] == ["2"]
+    assert props["trustmap:summary:edges"] == ["4"]
+    assert props["trustmap:summary:packages-with-unknown-ownership"] == ["1"]  # gamma
+    assert props["trustmap:summary:problems"] == ["1"]
     assert "offline: answered from the cache" in props["trustmap:note"]
     assert props["trustmap:problem"] == ["missing-requirement: zeta is not installed"]
 
@@ -324,6 +328,7 @@ def test_hostile_characters_never_reach_either_document(xml_document: str) -> No
         assert "\x1b" not in document and "\x00" not in document and "\x7f" not in document
         assert "\\u001b" not in document and "\\u0000" not in document
         assert "\\ud800" not in document
+        assert document.isascii()  # printable whatever the terminal's encoding
 
 
 def test_long_values_are_capped_and_still_valid() -> None:
