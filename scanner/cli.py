@@ -65,7 +65,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("target", required=False)
+@click.argument("targets", nargs=-1)
 @click.option(
     "-f",
     "--format",
@@ -99,8 +99,25 @@ def main() -> None:
     "--rules", "rules_dirs", multiple=True, type=click.Path(), help="Extra folder of rule files."
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
+@click.option(
+    "--python-version", metavar="X.Y", help="Resolve declared requirements for this Python."
+)
+@click.option(
+    "--platform",
+    type=click.Choice(["linux", "macos", "windows"]),
+    help="Resolve declared requirements for this platform (default: this machine's).",
+)
+@click.option(
+    "--all-platforms",
+    is_flag=True,
+    help="Keep every marker branch that holds on any platform: a conservative closure.",
+)
+@click.option("--extra", "extras", multiple=True, help="pyproject.toml extra to include.")
+@click.option("--all-extras", is_flag=True, help="Include every pyproject.toml extra.")
+@click.option("--group", "groups", multiple=True, help="Dependency group (PEP 735 / Poetry).")
+@click.option("--pre", is_flag=True, help="Allow pre-releases when resolving.")
 def scan(
-    target: str | None,
+    targets: tuple[str, ...],
     output_format: str,
     output: str | None,
     index_url: str | None,
@@ -109,21 +126,37 @@ def scan(
     cache_path: str | None,
     rules_dirs: tuple[str, ...],
     verbose: bool,
+    python_version: str | None,
+    platform: str | None,
+    all_platforms: bool,
+    extras: tuple[str, ...],
+    all_extras: bool,
+    groups: tuple[str, ...],
+    pre: bool,
 ) -> None:
-    """Scan TARGET: a virtual-environment or conda folder, a Python executable or a
-    site-packages folder (default: the environment trustmap runs in). Nothing in the
-    target is run: its metadata is read from disk."""
+    """Scan TARGETS (default: the environment trustmap runs in). Each is an installed
+    environment (a virtual-environment, conda or site-packages folder, or a Python
+    executable), a requirements file, a pyproject.toml, a lockfile (uv.lock, poetry.lock,
+    Pipfile.lock, pylock.toml, pip-compile output), a CycloneDX JSON SBOM, a project
+    folder holding one of these, or a requirement such as `name==1.0`. Nothing is run or
+    installed: metadata is read from disk and from the index."""
     from scanner import scan as pipeline
+    from scanner.inputs.select import DeclaredOptions
     from scanner.report import render
 
-    resolution = pipeline.read_target(target)
     options = pipeline.ScanOptions(
         index_url=index_url,
         offline=offline,
         refresh=refresh,
         cache_path=Path(cache_path) if cache_path else None,
         rules_dirs=rules_dirs,
+        python_version=python_version,
+        platform=platform,
+        all_platforms=all_platforms,
+        prereleases=pre,
+        declared=DeclaredOptions(extras=extras, all_extras=all_extras, groups=groups),
     )
+    resolution = pipeline.read_targets(targets, options)
     with render.progress_bar() as (on_start, on_done):
         result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)
     render.write(result, output_format, output, verbose=verbose, version=_version())

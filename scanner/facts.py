@@ -32,6 +32,14 @@ class FactSpec:
 FACTS: tuple[FactSpec, ...] = (
     FactSpec("name", "string", "input", "Canonical (PEP 503) project name."),
     FactSpec("version", "string", "input", "The pinned or installed version."),
+    FactSpec(
+        "direct_url",
+        "string",
+        "input",
+        "Where it comes from when not from an index: the "
+        'URL, VCS reference or local path (PEP 610 for installs); "" when from an index.',
+    ),
+    FactSpec("editable", "bool", "input", "Installed or declared as editable (-e)."),
     FactSpec("top_level", "bool", "graph", "Nothing in the closure requires this package."),
     FactSpec("dependents", "int", "graph", "How many packages depend on it, directly or not."),
     FactSpec(
@@ -157,7 +165,13 @@ def build_facts(
     now: datetime | None = None,
 ) -> Facts:
     now = now or datetime.now(UTC)
-    values: dict[str, Any] = {"name": package.name, "version": package.version, **graph_facts}
+    values: dict[str, Any] = {
+        "name": package.name,
+        "version": package.version,
+        "direct_url": package.direct_url or "",
+        "editable": package.editable,
+        **graph_facts,
+    }
     unknown: dict[str, str] = {}
     _usage_facts(package.name, top, values, unknown)
     index_facts = [s.name for s in FACTS if "index" in s.source and s.name not in ("license",)]

@@ -137,6 +137,7 @@ class Resolution:
     source: str  # what was scanned, for the report
     roots: tuple[str, ...] | None = None  # direct requirements, when the input knows them
     problems: tuple[Problem, ...] = ()
+    document: Mapping[str, Any] | None = None  # an input SBOM, which outputs annotate
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from scanner import facts as facts_stage
 from scanner import graph as graph_stage
+from scanner import resolve as resolve_stage
 from scanner import rules as rules_stage
-from scanner.inputs.environment import read_environment
-from scanner.model import Facts, NetworkError, Resolution, ScanResult
+from scanner.inputs.select import DeclaredOptions, InputSet, read_inputs
+from scanner.inputs.target import target_environment
+from scanner.model import Facts, NetworkError, Package, Problem, Resolution, ScanResult
 from scanner.sources.http import DEFAULT_TTL, Fetcher
 from scanner.sources.pypi import PyPISource, index_url_from_environment
 from scanner.store import Store
@@ -29,10 +31,108 @@ class ScanOptions:
     rule_overrides: dict = field(default_factory=dict)
     concurrency: int = 24
     transport: object = None  # an httpx transport, for tests
+    # Declared inputs: what to resolve them for.
+    python_version: str | None = None
+    platform: str | None = None
+    all_platforms: bool = False
+    prereleases: bool = False
+    declared: DeclaredOptions = field(default_factory=DeclaredOptions)
+
+    def fetcher(self, store: Store) -> Fetcher:
+        return Fetcher(
+            store,
+            offline=self.offline,
+            refresh=self.refresh,
+            ttl=self.ttl,
+            concurrency=self.concurrency,
+            transport=self.transport,
+        )
 
 
-def read_target(target: str | None) -> Resolution:
-    return read_environment(target)
+def read_targets(targets: tuple[str, ...], options: ScanOptions) -> Resolution:
+    """Read every target; resolve what is declared but not pinned; merge it all."""
+    inputs = read_inputs(targets, options.declared)
+    resolutions = list(inputs.pinned)
+    if inputs.declared:
+        resolutions.append(_resolve_declared(inputs, options))
+    merged = _merge(resolutions, inputs)
+    return merged
+
+
+def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
+    target = target_environment(options.python_version, options.platform, options.all_platforms)
+    index_url = index_url_from_environment(options.index_url or inputs.index_url)
+    store = Store(options.cache_path)
+    try:
+        resolved = resolve_stage.resolve(
+            inputs.declared,
+            target,
+            lambda: options.fetcher(store),
+            index_url,
+            constraints=inputs.constraints,
+            allow_prereleases=options.prereleases,
+            source=inputs.source,
+        )
+    finally:
+        store.close()
+    # Requirements that name a URL, a VCS checkout or a local path do not come from the
+    # index: they are kept, unresolved, so that a rule can say so.
+    direct = [
+        Package(
+            name=r.name,
+            version="",
+            display_name=r.name,
+            direct_url=r.url or "",
+            editable=r.editable,
+            declared_at=(r.location,) if r.location else (),
+        )
+        for r in inputs.declared
+        if r.url or r.editable
+    ]
+    return Resolution(
+        packages=resolved.packages + tuple(direct),
+        edges=resolved.edges,
+        target=resolved.target,
+        source=resolved.source,
+        roots=(*(resolved.roots or ()), *(p.name for p in direct)),
+        problems=resolved.problems,
+    )
+
+
+def _merge(resolutions: list[Resolution], inputs: InputSet) -> Resolution:
+    if len(resolutions) == 1 and not inputs.problems:
+        only = resolutions[0]
+        if inputs.sbom is None:
+            return only
+        return Resolution(**{**only.__dict__, "document": inputs.sbom})
+    packages: dict[str, Package] = {}
+    problems: list[Problem] = list(inputs.problems)
+    for resolution in resolutions:
+        for package in resolution.packages:
+            kept = packages.setdefault(package.name, package)
+            if kept.version != package.version:
+                problems.append(
+                    Problem(
+                        "conflicting-versions",
+                        f"{package.name}: {kept.version} and {package.version} in different "
+                        f"inputs; {kept.version} is scanned",
+                        package=package.name,
+                    )
+                )
+        problems.extend(resolution.problems)
+    edges = {(e.parent, e.child): e for r in resolutions for e in r.edges}
+    roots = None
+    if all(r.roots is not None for r in resolutions):
+        roots = tuple(dict.fromkeys(name for r in resolutions for name in r.roots or ()))
+    return Resolution(
+        packages=tuple(sorted(packages.values(), key=lambda p: p.name)),
+        edges=tuple(edges[k] for k in sorted(edges)),
+        target=resolutions[0].target,
+        source=inputs.source,
+        roots=roots,
+        problems=tuple(problems),
+        document=inputs.sbom,
+    )
 
 
 def scan(
@@ -80,14 +180,7 @@ def scan(
 
 
 async def _gather(resolution, options, store, on_start, on_done):
-    fetcher = Fetcher(
-        store,
-        offline=options.offline,
-        refresh=options.refresh,
-        ttl=options.ttl,
-        concurrency=options.concurrency,
-        transport=options.transport,
-    )
+    fetcher = options.fetcher(store)
     source = PyPISource(fetcher, index_url_from_environment(options.index_url))
     if on_start:
         on_start(len(resolution.packages))

@@ -12,6 +12,7 @@ value the library rejects is left out rather than failing the render.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import gc
 import json
@@ -41,6 +42,7 @@ from cyclonedx.schema import OutputFormat, SchemaVersion
 from cyclonedx.spdx import fixup_id as spdx_fixup_id
 from cyclonedx.spdx import is_expression as is_spdx_expression
 from packageurl import PackageURL
+from packaging.utils import canonicalize_name
 
 from scanner.model import Facts, Package, ScanResult
 from scanner.report.summary import summarize
@@ -516,3 +518,46 @@ def _dependencies(
             )
         )
     return dependencies
+
+
+def annotate_sbom(document: Mapping[str, Any], result: ScanResult, tool_version: str) -> str:
+    """The user's own CycloneDX JSON SBOM, kept as it was, with trustmap's properties added
+    to each component it scanned, its summary to the metadata, and itself to the tools.
+
+    The annotations are the ones `render_cyclonedx` writes, matched to the input's
+    components by package name (purl name, or component name)."""
+    ours = json.loads(render_cyclonedx(result, "json", tool_version))
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for component in ours.get("components", []):
+        properties = [p for p in component.get("properties", []) if p["name"].startswith(PREFIX)]
+        by_name[canonicalize_name(component["name"])] = properties
+    annotated = copy.deepcopy(dict(document))
+    for component in _walk(annotated.get("components") or []):
+        name = _component_name(component)
+        if name in by_name:
+            component.setdefault("properties", []).extend(by_name[name])
+    metadata = annotated.setdefault("metadata", {})
+    metadata.setdefault("properties", []).extend(ours.get("metadata", {}).get("properties", []))
+    tool = {"type": "application", "name": "trustmap", "version": clean(tool_version)}
+    tools = metadata.get("tools")
+    if isinstance(tools, dict):
+        tools.setdefault("components", []).append(tool)
+    elif isinstance(tools, list):  # the 1.4 form: a list of {vendor, name, version}
+        tools.append({"vendor": "trustmap", "name": "trustmap", "version": tool["version"]})
+    else:
+        metadata["tools"] = {"components": [tool]}
+    return json.dumps(annotated, indent=2, ensure_ascii=True) + "\n"
+
+
+def _walk(components: list[Any]) -> Iterator[dict[str, Any]]:
+    for component in components:
+        if isinstance(component, dict):
+            yield component
+            yield from _walk(component.get("components") or [])
+
+
+def _component_name(component: Mapping[str, Any]) -> str:
+    purl = component.get("purl")
+    if isinstance(purl, str) and purl.startswith("pkg:pypi/"):
+        return canonicalize_name(purl[len("pkg:pypi/") :].split("@")[0].split("?")[0])
+    return canonicalize_name(str(component.get("name", "")))

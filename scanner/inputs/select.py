@@ -1,0 +1,135 @@
+"""Which input each command-line target is, and what they declare together.
+
+A target is an installed environment (a folder or a Python executable), a manifest
+(requirements file, pyproject.toml), a lockfile, a CycloneDX SBOM, or a `name==version`
+argument. Installed environments, lockfiles and SBOMs are already pinned; manifests and
+arguments are resolved later, together, against the index.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanner.inputs import lockfiles
+from scanner.inputs.cyclonedx_sbom import read_cyclonedx_sbom
+from scanner.inputs.environment import read_environment
+from scanner.inputs.pyproject import parse_pyproject
+from scanner.inputs.requirements import parse_requirements_file
+from scanner.inputs.specs import parse_spec_arguments
+from scanner.model import InputError, Problem, Requirement, Resolution
+
+# Files looked for, in order, when a target is a project folder rather than an environment.
+_PROJECT_FILES = (
+    "uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock", "pyproject.toml", "requirements.txt",
+)  # fmt: skip
+_LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.(txt|toml|lock|json|in|cfg)$")
+
+
+@dataclass(frozen=True)
+class DeclaredOptions:
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    groups: tuple[str, ...] = ()
+
+
+@dataclass
+class InputSet:
+    """Everything the targets say, before anything is resolved."""
+
+    pinned: list[Resolution] = field(default_factory=list)
+    declared: list[Requirement] = field(default_factory=list)
+    constraints: list[Requirement] = field(default_factory=list)
+    index_url: str | None = None  # from a requirements file's --index-url
+    sbom: dict[str, Any] | None = None  # an input SBOM, to annotate on output
+    descriptions: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return ", ".join(self.descriptions)
+
+
+def read_inputs(targets: tuple[str, ...], options: DeclaredOptions) -> InputSet:
+    inputs = InputSet()
+    if not targets:
+        inputs.pinned.append(read_environment(None))
+        inputs.descriptions.append(inputs.pinned[-1].source)
+        return inputs
+    specs: list[str] = []
+    for target in targets:
+        path = Path(target)
+        if path.exists():
+            _read_path(path, options, inputs)
+        elif _LOOKS_LIKE_PATH.search(target):
+            raise InputError(f"{target}: no such file or folder")
+        else:
+            specs.append(target)
+    if specs:
+        inputs.declared.extend(parse_spec_arguments(specs))
+        inputs.descriptions.append(" ".join(specs))
+    return inputs
+
+
+def _read_path(path: Path, options: DeclaredOptions, inputs: InputSet) -> None:
+    if path.is_dir():
+        if _is_environment(path):
+            resolution = read_environment(path)
+            inputs.pinned.append(resolution)
+            inputs.descriptions.append(resolution.source)
+            return
+        for name in _PROJECT_FILES:
+            if (path / name).is_file():
+                _read_file(path / name, options, inputs)
+                return
+        read_environment(path)  # raises the "not a Python environment" error
+        return
+    if _is_python_executable(path):
+        resolution = read_environment(path)
+        inputs.pinned.append(resolution)
+        inputs.descriptions.append(resolution.source)
+        return
+    _read_file(path, options, inputs)
+
+
+def _read_file(path: Path, options: DeclaredOptions, inputs: InputSet) -> None:
+    kind = lockfiles.detect_input_kind(path)
+    inputs.descriptions.append(f"{path} ({kind})")
+    if kind in lockfiles.LOCKFILE_KINDS:
+        inputs.pinned.append(lockfiles.read_lockfile(path, kind))
+    elif kind == lockfiles.CYCLONEDX:
+        sbom = read_cyclonedx_sbom(path)
+        inputs.pinned.append(sbom.resolution)
+        if inputs.sbom is None:
+            inputs.sbom = sbom.document
+    elif kind == lockfiles.PYPROJECT:
+        inputs.declared.extend(
+            parse_pyproject(path, options.extras, options.all_extras, options.groups)
+        )
+    elif kind == lockfiles.REQUIREMENTS:
+        parsed = parse_requirements_file(path)
+        inputs.declared.extend(parsed.requirements)
+        inputs.constraints.extend(parsed.constraints)
+        inputs.problems.extend(parsed.problems)
+        if parsed.index_url and inputs.index_url is None:
+            inputs.index_url = parsed.index_url
+    else:
+        raise InputError(f"{path}: cannot scan {kind} input")
+
+
+def _is_environment(folder: Path) -> bool:
+    if (folder / "pyvenv.cfg").is_file() or (folder / "conda-meta").is_dir():
+        return True
+    try:
+        return any(p.name.endswith(".dist-info") for p in folder.iterdir())
+    except OSError:
+        return False
+
+
+def _is_python_executable(path: Path) -> bool:
+    return bool(re.match(r"^(python|pypy)[\d.]*(\.exe)?$", path.name, re.IGNORECASE)) and (
+        os.access(path, os.X_OK) or path.name.lower().endswith(".exe")
+    )
