@@ -69,7 +69,7 @@ def test_two_concurrent_scans_share_the_cache_without_damage(fixture_index, lab_
 
     fixture_index.requests.clear()
     options = pipeline.ScanOptions(index_url=fixture_index.simple_url, cache_path=db)
-    result = pipeline.scan(pipeline.read_target(str(lab_venv)), options)
+    result = pipeline.scan(pipeline.read_targets((str(lab_venv),), options), options)
     assert fixture_index.requests == []
     assert "requests sent: 0" in result.notes
     assert result.facts
