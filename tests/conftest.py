@@ -23,6 +23,10 @@ import stamina
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DIST_INFO = FIXTURES / "dist-info"
 RECORDED_PROJECTS = sorted(p.name.removesuffix(".json.gz") for p in (FIXTURES / "pypi").iterdir())
+INDEX_FIXTURES = FIXTURES / "index"
+RECORDED_PAGES = sorted(
+    p.name.removesuffix(".json.gz") for p in (INDEX_FIXTURES / "simple").iterdir()
+)
 
 
 def recorded_project(name: str) -> dict:
@@ -50,6 +54,7 @@ class FixtureIndex:
 
     url: str = ""
     projects: dict[str, bytes] = field(default_factory=dict)
+    pages: dict[str, bytes] = field(default_factory=dict)  # recorded simple pages
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)  # path -> seconds to stall
@@ -91,6 +96,12 @@ def _handler(index: FixtureIndex) -> type[BaseHTTPRequestHandler]:
             if match and match.group(1) in index.projects:
                 return self._json(index.projects[match.group(1)], "application/json")
             match = re.fullmatch(r"/simple/([^/]+)/", self.path)
+            if match and match.group(1) in index.pages:
+                return self._json(
+                    index.pages[match.group(1)], "application/vnd.pypi.simple.v1+json"
+                )
+            if self.path.startswith("/packages/"):
+                return self._file(self.path.rpartition("/")[2])
             if match and match.group(1) in index.projects:
                 doc = json.loads(index.projects[match.group(1)])
                 simple = {"meta": {"api-version": "1.1"}, "name": match.group(1), "files": []}
@@ -101,6 +112,32 @@ def _handler(index: FixtureIndex) -> type[BaseHTTPRequestHandler]:
             self.send_response(404)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        def _file(self, filename: str) -> None:
+            """A distribution file or its PEP 658 metadata; range requests answered."""
+            metadata = INDEX_FIXTURES / "metadata" / filename
+            wheel = INDEX_FIXTURES / "files" / filename
+            if metadata.is_file():
+                return self._json(metadata.read_bytes(), "text/plain")
+            if not wheel.is_file():
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = wheel.read_bytes()
+            wanted = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
+            if not wanted:
+                return self._json(body, "application/octet-stream")
+            first, last = wanted.groups()
+            if first == "":
+                start, end = max(0, len(body) - int(last)), len(body) - 1
+            else:
+                start, end = int(first), min(int(last or len(body) - 1), len(body) - 1)
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
+            self.send_header("Content-Length", str(end - start + 1))
+            self.end_headers()
+            self.wfile.write(body[start : end + 1])
 
         def _json(self, body: bytes, content_type: str) -> None:
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
@@ -119,12 +156,23 @@ def _handler(index: FixtureIndex) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that hangs up early (a cancelled scan) is not the test's concern
+
+
 @pytest.fixture
 def fixture_index() -> Iterator[FixtureIndex]:
     index = FixtureIndex()
     for name in RECORDED_PROJECTS:
         index.projects[name] = gzip.decompress((FIXTURES / "pypi" / f"{name}.json.gz").read_bytes())
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(index))
+    for name in RECORDED_PAGES:
+        page = gzip.decompress((INDEX_FIXTURES / "simple" / f"{name}.json.gz").read_bytes())
+        # Like many mirrors, serve file URLs relative to the page.
+        index.pages[name] = page.replace(
+            b"https://files.pythonhosted.org/packages/", b"../../packages/"
+        )
+    server = _QuietServer(("127.0.0.1", 0), _handler(index))
     index.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -220,3 +220,97 @@ def test_interrupted_scan_is_one_line_and_exit_2(lab_venv, fixture_index, tmp_pa
     assert process.returncode == 2, err
     assert "interrupted" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_requirements_file_is_resolved_and_scanned(fixture_index, tmp_path):
+    manifest = tmp_path / "requirements.txt"
+    manifest.write_text("# lab tools\nrequests>=2.30\nrich\n-e ./local_tool\n")
+    (tmp_path / "local_tool").mkdir()
+    (tmp_path / "local_tool" / "pyproject.toml").write_text('[project]\nname = "local-tool"\n')
+    code, out, err = run(
+        "scan",
+        str(manifest),
+        "--index-url",
+        fixture_index.simple_url,
+        "--python-version",
+        "3.11",
+        "-f",
+        "json",
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    packages = {p["name"]: p for p in doc["packages"]}
+    assert packages["requests"]["version"] == "2.34.2"
+    assert packages["requests"]["top_level"] and not packages["idna"]["top_level"]
+    assert {f["rule"] for f in packages["local-tool"]["findings"]} >= {"not-from-index"}
+    idna_finding = next(f for f in packages["idna"]["findings"] if f["rule"] == "solo-maintainer")
+    assert idna_finding["path"] == ["requests", "idna"]
+    assert doc["target"]["python_version"] == "3.11"
+
+
+def test_lockfile_is_scanned_without_resolving(fixture_index):
+    lock = Path(__file__).parent.parent / "fixtures" / "lockfiles" / "uv" / "uv.lock"
+    code, out, err = run("scan", str(lock), "--index-url", fixture_index.simple_url, "-f", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    # Read, not resolved: no release metadata was asked for.
+    assert not [p for _, p, _ in fixture_index.requests if p.endswith(".metadata")]
+    assert {"requests", "rich"} <= {p["name"] for p in doc["packages"]}
+
+
+def test_input_sbom_is_annotated_and_still_valid(fixture_index, tmp_path):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    sbom = Path(__file__).parent.parent / "fixtures" / "sbom" / "poetry-project.cdx.json"
+    original = json.loads(sbom.read_text())
+    out_file = tmp_path / "annotated.cdx.json"
+    code, _, err = run(
+        "scan",
+        str(sbom),
+        "--index-url",
+        fixture_index.simple_url,
+        "-f",
+        "cyclonedx-json",
+        "-o",
+        str(out_file),
+    )
+    assert code == 0, err
+    annotated = json.loads(out_file.read_text())
+    assert annotated["metadata"]["component"] == original["metadata"]["component"]
+    assert len(annotated["components"]) == len(original["components"])
+    names = {p["name"] for c in annotated["components"] for p in c.get("properties", [])}
+    assert "trustmap:fact:publishers" in names
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(out_file.read_text()) is None
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx-json", "cyclonedx-xml"])
+def test_environment_sbom_validates(lab_venv, fixture_index, tmp_path, fmt):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from cyclonedx.validation.xml import XmlValidator
+
+    out_file = tmp_path / "sbom"
+    code, _, err = run(
+        "scan",
+        str(lab_venv),
+        "--index-url",
+        fixture_index.simple_url,
+        "-f",
+        fmt,
+        "-o",
+        str(out_file),
+    )
+    assert code == 0, err
+    validator = JsonStrictValidator if fmt.endswith("json") else XmlValidator
+    assert validator(SchemaVersion.V1_6).validate_str(out_file.read_text()) is None
+    assert "pkg:pypi/dapy@1.16.1" in out_file.read_text()
+
+
+def test_unknown_project_in_a_manifest_names_file_and_line(fixture_index, tmp_path):
+    manifest = tmp_path / "requirements.txt"
+    manifest.write_text("requests\n\nno-such-project-xyz>=1\n")
+    code, _, err = run("scan", str(manifest), "--index-url", fixture_index.simple_url)
+    assert code == 2
+    assert f"{manifest}:3: no-such-project-xyz" in err
+    assert len(err.strip().splitlines()) == 1

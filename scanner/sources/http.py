@@ -122,6 +122,11 @@ class Fetcher:
     def _client_for_request(self) -> httpx.AsyncClient:
         if self._client is None:
             import httpx
+            import stamina.instrumentation
+
+            # stamina logs every retry through `logging`, which would print warnings in
+            # the middle of the report; a retry that ends in failure is reported anyway.
+            stamina.instrumentation.set_on_retry_hooks([])
 
             self._client = httpx.AsyncClient(
                 http2=True,
