@@ -20,6 +20,7 @@ from scanner.model import TrustmapError
 
 SCHEMA_VERSION = 1
 _SELECT = "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_cache"
+FLUSH_EVERY = 200
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ class CachedResponse:
 
     def age(self, now: float | None = None) -> float:
         return (now if now is not None else time.time()) - self.fetched_at
+
+
+def _from_row(row: dict[str, Any]) -> CachedResponse:
+    return CachedResponse(
+        row["url"], row["kind"], json.loads(row["data"]), row["etag"], row["last_modified"],
+        row["fetched_at"],
+    )  # fmt: skip
 
 
 def _damaged(path: Path, exc: Exception) -> str:
@@ -68,6 +76,7 @@ class Store:
         self.path = path
         self.conn = conn
         self._db = None
+        self._pending: dict[str, dict[str, Any]] = {}
         self._ensure_schema()
 
     @property
@@ -94,6 +103,9 @@ class Store:
             raise TrustmapError(_damaged(self.path, exc)) from None
 
     def get(self, url: str, kind: str) -> CachedResponse | None:
+        pending = self._pending.get(url)
+        if pending is not None:
+            return _from_row(pending) if pending["kind"] == kind else None
         row = self.conn.execute(
             "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_cache"
             " WHERE url = ? AND kind = ?",
@@ -134,20 +146,35 @@ class Store:
         last_modified: str | None,
         fetched_at: float | None = None,
     ) -> None:
-        self.db["http_cache"].upsert(
-            {
-                "url": url,
-                "kind": kind,
-                "data": json.dumps(data, separators=(",", ":"), sort_keys=True),
-                "etag": etag,
-                "last_modified": last_modified,
-                "fetched_at": fetched_at if fetched_at is not None else time.time(),
-            },
-            pk="url",
-        )
+        """Stored with the next flush: writes are batched into one transaction, since a
+        cold scan makes hundreds and each commit waits for the disk."""
+        self._pending[url] = {
+            "url": url,
+            "kind": kind,
+            "data": json.dumps(data, separators=(",", ":"), sort_keys=True),
+            "etag": etag,
+            "last_modified": last_modified,
+            "fetched_at": fetched_at if fetched_at is not None else time.time(),
+        }
+        if len(self._pending) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        rows, self._pending = list(self._pending.values()), {}
+        table = self.db["http_cache"]
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            table.upsert_all(rows, pk="url")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def touch(self, url: str, fetched_at: float | None = None) -> None:
         """A 304 Not Modified: the stored extraction is current again."""
+        self.flush()
         self.conn.execute(
             "UPDATE http_cache SET fetched_at = ? WHERE url = ?",
             [fetched_at if fetched_at is not None else time.time(), url],
@@ -161,4 +188,7 @@ class Store:
         self.db["meta"].upsert({"key": key, "value": value}, pk="key")
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.flush()
+        finally:
+            self.conn.close()

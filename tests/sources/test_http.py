@@ -266,6 +266,7 @@ def test_extractor_sees_the_response_url_without_credentials(fixture_index, stor
     assert result.status == "ok"
     assert seen == [f"{fixture_index.url}/pypi/six/json"]
     assert "authorization" in lower_keys(fixture_index.requests[0][2])  # the token was used
+    store.flush()
     rows = store.conn.execute("SELECT url, data, etag FROM http_cache").fetchall()
     assert rows and all("s3cret" not in " ".join(map(str, row)) for row in rows)
     assert store.get(f"{fixture_index.url}/pypi/six/json", KIND) is not None
