@@ -9,8 +9,11 @@ cannot answer.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import email.utils
 import json
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,6 +111,8 @@ class Fetcher:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._primed: dict[tuple[str, str], CachedResponse] = {}
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._pool_failed = False
         self.requests_sent = 0
 
     def prime(self, urls: list[str], kind: str) -> None:
@@ -143,6 +148,9 @@ class Fetcher:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def get_json(
         self,
@@ -154,9 +162,13 @@ class Fetcher:
         force: bool = False,
         ttl: float | None = None,
         parse: Callable[[bytes], Any] = json.loads,
+        offload: bool = False,
     ) -> FetchResult:
         """`force`: the cached extraction lacks something the caller needs, so fetch the
-        whole document afresh (no TTL, no revalidation: a 304 carries no body)."""
+        whole document afresh (no TTL, no revalidation: a 304 carries no body).
+        `offload`: parse and extract in the decoder process (for large documents;
+        `parse` and `extract` must then be picklable: module-level functions or
+        functools.partial of them)."""
         key = redact(url)
         cached = self._cached(key, kind)
         fresh_enough = not (self.refresh or force)
@@ -178,7 +190,7 @@ class Fetcher:
             if cached.last_modified:
                 headers["If-Modified-Since"] = cached.last_modified
         try:
-            return await self._fetch(url, key, kind, extract, headers, cached, parse)
+            return await self._fetch(url, key, kind, extract, headers, cached, parse, offload)
         except _Retryable as exc:
             return self._failed(str(exc), cached)
         except Exception as exc:  # any transport failure is reported, never raised
@@ -218,6 +230,7 @@ class Fetcher:
         headers: dict[str, str],
         cached: CachedResponse | None,
         parse: Callable[[bytes], Any],
+        offload: bool,
     ) -> FetchResult:
         import stamina
 
@@ -247,17 +260,47 @@ class Fetcher:
                         final_url = str(response.url)
                         etag = response.headers.get("ETag")
                         last_modified = response.headers.get("Last-Modified")
-        try:
-            document = parse(body)
-        except ValueError:
-            what = "JSON" if parse is json.loads else "document"
-            return self._failed(f"invalid {what} from {redact(final_url)}", cached)
-        try:
-            data = extract(document, redact(final_url))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            return self._failed(f"unexpected response shape ({exc!r:.200})", cached)
+        pool = self._decoder_pool() if offload else None
+        if pool is not None:
+            loop = asyncio.get_running_loop()
+            ok, data = await loop.run_in_executor(
+                pool, _decode, body, redact(final_url), parse, extract
+            )
+        else:
+            ok, data = _decode(body, redact(final_url), parse, extract)
+        if not ok:
+            return self._failed(data, cached)
         self.store.put(key, kind, data, etag, last_modified)
         return FetchResult("ok", data)
+
+    def _decoder_pool(self) -> concurrent.futures.ProcessPoolExecutor | None:
+        """A worker process that parses large documents while this one keeps reading the
+        network: parsing holds the GIL, so a thread would not help. Only where fork is
+        cheap and there is a second core."""
+        if self._pool is None and not self._pool_failed:
+            if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+                self._pool_failed = True
+                return None
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("fork")
+            )
+        return self._pool
+
+
+def _decode(
+    body: bytes, url: str, parse: Callable[[bytes], Any], extract: Callable[[Any, str], Any]
+) -> tuple[bool, Any]:
+    """(True, extraction) or (False, why). Runs in the decoder process when offloaded, so
+    it returns its failures instead of raising them."""
+    try:
+        document = parse(body)
+    except ValueError:
+        what = "JSON" if parse is json.loads else "document"
+        return False, f"invalid {what} from {url}"
+    try:
+        return True, extract(document, url)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return False, f"unexpected response shape ({exc!r:.200})"
 
 
 async def _read_capped(response: httpx.Response, limit: int | None = None) -> bytes:

@@ -155,7 +155,11 @@ class IndexClient:
         """Every release of a project that has an installable file, or None and why."""
         name = canonicalize_name(name)
         result = await self.fetcher.get_json(
-            f"{self.index_url}/{name}/", RELEASES_KIND, extract_releases, accept=SIMPLE_JSON
+            f"{self.index_url}/{name}/",
+            RELEASES_KIND,
+            extract_releases,
+            accept=SIMPLE_JSON,
+            offload=True,
         )
         if result.status == "not-found":
             return None, "the index has no project of this name"

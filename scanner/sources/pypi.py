@@ -8,6 +8,7 @@ response may be relative; they are resolved against the URL that answered.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import time
@@ -96,11 +97,11 @@ class PyPISource:
 
     async def lookup(self, name: str, version: str) -> IndexRecord:
         """The project document for `name`, and the vulnerabilities of `version`."""
-        wanted = {version}
         result = await self.fetcher.get_json(
             self.project_url(name),
             PROJECT_KIND,
-            lambda doc, url: extract_project(doc, url, wanted),
+            functools.partial(extract_project, wanted=frozenset({version})),
+            offload=True,
         )
         if result.status == "ok" and version not in result.data.get("files", {}):
             if version in result.data.get("releases", {}) and result.from_cache:
@@ -201,7 +202,7 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-def extract_project(doc: dict[str, Any], url: str, wanted: set[str]) -> dict[str, Any]:
+def extract_project(doc: dict[str, Any], url: str, wanted: frozenset[str]) -> dict[str, Any]:
     info = doc["info"]
     releases: dict[str, list[Any]] = {}
     files: dict[str, list[list[Any]]] = {}
