@@ -42,7 +42,10 @@ def extract_top_packages(doc: dict[str, Any], url: str = "") -> dict[str, Any]:
     rows = doc["rows"]
     counts: dict[str, int] = {}
     for row in rows:
-        name = canonicalize_name(str(row["project"]))
+        raw = str(row["project"])
+        # The dataset's names are canonical already; check cheaply, canonicalise if not.
+        plain = raw.islower() and "_" not in raw and "." not in raw and "--" not in raw
+        name = raw if plain else canonicalize_name(raw)
         count = int(row["download_count"])
         if name not in counts:
             counts[name] = count
