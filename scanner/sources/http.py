@@ -30,6 +30,8 @@ DEFAULT_TTL = 24 * 3600.0
 # or offline scan can still say so. Errors (429, 5xx, timeouts) are never stored.
 NOT_FOUND_TTL = 3600.0
 _NOT_FOUND = {"trustmap:not-found": True}
+MAX_PREFETCH_PROCESSES = 4
+PREFETCH_MINIMUM = 24  # below this, forking costs more than it saves
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # numpy's project JSON is 3.6 MB
 USER_AGENT = "trustmap (supply-chain risk scanner; +https://pypi.org/project/trustmap/)"
 
@@ -115,6 +117,44 @@ class Fetcher:
         self._pool_failed = False
         self.requests_sent = 0
 
+    async def prefetch(
+        self, urls: list[str], kind: str, extract: Callable[[Any, str], Any]
+    ) -> None:
+        """Fill the cache for many documents the cache has never seen, using every core.
+
+        Python's HTTP/2 framing and JSON parsing hold the GIL, and a cold scan moves about
+        100 MB of project JSON: one process is CPU-bound. So the URLs are split across
+        this process and forked workers, each with its own client; the workers send back
+        only the small extractions. Failures are left to the normal path, which retries
+        and reports them. `extract` must be picklable (a module-level function or a
+        functools.partial of one)."""
+        workers = min(os.cpu_count() or 1, MAX_PREFETCH_PROCESSES)
+        if self.offline or self._transport is not None or workers < 2:
+            return
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        # What prime() found in the cache is not fetched here, fresh or not: stale
+        # entries are revalidated by the normal path, cheaply.
+        todo = [u for u in urls if self.refresh or (redact(u), kind) not in self._primed]
+        if len(todo) < PREFETCH_MINIMUM:
+            return
+        chunks = [todo[i::workers] for i in range(workers)]
+        loop = asyncio.get_running_loop()
+        settings = {"ttl": self.ttl, "concurrency": self._concurrency, "attempts": self.attempts}
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers - 1, mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            remote = [
+                loop.run_in_executor(pool, _fetch_in_worker, chunk, kind, extract, settings)
+                for chunk in chunks[1:]
+            ]
+            here = [self.get_json(u, kind, extract) for u in chunks[0]]
+            results = await asyncio.gather(asyncio.gather(*remote), asyncio.gather(*here))
+        for rows in results[0]:
+            for url, data, etag, last_modified, sent in rows:
+                self.store.put(redact(url), kind, data, etag, last_modified)
+                self.requests_sent += sent
+
     def prime(self, urls: list[str], kind: str) -> None:
         """Read the cache entries for many URLs in one go."""
         for url, cached in self.store.get_many([redact(u) for u in urls], kind).items():
@@ -134,7 +174,7 @@ class Fetcher:
             stamina.instrumentation.set_on_retry_hooks([])
 
             self._client = httpx.AsyncClient(
-                http2=True,
+                http2=os.environ.get("TRUSTMAP_HTTP2", "1") != "0",
                 timeout=httpx.Timeout(30.0, connect=10.0),
                 limits=httpx.Limits(max_connections=self._concurrency),
                 headers={"User-Agent": USER_AGENT},
@@ -285,6 +325,33 @@ class Fetcher:
                 max_workers=1, mp_context=multiprocessing.get_context("fork")
             )
         return self._pool
+
+
+def _fetch_in_worker(
+    urls: list[str], kind: str, extract: Callable[[Any, str], Any], settings: dict[str, Any]
+) -> list[tuple[str, Any, str | None, str | None, int]]:
+    """In a forked worker: fetch and extract `urls` with a client of its own and a
+    throw-away in-memory cache; return what should be stored, with its validators."""
+    store = Store(":memory:")
+    fetcher = Fetcher(store, **settings)
+
+    async def run() -> None:
+        try:
+            await asyncio.gather(*(fetcher.get_json(u, kind, extract) for u in urls))
+        finally:
+            await fetcher.aclose()
+
+    asyncio.run(run())
+    rows = []
+    store.flush()
+    sent = fetcher.requests_sent
+    for url in urls:
+        cached = store.get(redact(url), kind)
+        if cached is not None:
+            rows.append((url, cached.data, cached.etag, cached.last_modified, sent))
+            sent = 0  # counted once
+    store.close()
+    return rows
 
 
 def _decode(

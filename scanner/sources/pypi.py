@@ -55,6 +55,9 @@ class IndexRecord:
     reason: str = ""  # why facts are unknown, when they are
     stale: bool = False
     notes: list[str] = field(default_factory=list)
+    # PEP 740 provenance of the pinned file (scanner.sources.provenance.Provenance), set
+    # by the facts stage after the lookup; None when it was not asked.
+    provenance: Any = None
 
 
 class PyPISource:
@@ -297,6 +300,11 @@ async def lookup_all(
     """Look up every (name, version) concurrently; the fetcher bounds the concurrency."""
     pairs = list(packages)
     source.prime(name for name, _ in pairs)
+    await source.fetcher.prefetch(
+        [source.project_url(name) for name, _ in pairs],
+        PROJECT_KIND,
+        functools.partial(extract_project, wanted=frozenset(v for _, v in pairs)),
+    )
 
     async def one(name: str, version: str) -> tuple[str, IndexRecord]:
         record = await source.lookup(name, version)
