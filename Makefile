@@ -29,6 +29,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/resolve_vs_uv.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info sbom.cdx.json

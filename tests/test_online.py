@@ -136,3 +136,17 @@ def test_offline_rescan_from_the_live_cache_gives_the_same_facts(live_report, re
         assert again["publishers"] == package["facts"]["publishers"]
         assert again["release_count"] == package["facts"]["release_count"]
     assert "requests sent: 0" in offline["notes"]
+
+
+def test_live_resolution_of_a_requirements_file(pypi_reachable, tmp_path):
+    """Declared, unpinned requirements resolved against the live index: the closure is
+    complete, pins honour the specifiers, and every edge joins two pinned packages."""
+    manifest = tmp_path / "requirements.txt"
+    manifest.write_text("requests>=2.31,<3\nrich\nidna==3.10\n")
+    report = scan_json(manifest, tmp_path / "cache", "--python-version", "3.11")
+    packages = {p["name"]: p for p in report["packages"]}
+    assert {"requests", "rich", "idna", "urllib3", "certifi", "markdown-it-py"} <= set(packages)
+    assert packages["idna"]["version"] == "3.10"
+    assert packages["requests"]["version"].startswith("2.")
+    assert all(e["from"] in packages and e["to"] in packages for e in report["edges"])
+    assert packages["requests"]["top_level"] and not packages["urllib3"]["top_level"]
