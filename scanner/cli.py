@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -64,75 +63,120 @@ def main() -> None:
     thinly watched."""
 
 
+def _options(*options):
+    """A decorator that applies `options` in the order they are listed (as --help shows)."""
+
+    def apply(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+# What to scan and how: shared by `scan` and `explain`. The values reach the command as
+# keyword arguments, which it hands on whole to scanner.config.scan_options.
+target_options = _options(
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Configuration file (default: ./trustmap.toml, else [tool.trustmap] in "
+        "./pyproject.toml).",
+    ),
+    click.option(
+        "--index-url",
+        metavar="URL",
+        help="Simple-index URL, as pip takes it (default: config index-url, $PIP_INDEX_URL, "
+        "else PyPI).",
+    ),
+    click.option(
+        "--offline", is_flag=True, help="Answer from the cache alone; say which facts are missing."
+    ),
+    click.option(
+        "--refresh", is_flag=True, help="Ignore the cache's time-to-live and ask the index again."
+    ),
+    click.option(
+        "--cache",
+        "cache_path",
+        type=click.Path(dir_okay=False),
+        help="Cache database (default: the user cache folder; $TRUSTMAP_CACHE_DIR overrides).",
+    ),
+    click.option(
+        "--rules",
+        "rules_dirs",
+        multiple=True,
+        type=click.Path(),
+        help="Extra folder of rule files (repeatable; after those in the config).",
+    ),
+    click.option(
+        "--python-version", metavar="X.Y", help="Resolve declared requirements for this Python."
+    ),
+    click.option(
+        "--platform",
+        type=click.Choice(["linux", "macos", "windows"]),
+        help="Resolve declared requirements for this platform (default: this machine's).",
+    ),
+    click.option(
+        "--all-platforms",
+        is_flag=True,
+        help="Keep every marker branch that holds on any platform: a conservative closure.",
+    ),
+    click.option("--extra", "extras", multiple=True, help="pyproject.toml extra to include."),
+    click.option("--all-extras", is_flag=True, help="Include every pyproject.toml extra."),
+    click.option("--group", "groups", multiple=True, help="Dependency group (PEP 735 / Poetry)."),
+    click.option("--pre", is_flag=True, help="Allow pre-releases when resolving."),
+)
+
+
+def _output_options(formats: tuple[str, ...]):
+    return _options(
+        click.option(
+            "-f",
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            default="table",
+            show_default=True,
+            help="Output format.",
+        ),
+        click.option(
+            "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE."
+        ),
+    )
+
+
+def _run_scan(targets: tuple[str, ...], settings: dict):
+    from scanner import scan as pipeline
+    from scanner.config import scan_options
+    from scanner.report import render
+
+    options = scan_options(settings)
+    resolution = pipeline.read_targets(targets, options)
+    with render.progress_bar() as (on_start, on_done):
+        result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)
+    return result
+
+
+def _exit_on_fatal_problems(result) -> None:
+    fatal = [p for p in result.resolution.problems if p.fatal]
+    if fatal:
+        for problem in fatal:
+            click.echo(f"trustmap: error: {problem.message}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
 @main.command()
 @click.argument("targets", nargs=-1)
-@click.option(
-    "-f",
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE."
-)
-@click.option(
-    "--index-url",
-    metavar="URL",
-    help="Simple-index URL, as pip takes it (default: $PIP_INDEX_URL, else PyPI).",
-)
-@click.option(
-    "--offline", is_flag=True, help="Answer from the cache alone; say which facts are missing."
-)
-@click.option(
-    "--refresh", is_flag=True, help="Ignore the cache's time-to-live and ask the index again."
-)
-@click.option(
-    "--cache",
-    "cache_path",
-    type=click.Path(dir_okay=False),
-    help="Cache database (default: the user cache folder; $TRUSTMAP_CACHE_DIR overrides).",
-)
-@click.option(
-    "--rules", "rules_dirs", multiple=True, type=click.Path(), help="Extra folder of rule files."
-)
+@_output_options(FORMATS)
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
-@click.option(
-    "--python-version", metavar="X.Y", help="Resolve declared requirements for this Python."
-)
-@click.option(
-    "--platform",
-    type=click.Choice(["linux", "macos", "windows"]),
-    help="Resolve declared requirements for this platform (default: this machine's).",
-)
-@click.option(
-    "--all-platforms",
-    is_flag=True,
-    help="Keep every marker branch that holds on any platform: a conservative closure.",
-)
-@click.option("--extra", "extras", multiple=True, help="pyproject.toml extra to include.")
-@click.option("--all-extras", is_flag=True, help="Include every pyproject.toml extra.")
-@click.option("--group", "groups", multiple=True, help="Dependency group (PEP 735 / Poetry).")
-@click.option("--pre", is_flag=True, help="Allow pre-releases when resolving.")
+@target_options
 def scan(
     targets: tuple[str, ...],
     output_format: str,
     output: str | None,
-    index_url: str | None,
-    offline: bool,
-    refresh: bool,
-    cache_path: str | None,
-    rules_dirs: tuple[str, ...],
     verbose: bool,
-    python_version: str | None,
-    platform: str | None,
-    all_platforms: bool,
-    extras: tuple[str, ...],
-    all_extras: bool,
-    groups: tuple[str, ...],
-    pre: bool,
+    **settings,
 ) -> None:
     """Scan TARGETS (default: the environment trustmap runs in). Each is an installed
     environment (a virtual-environment, conda or site-packages folder, or a Python
@@ -140,31 +184,42 @@ def scan(
     Pipfile.lock, pylock.toml, pip-compile output), a CycloneDX JSON SBOM, a project
     folder holding one of these, or a requirement such as `name==1.0`. Nothing is run or
     installed: metadata is read from disk and from the index."""
-    from scanner import scan as pipeline
-    from scanner.inputs.select import DeclaredOptions
     from scanner.report import render
 
-    options = pipeline.ScanOptions(
-        index_url=index_url,
-        offline=offline,
-        refresh=refresh,
-        cache_path=Path(cache_path) if cache_path else None,
-        rules_dirs=rules_dirs,
-        python_version=python_version,
-        platform=platform,
-        all_platforms=all_platforms,
-        prereleases=pre,
-        declared=DeclaredOptions(extras=extras, all_extras=all_extras, groups=groups),
-    )
-    resolution = pipeline.read_targets(targets, options)
-    with render.progress_bar() as (on_start, on_done):
-        result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)
+    result = _run_scan(targets, settings)
     render.write(result, output_format, output, verbose=verbose, version=_version())
-    if any(p.fatal for p in resolution.problems):
-        for problem in resolution.problems:
-            if problem.fatal:
-                click.echo(f"trustmap: error: {problem.message}", err=True)
-        sys.exit(EXIT_INPUT)
+    _exit_on_fatal_problems(result)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("targets", nargs=-1)
+@_output_options(("table", "json"))
+@click.option(
+    "--paths",
+    "max_paths",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="List at most N paths from top-level packages (the rest are counted).",
+)
+@target_options
+def explain(
+    name: str,
+    targets: tuple[str, ...],
+    output_format: str,
+    output: str | None,
+    max_paths: int,
+    **settings,
+) -> None:
+    """Explain one package NAME of the closure of TARGETS (as for `scan`): its facts, known
+    and unknown (with why), its findings with their evidence, who can publish it, how many
+    packages depend on it, and every path from a top-level package that pulls it in."""
+    from scanner.report import render
+
+    result = _run_scan(targets, settings)
+    render.explain(result, name, output_format, output, max_paths, _version())
+    _exit_on_fatal_problems(result)
 
 
 @main.group()
@@ -172,27 +227,40 @@ def rules() -> None:
     """The rules: list them, show one, and list the facts their conditions can use."""
 
 
-@rules.command("list")
-@click.option(
-    "--rules", "rules_dirs", multiple=True, type=click.Path(), help="Extra folder of rule files."
+_rules_options = _options(
+    click.option(
+        "--rules",
+        "rules_dirs",
+        multiple=True,
+        type=click.Path(),
+        help="Extra folder of rule files (repeatable).",
+    ),
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Configuration file (default: ./trustmap.toml, else ./pyproject.toml).",
+    ),
 )
-def rules_list(rules_dirs: tuple[str, ...]) -> None:
-    """List every rule with its severity and title."""
+
+
+@rules.command("list")
+@_rules_options
+def rules_list(rules_dirs: tuple[str, ...], config_path: str | None) -> None:
+    """List every rule with its severity and title, as configured."""
     from scanner.report import render
 
-    render.rules_list(rules_dirs)
+    render.rules_list(rules_dirs, config_path)
 
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option(
-    "--rules", "rules_dirs", multiple=True, type=click.Path(), help="Extra folder of rule files."
-)
-def rules_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
+@_rules_options
+def rules_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | None) -> None:
     """Show one rule whole: why it matters, its condition, params and remedy."""
     from scanner.report import render
 
-    render.rule_show(rule_id, rules_dirs)
+    render.rule_show(rule_id, rules_dirs, config_path)
 
 
 @rules.command("facts")

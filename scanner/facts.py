@@ -10,15 +10,22 @@ rule conditions see null and the report can say why; never a value that looks sa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from scanner.model import Facts, Package
-from scanner.sources.http import Fetcher
-from scanner.sources.pypi import IndexRecord, PyPISource, lookup_all
+from scanner.names import FORGES, NameIndex, glob_match, repository_names_project, repository_path
+from scanner.sources.http import Fetcher, redact
+from scanner.sources.provenance import Provenance, ProvenanceSource, lookup_provenance
+from scanner.sources.pypi import IndexRecord, PyPISource, lookup_all, release_summary
 from scanner.sources.usage import TopPackages, load_top_packages
+from scanner.store import OwnershipRecord
+
+# Names within this download rank are the "popular" names that look-alikes are checked
+# against (the same cut-off low-usage uses by default).
+POPULAR_TARGETS = 5000
 
 
 @dataclass(frozen=True)
@@ -125,8 +132,201 @@ FACTS: tuple[FactSpec, ...] = (
     FactSpec(
         "top_packages_size", "int", "top-PyPI-packages dataset", "How many projects it ranks."
     ),
+    FactSpec(
+        "repository_stars",
+        "int",
+        "repository host (GitHub)",
+        "Stars of the linked repository. Not gathered yet: unknown, with the reason.",
+    ),
+    FactSpec(
+        "repository_archived",
+        "bool",
+        "repository host (GitHub)",
+        "The linked repository is archived. Not gathered yet: unknown, with the reason.",
+    ),
+    FactSpec(
+        "dependent_packages",
+        "int",
+        "dependency graph service (deps.dev)",
+        "How many published packages depend on it. Not gathered yet: unknown.",
+    ),
+    FactSpec(
+        "enrichment",
+        "map",
+        "repository host, dependency graph service",
+        "Only the optional signals that are known, under the names above "
+        "(repository_stars, repository_archived, dependent_packages); empty when none "
+        "is. Rules use `has(facts.enrichment.X)` to apply a signal where it exists.",
+    ),
+    FactSpec(
+        "has_wheel",
+        "bool",
+        "index files",
+        "The pinned version has a wheel on the index (false: installing it from the "
+        "index runs its build code).",
+    ),
+    FactSpec(
+        "file_types",
+        "list(string)",
+        "index files",
+        'Kinds of the pinned version\'s files on the index ("sdist", "bdist_wheel", ...).',
+    ),
+    FactSpec(
+        "repository_slug",
+        "string",
+        "index project URLs",
+        'host/owner/repository of the linked source repository on a known forge; "" '
+        "when there is none or it is elsewhere.",
+    ),
+    FactSpec(
+        "repository_names_package",
+        "bool",
+        "index project URLs",
+        "The linked repository's name plausibly holds this project (see "
+        "scanner.names.repository_names_project); unknown without a repository on a "
+        "known forge.",
+    ),
+    FactSpec(
+        "has_provenance",
+        "bool",
+        "index integrity API (PEP 740)",
+        "The pinned file has a PEP 740 attestation on the index; unknown where the "
+        "index does not serve provenance.",
+    ),
+    FactSpec(
+        "provenance_file",
+        "string",
+        "index integrity API (PEP 740)",
+        "The file whose provenance was asked for (the installed wheel when known).",
+    ),
+    FactSpec(
+        "provenance_publisher",
+        "string",
+        "index integrity API (PEP 740)",
+        'Kind of trusted publisher that attested it ("GitHub", "GitLab", ...); "" when '
+        "not attested.",
+    ),
+    FactSpec(
+        "provenance_repository",
+        "string",
+        "index integrity API (PEP 740)",
+        'The repository the attested file was built from (owner/name); "" when not attested.',
+    ),
+    FactSpec(
+        "provenance_workflow",
+        "string",
+        "index integrity API (PEP 740)",
+        'The workflow that published it (e.g. release.yml); "" when not attested.',
+    ),
+    FactSpec(
+        "vulnerability_ids",
+        "list(string)",
+        "index JSON API `vulnerabilities`",
+        "IDs of the pinned version's known vulnerabilities (with their aliases).",
+    ),
+    FactSpec(
+        "fixed_versions",
+        "list(string)",
+        "index JSON API `vulnerabilities`",
+        "Versions that fix them, as the advisories list them; [] when none is fixed.",
+    ),
+    FactSpec(
+        "lookalike_of",
+        "string",
+        "name + top-PyPI-packages dataset",
+        "A popular project (among the top 5,000) whose name this one looks like: one "
+        "edit, swapped characters, a swapped or dropped separator, look-alike characters "
+        '(0/o, 1/l, rn/m) or a prefix/suffix (python-, -py, -dev, ...); "" when none.',
+    ),
+    FactSpec("lookalike_kind", "string", "name", 'How the name looks like it; "" when none.'),
+    FactSpec("lookalike_detail", "string", "name", 'The resemblance in words; "" when none.'),
+    FactSpec(
+        "lookalike_rank",
+        "int",
+        "top-PyPI-packages dataset",
+        "Download rank of the look-alike target; 0 when none.",
+    ),
+    FactSpec(
+        "matches_internal_pattern",
+        "bool",
+        "config `internal-packages`",
+        "The name matches one of the configured glob patterns of internal package names "
+        "(false when none is configured).",
+    ),
+    FactSpec(
+        "index_name_collision",
+        "bool",
+        "input + index",
+        "Installed from outside the index (URL, VCS or local path) while the index has "
+        "a project of the same name that does not link to where it came from: "
+        "installing it by name takes the index's.",
+    ),
+    FactSpec(
+        "previous_publishers",
+        "list(string)",
+        "scan history",
+        "Publishers at the last scan that saw this package on this index; [] at the first.",
+    ),
+    FactSpec(
+        "previous_organization",
+        "string",
+        "scan history",
+        'Organisation at the last scan; "" when none or at the first sighting.',
+    ),
+    FactSpec(
+        "publishers_added",
+        "list(string)",
+        "scan history",
+        "Accounts that can publish now and could not at the last scan.",
+    ),
+    FactSpec(
+        "publishers_removed",
+        "list(string)",
+        "scan history",
+        "Accounts that could publish at the last scan and no longer can.",
+    ),
+    FactSpec(
+        "organization_changed",
+        "bool",
+        "scan history",
+        "The owning organisation differs from the last scan's (false at the first).",
+    ),
+    FactSpec(
+        "ownership_changed",
+        "bool",
+        "scan history",
+        "Publishers or organisation differ from the last scan (false at the first "
+        "sighting, which is not a change).",
+    ),
+    FactSpec(
+        "ownership_last_seen",
+        "string",
+        "scan history",
+        'When the previous ownership was last seen (ISO 8601); "" at the first sighting.',
+    ),
+    FactSpec(
+        "busiest_account",
+        "string",
+        "index `ownership`, whole closure",
+        "Of the accounts that can publish this package, the one that can publish the "
+        'most packages of this closure; "" when it has no publisher.',
+    ),
+    FactSpec(
+        "busiest_account_package_count",
+        "int",
+        "index `ownership`, whole closure",
+        "How many packages of this closure that account can publish.",
+    ),
+    FactSpec(
+        "busiest_account_packages",
+        "list(string)",
+        "index `ownership`, whole closure",
+        "Those packages.",
+    ),
 )
 FACT_NAMES = frozenset(spec.name for spec in FACTS)
+# Facts that come from the index: unknown, with the reason, when the index did not answer.
+_INDEX_FACTS = tuple(s.name for s in FACTS if "index" in s.source and s.name != "license")
 
 _REPOSITORY_LABELS = ("source", "source code", "repository", "code", "github", "gitlab", "git")
 _REPOSITORY_HOSTS = ("github.com/", "gitlab.com/", "bitbucket.org/", "codeberg.org/", "sr.ht/")
@@ -139,6 +339,11 @@ class GatheredData:
     index: dict[str, IndexRecord]
     top_packages: TopPackages
     notes: tuple[str, ...]
+    # The last scan's ownership of each package on this index (absent: first sighting);
+    # None when no history was read.
+    history: dict[str, OwnershipRecord] | None = None
+    # account -> the packages of this closure it can publish
+    accounts: dict[str, list[str]] = field(default_factory=dict)
 
 
 async def gather(
@@ -146,15 +351,74 @@ async def gather(
     fetcher: Fetcher,
     source: PyPISource,
     on_done: Callable[[str], None] | None = None,
+    *,
+    record_history: bool = True,
 ) -> GatheredData:
+    """Ask the sources about every package: the index (project JSON and the pinned
+    file's PEP 740 provenance), the usage dataset, and the scan history, which then
+    records this scan's ownership (`record_history`)."""
     packages = list(packages)
     usage_task = asyncio.create_task(load_top_packages(fetcher))
     index = await lookup_all(source, ((p.name, p.version) for p in packages), on_done)
+    provenance = await lookup_provenance(
+        ProvenanceSource(fetcher, source.index_url),
+        index,
+        ((p.name, p.version, p.wheel_tags) for p in packages),
+    )
+    for name, found in provenance.items():
+        index[name].provenance = found
     top, usage_note = await usage_task
     notes = [f"usage: top-PyPI-packages dataset of {top.snapshot_date} ({top.origin})"]
     if usage_note:
         notes.append(usage_note)
-    return GatheredData(index=index, top_packages=top, notes=tuple(notes))
+    unknown = {p.reason for p in provenance.values() if p.status == "unknown"}
+    if provenance and len(unknown) == 1 and len(provenance) > 1:
+        notes.append(f"provenance: {unknown.pop()}")
+    history = _history(fetcher, source, index, record_history)
+    return GatheredData(
+        index=index,
+        top_packages=top,
+        notes=tuple(notes),
+        history=history,
+        accounts=account_index(index),
+    )
+
+
+def _history(
+    fetcher: Fetcher, source: PyPISource, index: dict[str, IndexRecord], record: bool
+) -> dict[str, OwnershipRecord]:
+    """The last scan's ownership of these packages, then this scan's recorded."""
+    key = redact(source.index_url)
+    previous = fetcher.store.last_ownership(key, sorted(index))
+    if record:
+        observed = {}
+        for name, found in index.items():
+            ownership = (found.project or {}).get("ownership") if found.status == "found" else None
+            if isinstance(ownership, dict):
+                publishers = tuple(sorted({r["user"] for r in ownership.get("roles") or []}))
+                observed[name] = (publishers, ownership.get("organization") or "")
+        fetcher.store.record_ownership(key, observed, previous)
+    return previous
+
+
+def account_index(records: Mapping[str, IndexRecord]) -> dict[str, list[str]]:
+    """Which packages of the closure each account can publish (from index ownership)."""
+    accounts: dict[str, list[str]] = {}
+    for name in sorted(records):
+        record = records[name]
+        ownership = (record.project or {}).get("ownership") if record.status == "found" else None
+        if not isinstance(ownership, dict):
+            continue
+        for user in sorted({r["user"] for r in ownership.get("roles") or []}):
+            accounts.setdefault(user, []).append(name)
+    return accounts
+
+
+NOT_GATHERED = (
+    "not gathered: no repository host or dependency-graph service is asked (GitHub and "
+    "deps.dev are not reachable from this network)"
+)
+_ENRICHMENT = ("repository_stars", "repository_archived", "dependent_packages")
 
 
 def build_facts(
@@ -163,7 +427,18 @@ def build_facts(
     top: TopPackages,
     graph_facts: dict[str, Any],
     now: datetime | None = None,
+    *,
+    history: Mapping[str, OwnershipRecord] | None = None,
+    accounts: Mapping[str, list[str]] | None = None,
+    enrichment: Mapping[str, Any] | None = None,
+    internal_patterns: Iterable[str] = (),
 ) -> Facts:
+    """The facts of one package. `history`: the last scan's ownership per package on
+    this index (GatheredData.history; a package absent from it is seen for the first
+    time; None: no history, and the ownership-change facts are unknown). `accounts`:
+    account -> packages of this closure (GatheredData.accounts; None: unknown).
+    `enrichment`: optional signals known for this package (repository_stars, ...).
+    `internal_patterns`: glob patterns of the lab's internal package names (config)."""
     now = now or datetime.now(UTC)
     values: dict[str, Any] = {
         "name": package.name,
@@ -174,11 +449,19 @@ def build_facts(
     }
     unknown: dict[str, str] = {}
     _usage_facts(package.name, top, values, unknown)
-    index_facts = [s.name for s in FACTS if "index" in s.source and s.name not in ("license",)]
+    _name_facts(package.name, top, values)
+    values["matches_internal_pattern"] = any(glob_match(package.name, p) for p in internal_patterns)
+    _enrichment_facts(enrichment, values, unknown)
+    index_facts = _INDEX_FACTS
     if record is None or record.status == "unknown":
         reason = record.reason if record else "not looked up"
         for name in index_facts:
             unknown[name] = reason
+        for name in _HISTORY_FACTS:
+            unknown[name] = reason
+        if not package.direct_url:
+            values["index_name_collision"] = False
+            unknown.pop("index_name_collision", None)
         if package.license:
             values["license"] = package.license
         else:
@@ -186,8 +469,9 @@ def build_facts(
         return Facts(values, unknown)
     if record.status == "not-found":
         values["known_to_index"] = False
-        for name in index_facts:
-            if name != "known_to_index":
+        values["index_name_collision"] = False
+        for name in (*index_facts, *_HISTORY_FACTS):
+            if name not in values:
                 unknown[name] = "the index has no record of this package"
         if package.license:
             values["license"] = package.license
@@ -195,8 +479,12 @@ def build_facts(
     project = record.project or {}
     values["known_to_index"] = True
     _ownership_facts(project, values, unknown)
+    _history_facts(package.name, history, values, unknown, now)
+    _account_facts(accounts, values, unknown)
     _release_facts(package, project, now, values, unknown)
     _url_facts(project, values)
+    _repository_facts(package.name, values, unknown)
+    values["index_name_collision"] = _collision(package, values)
     values["license"] = (
         project.get("license_expression")
         or _short_license(project.get("license"))
@@ -207,11 +495,183 @@ def build_facts(
         vulns = [v for v in record.version_vulnerabilities if not v.get("withdrawn")]
         values["vulnerabilities"] = vulns
         values["vulnerability_count"] = len(vulns)
+        values["vulnerability_ids"] = sorted(
+            {i for v in vulns for i in (v.get("id"), *(v.get("aliases") or ())) if i}
+        )
+        values["fixed_versions"] = sorted({f for v in vulns for f in v.get("fixed_in") or ()})
     else:
         reason = record.vulnerabilities_unknown or "not known"
-        unknown["vulnerabilities"] = unknown["vulnerability_count"] = reason
+        for name in ("vulnerabilities", "vulnerability_count", "vulnerability_ids"):
+            unknown[name] = reason
+        unknown["fixed_versions"] = reason
     _hash_facts(package, project, values, unknown)
+    _provenance_facts(record.provenance, values, unknown)
     return Facts(values, unknown)
+
+
+_HISTORY_FACTS = (
+    "previous_publishers",
+    "previous_organization",
+    "publishers_added",
+    "publishers_removed",
+    "organization_changed",
+    "ownership_changed",
+    "ownership_last_seen",
+)
+_PROVENANCE_FACTS = (
+    "has_provenance",
+    "provenance_file",
+    "provenance_publisher",
+    "provenance_repository",
+    "provenance_workflow",
+)
+_ACCOUNT_FACTS = ("busiest_account", "busiest_account_package_count", "busiest_account_packages")
+
+_name_index_cache: dict[tuple[Any, ...], NameIndex] = {}
+
+
+def name_index(top: TopPackages) -> NameIndex:
+    """The look-alike index of the dataset's POPULAR_TARGETS most downloaded names, built
+    once per dataset (snapshot) and process."""
+    key = (top.snapshot_date, top.origin, top.size, next(iter(top.ranks), ""))
+    index = _name_index_cache.get(key)
+    if index is None:
+        index = NameIndex({n: r for n, r in top.ranks.items() if r <= POPULAR_TARGETS})
+        _name_index_cache.clear()
+        _name_index_cache[key] = index
+    return index
+
+
+def _name_facts(name: str, top: TopPackages, values: dict) -> None:
+    match = name_index(top).lookalike(name)
+    values["lookalike_of"] = match.target if match else ""
+    values["lookalike_kind"] = match.kind if match else ""
+    values["lookalike_detail"] = match.detail if match else ""
+    values["lookalike_rank"] = top.ranks.get(match.target, 0) if match else 0
+
+
+def _enrichment_facts(enrichment: Mapping[str, Any] | None, values: dict, unknown: dict) -> None:
+    known = {k: v for k, v in (enrichment or {}).items() if k in _ENRICHMENT and v is not None}
+    values["enrichment"] = known
+    for name in _ENRICHMENT:
+        if name in known:
+            values[name] = known[name]
+        else:
+            unknown[name] = NOT_GATHERED
+
+
+def _history_facts(
+    name: str,
+    history: Mapping[str, OwnershipRecord] | None,
+    values: dict,
+    unknown: dict,
+    now: datetime,
+) -> None:
+    if "publishers" not in values:
+        for fact in _HISTORY_FACTS:
+            unknown[fact] = unknown.get("publishers", "ownership unknown")
+        return
+    if history is None:
+        for fact in _HISTORY_FACTS:
+            unknown[fact] = "no scan history was given"
+        return
+    previous = history.get(name)
+    if previous is None:  # the first sighting is not a change
+        values.update(
+            previous_publishers=[],
+            previous_organization="",
+            publishers_added=[],
+            publishers_removed=[],
+            organization_changed=False,
+            ownership_changed=False,
+            ownership_last_seen="",
+        )
+        return
+    now_set, before = set(values["publishers"]), set(previous.publishers)
+    organization_changed = previous.organization != values["organization"]
+    values.update(
+        previous_publishers=list(previous.publishers),
+        previous_organization=previous.organization,
+        publishers_added=sorted(now_set - before),
+        publishers_removed=sorted(before - now_set),
+        organization_changed=organization_changed,
+        ownership_changed=organization_changed or now_set != before,
+        ownership_last_seen=datetime.fromtimestamp(previous.last_seen, UTC).isoformat(
+            timespec="seconds"
+        ),
+    )
+
+
+def _account_facts(accounts: Mapping[str, list[str]] | None, values: dict, unknown: dict) -> None:
+    if "publishers" not in values:
+        for fact in _ACCOUNT_FACTS:
+            unknown[fact] = unknown.get("publishers", "ownership unknown")
+        return
+    if accounts is None:
+        for fact in _ACCOUNT_FACTS:
+            unknown[fact] = "the closure's accounts were not given"
+        return
+    best, packages = "", []
+    for user in values["publishers"]:
+        mine = accounts.get(user, [])
+        if len(mine) > len(packages):
+            best, packages = user, mine  # shared with the other packages: not changed
+    values["busiest_account"] = best
+    values["busiest_account_package_count"] = len(packages)
+    values["busiest_account_packages"] = packages
+
+
+def _repository_facts(name: str, values: dict, unknown: dict) -> None:
+    url = values.get("source_repository", "")
+    parsed = repository_path(url) if url else None
+    values["repository_slug"] = "/".join(parsed) if parsed else ""
+    if not url:
+        unknown["repository_names_package"] = "the project links no source repository"
+        return
+    matches = repository_names_project(name, url)
+    if matches is None:
+        unknown["repository_names_package"] = (
+            "the repository is not on a forge whose URLs name the repository "
+            f"({', '.join(sorted(FORGES))})"
+        )
+    else:
+        values["repository_names_package"] = matches
+
+
+def _collision(package: Package, values: dict) -> bool:
+    """Installed from outside the index, and the index's project of that name is not the
+    repository it was installed from."""
+    if not package.direct_url:
+        return False
+    installed = _strip_vcs(package.direct_url)
+    origin = repository_path(installed)
+    linked = repository_path(values.get("source_repository", ""))
+    return not (origin and linked and origin == linked)
+
+
+def _strip_vcs(url: str) -> str:
+    for prefix in ("git+", "hg+", "svn+", "bzr+"):
+        if url.startswith(prefix):
+            return url[len(prefix) :].split("@", 1)[0] if "://" in url else url
+    return url
+
+
+def _provenance_facts(provenance: Provenance | None, values: dict, unknown: dict) -> None:
+    if provenance is None:
+        for fact in _PROVENANCE_FACTS:
+            unknown[fact] = unknown.get("file_hashes") or "provenance was not looked up"
+        return
+    values["provenance_file"] = provenance.filename
+    if provenance.status == "unknown":
+        for fact in _PROVENANCE_FACTS[2:]:
+            unknown[fact] = provenance.reason
+        unknown["has_provenance"] = provenance.reason
+        return
+    publisher = provenance.publisher
+    values["has_provenance"] = provenance.status == "attested"
+    values["provenance_publisher"] = publisher.get("kind", "")
+    values["provenance_repository"] = publisher.get("repository", "")
+    values["provenance_workflow"] = publisher.get("workflow", "")
 
 
 def _usage_facts(name: str, top: TopPackages, values: dict, unknown: dict) -> None:
@@ -254,13 +714,13 @@ def _days(now: datetime, iso: str | None) -> int | None:
 
 def _release_facts(package: Package, project: dict, now: datetime, values: dict, unknown: dict):
     releases = project.get("releases") or {}
-    uploads = [r[0] for r in releases.values() if r and r[0]]
+    summary = project.get("release_summary") or release_summary(releases)
     values["latest_version"] = project.get("latest_version") or ""
-    if uploads:
-        first, latest = min(uploads), max(uploads)
+    if summary["count"]:
+        first, latest = summary["first"], summary["latest"]
         values["first_release"] = first
         values["latest_release"] = latest
-        values["release_count"] = len(uploads)
+        values["release_count"] = summary["count"]
         values["days_since_first_release"] = _days(now, first)
         values["days_since_latest_release"] = _days(now, latest)
     else:
@@ -325,8 +785,12 @@ def _classifier_license(classifiers: list[str]) -> str:
 def _hash_facts(package: Package, project: dict, values: dict, unknown: dict) -> None:
     files = (project.get("files") or {}).get(package.version)
     if not files:
-        unknown["file_hashes"] = "the index lists no files for this version"
+        for fact in ("file_hashes", "has_wheel", "file_types"):
+            unknown[fact] = "the index lists no files for this version"
         return
+    types = {f[2] or ("bdist_wheel" if f[0].endswith(".whl") else "") for f in files}
+    values["file_types"] = sorted(t for t in types if t)
+    values["has_wheel"] = any(f[0].endswith(".whl") or f[2] == "bdist_wheel" for f in files)
     installed_first = sorted(files, key=lambda f: not _matches_tags(f[0], package.wheel_tags))
     values["file_hashes"] = [f"sha256:{f[1]}" for f in installed_first if f[1]]
 

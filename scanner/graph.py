@@ -6,7 +6,9 @@ Nodes are canonical package names with a `package` attribute (model.Package) and
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import networkx as nx
 
@@ -77,5 +79,174 @@ def all_paths_from_top(graph: nx.DiGraph, name: str, limit: int = 50) -> Iterato
 
 
 def dependents(graph: nx.DiGraph, name: str) -> set[str]:
-    """Every package that depends on `name`, directly or not: its blast radius."""
+    """Every package that depends on `name`, directly or not (for one package; for all of
+    them at once, blast_radius)."""
     return nx.ancestors(graph, name)
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    """How much of the closure runs a package's code.
+
+    `dependents`: packages that depend on it, directly or not. `top_level`: top-level
+    packages (direct requirements) whose closure holds it, itself included when it is one.
+    """
+
+    dependents: int
+    top_level: int
+
+
+def blast_radius(graph: nx.DiGraph) -> dict[str, BlastRadius]:
+    """The blast radius of every package, in one pass over the condensation DAG.
+
+    Each strongly connected component gets the set of packages above it (its ancestors
+    and its own members) as a bit set, an int with one bit per package, built from its
+    parents' sets in topological order: every edge is walked once, and a union of two sets
+    is one big-int OR. A set is dropped once every child has used it, so memory follows
+    the width of the graph, not its square. Members of a cycle depend on one another, so
+    each counts the others of its cycle as dependents."""
+    index = {name: i for i, name in enumerate(graph)}
+    component: dict[str, int] = {}
+    own: list[int] = []
+    for number, members in enumerate(nx.strongly_connected_components(graph)):
+        bits = 0
+        for name in members:
+            component[name] = number
+            bits |= 1 << index[name]
+        own.append(bits)
+    parents: list[set[int]] = [set() for _ in own]
+    children: list[list[int]] = [[] for _ in own]
+    for parent, child in graph.edges():
+        above_parent, below = component[parent], component[child]
+        if above_parent != below and above_parent not in parents[below]:
+            parents[below].add(above_parent)
+            children[above_parent].append(below)
+    top_mask = 0
+    for name, top in graph.nodes(data="top_level"):
+        if top:
+            top_mask |= 1 << index[name]
+    waiting = [len(p) for p in parents]  # parents not yet done
+    unused = [len(c) for c in children]  # children that have yet to read this set
+    above: dict[int, int] = {}
+    counts: list[tuple[int, int]] = [(0, 0)] * len(own)
+    ready = deque(number for number, count in enumerate(waiting) if count == 0)
+    while ready:
+        number = ready.popleft()
+        bits = own[number]
+        for parent in parents[number]:
+            bits |= above[parent]
+            unused[parent] -= 1
+            if unused[parent] == 0:
+                del above[parent]
+        counts[number] = (bits.bit_count() - 1, (bits & top_mask).bit_count())
+        if children[number]:
+            above[number] = bits
+        for child in children[number]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    return {name: BlastRadius(*counts[component[name]]) for name in graph}
+
+
+def shortest_paths_from_top(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """For every package reachable from a top-level one, the shortest path that pulls it in,
+    in one breadth-first walk from all top-level packages at once.
+
+    Ties go to the path whose packages come first by name, root first, as path_from_top.
+    A package no top-level package reaches maps to [itself]."""
+    roots = top_level(graph)
+    parent: dict[str, str | None] = dict.fromkeys(roots)
+    queue = deque(roots)
+    while queue:
+        node = queue.popleft()
+        for child in sorted(graph.successors(node)):
+            if child not in parent:
+                parent[child] = node
+                queue.append(child)
+    paths: dict[str, list[str]] = {}
+    for name in graph:
+        if name not in parent:
+            paths[name] = [name]
+            continue
+        path = [name]
+        step = parent[name]
+        while step is not None:
+            path.append(step)
+            step = parent[step]
+        paths[name] = path[::-1]
+    return paths
+
+
+@dataclass(frozen=True)
+class PathsFromTop:
+    """Paths from top-level packages to one package: the first `limit`, shortest first,
+    and how many there are in all (`exact` False: at least `total`, counting stopped)."""
+
+    paths: list[list[str]]
+    total: int
+    exact: bool
+
+
+def paths_from_top(
+    graph: nx.DiGraph, name: str, limit: int = 20, count_limit: int = 10_000
+) -> PathsFromTop:
+    """Every path from a top-level package to `name`, the first `limit` of them listed.
+
+    Only packages that are both reached from a top-level package and lead to `name` are
+    walked. Where that part of the graph has no cycle, the paths are counted exactly by
+    dynamic programming (their number can be exponential); with a cycle, they are counted
+    by enumeration up to `count_limit`. A path may pass through another top-level package
+    (a direct requirement that another one also requires): both paths are listed."""
+    tops = {n for n, top in graph.nodes(data="top_level") if top}
+    from_top = _reached_from(graph, tops)
+    relevant = (nx.ancestors(graph, name) | {name}) & from_top
+    if name not in relevant:
+        return PathsFromTop([], 0, True)
+    sub = graph.subgraph(relevant)
+    shortest = path_from_top(graph, name)
+    listed: list[list[str]] = [shortest] if shortest[0] in tops else []
+    seen = {tuple(shortest)}
+    acyclic = nx.is_directed_acyclic_graph(sub)
+    enumerated = 0
+    stopped = False
+    # Walk backwards from `name`, predecessors in name order; every partial path is a
+    # suffix, and a top-level node ends one path (and the walk may go on above it).
+    stack: list[tuple[str, list[str], set[str]]] = [(name, [name], {name})]
+    while stack:
+        node, suffix, on_path = stack.pop()
+        if node in tops:
+            enumerated += 1
+            path = suffix[::-1]
+            if len(listed) < limit and tuple(path) not in seen:
+                listed.append(path)
+                seen.add(tuple(path))
+            if acyclic and len(listed) >= limit:
+                break
+            if enumerated >= count_limit:
+                stopped = True
+                break
+        for parent in sorted(sub.predecessors(node), reverse=True):
+            if parent not in on_path:
+                stack.append((parent, [*suffix, parent], on_path | {parent}))
+    if acyclic:
+        counts: dict[str, int] = {}
+        for node in nx.topological_sort(sub):
+            counts[node] = (1 if node in tops else 0) + sum(
+                counts[p] for p in sub.predecessors(node)
+            )
+        total, exact = counts[name], True
+    else:
+        total, exact = enumerated, not stopped
+    listed.sort(key=lambda p: (len(p), p))
+    return PathsFromTop(listed[:limit], max(total, len(listed)), exact)
+
+
+def _reached_from(graph: nx.DiGraph, sources: set[str]) -> set[str]:
+    seen = set(sources)
+    queue = deque(sources)
+    while queue:
+        for child in graph.successors(queue.popleft()):
+            if child not in seen:
+                seen.add(child)
+                queue.append(child)
+    return seen

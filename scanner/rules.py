@@ -27,11 +27,14 @@ from typing import Any
 
 from scanner.facts import FACT_NAMES, FACTS
 from scanner.model import SEVERITIES, Facts, Finding, InputError, Severity, Undetermined
+from scanner.names import glob_match
 
 REQUIRED_KEYS = ("id", "title", "severity", "category", "motivation", "condition", "remediation")
 _FACT_REFERENCE = re.compile(r"\bfacts\.([A-Za-z_][A-Za-z0-9_]*)")
 _PARAM_REFERENCE = re.compile(r"\bparams\.([A-Za-z_][A-Za-z0-9_]*)")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# `facts` used other than as facts.NAME (facts["x"], has(facts.x) is still facts.NAME).
+_OTHER_FACTS_USE = re.compile(r"\bfacts\b(?!\s*\.\s*[A-Za-z_])")
 # Values an unknown fact might have, by its CEL type: enough to tell whether it matters.
 _PROBES: dict[str, tuple[Any, ...]] = {
     "bool": (True, False),
@@ -227,19 +230,28 @@ def evaluate(
 ) -> tuple[tuple[Finding, ...], tuple[Undetermined, ...]]:
     findings: list[Finding] = []
     undetermined: list[Undetermined] = []
-    active = rules.enabled()
+    plans = [_plan(rules, rule) for rule in rules.enabled()]
+    # A condition is a pure function of the facts it sees: packages that share those
+    # values (most do, for most rules) share the answer, computed once.
+    decided: list[dict[Any, tuple[bool | None, str]]] = [{} for _ in plans]
     for name in sorted(facts):
         package_facts = facts[name]
-        visible = {fact: package_facts.values.get(fact) for fact in FACT_NAMES}
-        for rule in active:
-            program = rules.program(rule)
-            params = dict(rule.params)
-            unknown = [
-                f for f in rule.facts_used if visible.get(f) is None and f in _condition_facts(rule)
-            ]
-            outcome, error = _decide(program, visible, params, unknown)
+        values = package_facts.values
+        for plan, memo in zip(plans, decided, strict=True):
+            rule, program, named, sees_all, params, functions, shown = plan
+            # The condition sees every fact it names (null when unknown); conditions that
+            # use `facts` other than as facts.NAME see them all.
+            visible = {f: values.get(f) for f in (FACT_NAMES if sees_all else named)}
+            key = None if sees_all else _key(visible)
+            answer = memo.get(key) if key is not None else None
+            unknown = [f for f in named if visible[f] is None]
+            if answer is None:
+                answer = _decide(program, visible, params, unknown, functions)
+                if key is not None:
+                    memo[key] = answer
+            outcome, error = answer
             if outcome is True:
-                evidence = {f: visible.get(f) for f in rule.facts_used}
+                evidence = {f: values.get(f) for f in shown}
                 findings.append(Finding(rule.id, name, rule.severity, rule.title, evidence))
             elif outcome is None:
                 reasons = tuple(f"{f}: {package_facts.unknown.get(f, 'unknown')}" for f in unknown)
@@ -251,17 +263,62 @@ def evaluate(
     return tuple(findings), tuple(undetermined)
 
 
+def _plan(rules: RuleSet, rule: Rule) -> tuple[Any, ...]:
+    """What evaluating one rule needs, worked out once per scan rather than per package."""
+    named = tuple(dict.fromkeys(_FACT_REFERENCE.findall(rule.condition)))
+    sees_all = bool(_OTHER_FACTS_USE.search(rule.condition))
+    functions = {n: f for n, f in FUNCTIONS.items() if re.search(rf"\b{n}\s*\(", rule.condition)}
+    params = dict(rule.params)
+    return rule, rules.program(rule), named, sees_all, params, functions, rule.facts_used
+
+
+def _key(visible: dict[str, Any]) -> Any:
+    """A hashable key equal exactly when the visible facts are: their values in the
+    rule's order (a fact's type is fixed by the schema), lists and maps frozen."""
+    key = tuple(visible.values())
+    try:
+        hash(key)
+    except TypeError:
+        return tuple(_freeze(v) for v in key)
+    return key
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for fact values, equal exactly when the values are equal (the
+    type is kept: CEL tells 1 from 1.0 from true)."""
+    if isinstance(value, dict):
+        return ("map", tuple(sorted((k, _freeze(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("list", tuple(_freeze(v) for v in value))
+    return (type(value).__name__, value)
+
+
 def _condition_facts(rule: Rule) -> set[str]:
     return set(_FACT_REFERENCE.findall(rule.condition))
 
 
+# Functions a condition may call besides CEL's own. glob(name, pattern): shell-style
+# wildcards against a canonical name, the pattern canonicalised alike.
+FUNCTIONS: dict[str, Any] = {"glob": glob_match}
+
+
 def _decide(
-    program: Any, visible: dict[str, Any], params: dict[str, Any], unknown: list[str]
+    program: Any,
+    visible: dict[str, Any],
+    params: dict[str, Any],
+    unknown: list[str],
+    functions: dict[str, Any] | None = None,
 ) -> tuple[bool | None, str]:
     """True or False when the known facts decide the condition, None when they do not."""
+
+    def run(facts: dict[str, Any]) -> Any:
+        if functions:
+            return program.execute(_cel.Context({"facts": facts, "params": params}, functions))
+        return program.execute({"facts": facts, "params": params})
+
     if not unknown:
         try:
-            return program.execute({"facts": visible, "params": params}) is True, ""
+            return run(visible) is True, ""
         except (TypeError, ValueError, KeyError, RuntimeError) as exc:
             return None, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     probe_sets = [_FACT_PROBES.get(f, (None,)) for f in unknown]
@@ -273,9 +330,7 @@ def _decide(
     answers: set[Any] = set()
     for values in itertools.product(*probe_sets):
         try:
-            result = program.execute(
-                {"facts": {**visible, **dict(zip(unknown, values, strict=True))}, "params": params}
-            )
+            result = run({**visible, **dict(zip(unknown, values, strict=True))})
         except (TypeError, ValueError, KeyError, RuntimeError):
             result = "error"
         answers.add(result is True if result != "error" else "error")

@@ -37,6 +37,11 @@ class ScanOptions:
     all_platforms: bool = False
     prereleases: bool = False
     declared: DeclaredOptions = field(default_factory=DeclaredOptions)
+    # Glob patterns naming the lab's internal packages (config `internal-packages`), for
+    # the dependency-confusion rule.
+    # Names of the lab's own packages (glob patterns, from config `internal-packages`):
+    # found on the public index, they are a dependency-confusion risk.
+    internal_patterns: tuple[str, ...] = ()
 
     def fetcher(self, store: Store) -> Fetcher:
         return Fetcher(
@@ -153,16 +158,20 @@ def scan(
         store.close()
     _fail_if_index_unreachable(gathered, index_display, options)
     package_facts: dict[str, Facts] = {}
+    radius = graph_stage.blast_radius(graph)  # one pass, not one graph walk per package
     for package in resolution.packages:
         graph_facts = {
             "top_level": bool(graph.nodes[package.name].get("top_level")),
-            "dependents": len(graph_stage.dependents(graph, package.name)),
+            "dependents": radius[package.name].dependents,
         }
         package_facts[package.name] = facts_stage.build_facts(
             package,
             gathered.index.get(package.name),
             gathered.top_packages,
             graph_facts,
+            history=gathered.history,
+            accounts=gathered.accounts,
+            internal_patterns=options.internal_patterns,
         )
     findings, undetermined = rules_stage.evaluate(rule_set, package_facts)
     notes = [f"index: {index_display}", *gathered.notes]

@@ -1,9 +1,14 @@
-"""The SQLite database (sqlite-utils): the HTTP cache and, later, scan history.
+"""The SQLite database (sqlite-utils): the HTTP cache and the scan history.
 
 The cache keeps, per URL, the *facts extracted* from a response beside its validators
 (ETag, Last-Modified) and fetch time, not the raw document: a warm scan then reads a few
 kilobytes per package instead of megabytes of project JSON. Error responses are never
 stored. WAL mode and a busy timeout let two scans share the file.
+
+The history keeps, per index and package, who could publish it each time that changed
+(`ownership_history`: one row at the first sighting and one at every change, with the
+time it was last seen unchanged), so that a scan can tell whether the accounts or the
+organisation differ from the last scan's.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from scanner.model import TrustmapError
 
 SCHEMA_VERSION = 1
 _SELECT = "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_cache"
+_SELECT_OWNERSHIP = (
+    "SELECT name, publishers, organization, first_seen, last_seen FROM ownership_history"
+    " WHERE index_url = ?"
+)
 FLUSH_EVERY = 200
 
 
@@ -34,6 +43,16 @@ class CachedResponse:
 
     def age(self, now: float | None = None) -> float:
         return (now if now is not None else time.time()) - self.fetched_at
+
+
+@dataclass(frozen=True)
+class OwnershipRecord:
+    """Who could publish a package at the last scan that saw it (scan history)."""
+
+    publishers: tuple[str, ...]  # sorted
+    organization: str  # "" when none
+    first_seen: float  # when this ownership was first seen
+    last_seen: float  # the last scan that saw it unchanged
 
 
 def _from_row(row: dict[str, Any]) -> CachedResponse:
@@ -98,6 +117,12 @@ class Store:
             )
             self.conn.execute(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS ownership_history ("
+                " index_url TEXT NOT NULL, name TEXT NOT NULL, publishers TEXT NOT NULL,"
+                " organization TEXT NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL,"
+                " PRIMARY KEY (index_url, name, first_seen))"
             )
         except sqlite3.DatabaseError as exc:
             raise TrustmapError(_damaged(self.path, exc)) from None
@@ -186,6 +211,68 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def last_ownership(self, index_url: str, names: list[str]) -> dict[str, OwnershipRecord]:
+        """The latest recorded ownership of each package on this index (absent: never
+        seen), read in a handful of statements."""
+        found: dict[str, OwnershipRecord] = {}
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            # Only "?" placeholders are formatted into the statement.
+            query = f"{_SELECT_OWNERSHIP} AND name IN ({marks}) ORDER BY first_seen"
+            for name, publishers, organization, first_seen, last_seen in self.conn.execute(
+                query, [index_url, *chunk]
+            ):
+                try:
+                    accounts = tuple(json.loads(publishers))
+                except ValueError:
+                    continue
+                found[name] = OwnershipRecord(accounts, organization, first_seen, last_seen)
+        return found
+
+    def record_ownership(
+        self,
+        index_url: str,
+        observed: dict[str, tuple[tuple[str, ...], str]],
+        previous: dict[str, OwnershipRecord] | None = None,
+        when: float | None = None,
+    ) -> None:
+        """Record this scan's ownership of each package: {name: (publishers, organization)}.
+        A package seen as before only has its last_seen moved on; a new or changed one gets
+        a row of its own. One transaction for all."""
+        when = time.time() if when is None else when
+        if previous is None:
+            previous = self.last_ownership(index_url, list(observed))
+        rows = []
+        for name, (publishers, organization) in observed.items():
+            accounts = tuple(sorted(publishers))
+            last = previous.get(name)
+            unchanged = last is not None and (last.publishers, last.organization) == (
+                accounts,
+                organization,
+            )
+            rows.append(
+                {
+                    "index_url": index_url,
+                    "name": name,
+                    "publishers": json.dumps(list(accounts)),
+                    "organization": organization,
+                    "first_seen": last.first_seen if unchanged and last else when,
+                    "last_seen": when,
+                }
+            )
+        if not rows:
+            return
+        self.flush()
+        table = self.db["ownership_history"]
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            table.upsert_all(rows, pk=("index_url", "name", "first_seen"))
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def close(self) -> None:
         try:

@@ -15,9 +15,9 @@ from scanner.cli import main
 from tests.conftest import LAB_DISTS, add_dist, site_packages
 
 
-def run(*args: str) -> tuple[int, str, str]:
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     runner = CliRunner()
-    result = runner.invoke(main, list(args), catch_exceptions=False)
+    result = runner.invoke(main, list(args), catch_exceptions=False, env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -45,7 +45,14 @@ def test_json_report_shape(lab_venv, fixture_index):
     assert doc["target"]["python_version"] == "3.11"
     dapy = packages["dapy"]
     assert dapy["top_level"] is True
-    assert {f["rule"] for f in dapy["findings"]} == {"solo-maintainer", "low-usage"}
+    # One account, not among the popular packages (the exact rules are test_rules' concern).
+    assert {f["rule"] for f in dapy["findings"]} & {"solo-maintainer", "solo-and-little-used"}
+    assert dapy["publishers"] == {
+        "known": True,
+        "accounts": ["JacksonWoo"],
+        "organization": "",
+        "unknown_reason": None,
+    }
     assert dapy["facts"]["publishers"] == ["JacksonWoo"]
     certifi = packages["certifi"]
     assert certifi["facts"]["organization"] == "certifi"
@@ -108,7 +115,10 @@ def test_hostile_summary_prints_literally(lab_venv, fixture_index):
         "1.0",
         summary="\x1b[31mred\x1b[0m [bold]markup[/bold] \u202e",
     )
-    code, out, err = run("scan", str(lab_venv), "--index-url", fixture_index.simple_url, "-v")
+    # Wide enough that the facts table does not wrap the summary.
+    code, out, err = run(
+        "scan", str(lab_venv), "--index-url", fixture_index.simple_url, "-v", env={"COLUMNS": "200"}
+    )
     assert code == 0, err
     assert "\x1b[31m" not in out and "\u202e" not in out
     assert "\\x1b[31mred\\x1b[0m [bold]markup[/bold] \\u202e" in out
@@ -172,6 +182,7 @@ def test_version_and_help():
         ["scan", "--help"],
         ["rules", "--help"],
         ["rules", "list", "--help"],
+        ["explain", "--help"],
     ):
         code, out, _ = run(*command)
         assert code == 0 and "Usage" in out
@@ -314,3 +325,197 @@ def test_unknown_project_in_a_manifest_names_file_and_line(fixture_index, tmp_pa
     assert code == 2
     assert f"{manifest}:3: no-such-project-xyz" in err
     assert len(err.strip().splitlines()) == 1
+
+
+# --- where to look first, who can ship code here -----------------------------------------
+
+
+def test_table_leads_with_where_to_look_first_and_who_can_publish(lab_venv, fixture_index):
+    add_dist(site_packages(lab_venv), "internal_tool", "0.3", ["requests>=2"])
+    code, out, err = run("scan", str(lab_venv), "--index-url", fixture_index.simple_url)
+    assert code == 0, err
+    assert out.index("Where to look first") < out.index("Who can publish code here:")
+    assert out.index("Who can publish code here:") < out.index("\nFindings\n")
+    look_first = out[out.index("Where to look first") : out.index("Who can publish")]
+    assert look_first.count("pulled in by:") <= 5
+    assert "internal_tool==0.3" in look_first
+    assert "publishers: unknown (the index has no record of this package)" in look_first
+    assert "ownership unknown for 1 package: internal-tool" in out
+
+
+def test_default_output_fits_80_columns(lab_venv, fixture_index):
+    code, out, err = run(
+        "scan", str(lab_venv), "--index-url", fixture_index.simple_url, env={"COLUMNS": "80"}
+    )
+    assert code == 0, err
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= 80
+
+
+def test_json_risk_and_publishers(lab_venv, fixture_index):
+    add_dist(site_packages(lab_venv), "internal_tool", "0.3", ["requests>=2"])
+    doc = scan_json(lab_venv, fixture_index)
+    summary = doc["summary"]
+    look_first = summary["look_first"]
+    assert 1 <= len(look_first) <= 5
+    assert [item["score"] for item in look_first] == sorted(
+        (item["score"] for item in look_first), reverse=True
+    )
+    first = look_first[0]
+    assert set(first) >= {
+        "name",
+        "label",
+        "score",
+        "findings_score",
+        "reach_factor",
+        "dependents",
+        "top_level_reached",
+        "findings",
+        "undetermined",
+        "top_level",
+        "path",
+        "publishers",
+    }
+    packages = {p["name"]: p for p in doc["packages"]}
+    # requests: internal-tool pulls it in, and it pulls in idna, urllib3, certifi, ...
+    assert packages["idna"]["risk"]["dependents"] == 2  # requests, internal-tool
+    assert packages["idna"]["risk"]["top_level_reached"] == 1
+    assert packages["internal-tool"]["publishers"]["known"] is False
+    assert packages["internal-tool"]["publishers"]["unknown_reason"]
+    assert summary["unknown_ownership"] == ["internal-tool"]
+    assert summary["packages_with_unknown_ownership"] == 1
+    accounts = {a["account"]: a for a in summary["top_accounts"]}
+    assert accounts["Lukasa"]["names"] == ["certifi", "requests"]
+    assert accounts["Lukasa"]["packages"] == 2
+    assert summary["organization_names"] == ["certifi"]
+    # Every package with known publishers contributes its accounts.
+    every_account = {a for p in packages.values() for a in p["publishers"]["accounts"] or []}
+    assert summary["publishing_accounts"] == len(every_account)
+
+
+# --- explain ----------------------------------------------------------------------------
+
+
+def test_explain_shows_facts_findings_paths_and_publishers(lab_venv, fixture_index):
+    add_dist(site_packages(lab_venv), "internal_tool", "0.3", ["requests>=2"])
+    code, out, err = run("explain", "IDNA", str(lab_venv), "--index-url", fixture_index.simple_url)
+    assert code == 0, err
+    assert out.startswith("idna==3.10  risk ")
+    assert "publishers: kjd" in out
+    assert "depended on by: 2 packages: internal-tool, requests" in out
+    assert "required directly by: requests" in out
+    assert "Paths from top-level packages (1)" in out
+    assert "internal-tool → requests → idna" in out
+    assert "solo-maintainer" in out and 'publishers=["kjd"]' in out
+    # Facts, known and unknown with the reason.
+    assert "release_count" in out
+    assert "unknown: " in out
+
+
+def test_explain_json(lab_venv, fixture_index):
+    code, out, err = run(
+        "explain",
+        "urllib3",
+        str(lab_venv),
+        "--index-url",
+        fixture_index.simple_url,
+        "-f",
+        "json",
+    )
+    assert code == 0, err
+    package = json.loads(out)["package"]
+    assert package["name"] == "urllib3"
+    assert package["dependents"] == {"count": 1, "names": ["requests"], "direct": ["requests"]}
+    assert package["paths"] == {"total": 1, "exact": True, "shown": [["requests", "urllib3"]]}
+    assert package["publishers"]["known"] is True
+    assert "publishers" in package["facts"]
+    assert package["risk"]["dependents"] == 1
+
+
+def test_explain_caps_paths_and_counts_the_rest(lab_venv, fixture_index):
+    site = site_packages(lab_venv)
+    for tool in ("tool_a", "tool_b", "tool_c"):
+        add_dist(site, tool, "1.0", ["requests>=2"])
+    code, out, err = run(
+        "explain", "idna", str(lab_venv), "--index-url", fixture_index.simple_url, "--paths", "2"
+    )
+    assert code == 0, err
+    assert "Paths from top-level packages (3)" in out
+    assert "… and 1 more (--paths N shows more)" in out
+
+
+def test_explain_unknown_package_is_one_line_and_exit_2(lab_venv, fixture_index):
+    code, _out, err = run(
+        "explain", "no-such-thing", str(lab_venv), "--index-url", fixture_index.simple_url
+    )
+    assert code == 2
+    assert "no-such-thing: not in this closure (11 packages" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_explain_escapes_hostile_metadata(lab_venv, fixture_index):
+    add_dist(site_packages(lab_venv), "evil", "1.0", summary="\x1b[2J[red]boom[/red]\u202e")
+    code, out, err = run("explain", "evil", str(lab_venv), "--index-url", fixture_index.simple_url)
+    assert code == 0, err
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b[2J[red]boom[/red]\\u202e" in out
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+def test_configuration_switches_a_rule_off_and_names_its_file_on_error(
+    lab_venv, fixture_index, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.trustmap.rules.solo-maintainer]\nenabled = false\n"
+    )
+    doc = scan_json(lab_venv, fixture_index)
+    fired = {f["rule"] for p in doc["packages"] for f in p["findings"]}
+    assert "solo-maintainer" not in fired
+    code, out, _ = run("rules", "list")
+    assert code == 0
+    assert next(line for line in out.splitlines() if "solo-maintainer" in line).count("no")
+
+    (tmp_path / "trustmap.toml").write_text("[rules.solo-maintainer]\nenabled = 'off'\n")
+    fixture_index.requests.clear()
+    code, _out, err = run("scan", str(lab_venv), "--index-url", fixture_index.simple_url)
+    assert code == 2
+    assert err.strip() == (
+        f"trustmap: error: {tmp_path / 'trustmap.toml'}: rules.solo-maintainer.enabled: "
+        "must be true or false"
+    )
+    # Nothing was fetched: the configuration is checked first.
+    assert fixture_index.requests == []
+
+
+def test_explicit_config_and_index_url_from_it(lab_venv, fixture_index, tmp_path):
+    config = tmp_path / "ci" / "trustmap.toml"
+    config.parent.mkdir()
+    config.write_text(f'index-url = "{fixture_index.simple_url}"\n')
+    code, _out, err = run("scan", str(lab_venv), "--config", str(config), "-f", "json")
+    assert code == 0, err
+    assert fixture_index.requests  # the configured index was asked
+    code, _out, err = run("scan", str(lab_venv), "--config", str(tmp_path / "none.toml"))
+    assert code == 2 and "configuration file not found" in err
+
+
+def test_bad_toml_in_config_is_one_line(lab_venv, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "trustmap.toml").write_text("rules = [\n")
+    code, _out, err = run("scan", str(lab_venv))
+    assert code == 2
+    assert "trustmap.toml: invalid TOML" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_configured_internal_names_found_on_the_public_index_are_dependency_confusion(
+    lab_venv, fixture_index, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "trustmap.toml").write_text('internal-packages = ["charset-*"]\n')
+    doc = scan_json(lab_venv, fixture_index)
+    packages = {p["name"]: p for p in doc["packages"]}
+    rules = {f["rule"] for f in packages["charset-normalizer"]["findings"]}
+    assert "dependency-confusion" in rules
+    assert "dependency-confusion" not in {f["rule"] for f in packages["idna"]["findings"]}

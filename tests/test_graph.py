@@ -1,8 +1,22 @@
-"""The dependency graph: top-level packages, paths, dependents."""
+"""The dependency graph: top-level packages, paths, dependents, blast radius."""
 
 from __future__ import annotations
 
-from scanner.graph import all_paths_from_top, build_graph, dependents, path_from_top, top_level
+import networkx as nx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.graph import (
+    BlastRadius,
+    all_paths_from_top,
+    blast_radius,
+    build_graph,
+    dependents,
+    path_from_top,
+    paths_from_top,
+    shortest_paths_from_top,
+    top_level,
+)
 from scanner.model import Edge, Package, Resolution, TargetEnvironment
 
 
@@ -45,3 +59,114 @@ def test_paths_and_dependents():
         ("web", "lib", "base"),
     ]
     assert dependents(graph, "base") == {"app", "web", "lib"}
+
+
+# --- blast radius, shortest paths, every path ------------------------------------------
+
+
+def test_blast_radius_counts_packages_and_top_level_requirements():
+    graph = build_graph(
+        resolution(
+            ["app", "web", "lib", "base", "tool"],
+            [("app", "lib"), ("web", "lib"), ("lib", "base")],
+        )
+    )
+    radius = blast_radius(graph)
+    assert radius["base"] == BlastRadius(dependents=3, top_level=2)
+    assert radius["lib"] == BlastRadius(dependents=2, top_level=2)
+    # A top-level package is in its own closure.
+    assert radius["app"] == BlastRadius(dependents=0, top_level=1)
+    assert radius["tool"] == BlastRadius(dependents=0, top_level=1)
+
+
+def test_blast_radius_of_a_cycle_counts_the_other_members():
+    graph = build_graph(
+        resolution(["app", "a", "b", "leaf"], [("app", "a"), ("a", "b"), ("b", "a"), ("b", "leaf")])
+    )
+    radius = blast_radius(graph)
+    assert radius["a"] == BlastRadius(dependents=2, top_level=1)  # app and b
+    assert radius["b"] == BlastRadius(dependents=2, top_level=1)  # app and a
+    assert radius["leaf"] == BlastRadius(dependents=3, top_level=1)
+
+
+def test_blast_radius_with_declared_roots_that_depend_on_each_other():
+    graph = build_graph(resolution(["a", "b", "c"], [("a", "b"), ("b", "c")], roots=("a", "b")))
+    radius = blast_radius(graph)
+    assert radius["c"] == BlastRadius(dependents=2, top_level=2)
+    assert radius["b"] == BlastRadius(dependents=1, top_level=2)
+
+
+@st.composite
+def random_graphs(draw):
+    size = draw(st.integers(min_value=1, max_value=14))
+    names = [f"p{i}" for i in range(size)]
+    pairs = st.tuples(st.sampled_from(names), st.sampled_from(names))
+    edges = draw(st.lists(pairs, max_size=size * 3))
+    roots = draw(st.one_of(st.none(), st.lists(st.sampled_from(names), unique=True)))
+    edges = [(a, b) for a, b in edges if a != b]
+    return build_graph(resolution(names, edges, roots=tuple(roots) if roots is not None else None))
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_graphs())
+def test_blast_radius_agrees_with_ancestors(graph):
+    radius = blast_radius(graph)
+    tops = set(top_level(graph))
+    for name in graph:
+        above = nx.ancestors(graph, name)
+        assert radius[name].dependents == len(above)
+        assert radius[name].top_level == len((above | {name}) & tops)
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_graphs())
+def test_shortest_paths_agree_with_path_from_top(graph):
+    paths = shortest_paths_from_top(graph)
+    for name in graph:
+        expected = path_from_top(graph, name)
+        assert len(paths[name]) == len(expected)
+        assert paths[name][0] == expected[0] and paths[name][-1] == name
+        if len(paths[name]) > 1:
+            assert all(
+                graph.has_edge(a, b) for a, b in zip(paths[name], paths[name][1:], strict=False)
+            )
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_graphs())
+def test_paths_from_top_lists_and_counts_every_simple_path(graph):
+    tops = top_level(graph)
+    for name in graph:
+        expected = set()
+        for root in tops:
+            if root == name:
+                expected.add((name,))
+            else:
+                expected.update(map(tuple, nx.all_simple_paths(graph, root, name)))
+        found = paths_from_top(graph, name, limit=1000)
+        assert found.exact
+        assert found.total == len(expected)
+        assert set(map(tuple, found.paths)) == expected
+        assert found.paths == sorted(found.paths, key=lambda p: (len(p), p))
+
+
+def test_paths_from_top_caps_the_list_and_counts_the_rest_exactly():
+    # A ladder of diamonds: 2**12 paths from the root to the bottom.
+    names, edges = ["n0"], []
+    for level in range(12):
+        left, right, below = f"l{level}", f"r{level}", f"n{level + 1}"
+        names += [left, right, below]
+        edges += [(f"n{level}", left), (f"n{level}", right), (left, below), (right, below)]
+    graph = build_graph(resolution(names, edges))
+    found = paths_from_top(graph, "n12", limit=5)
+    assert found.total == 2**12 and found.exact
+    assert len(found.paths) == 5
+    assert all(path[0] == "n0" and path[-1] == "n12" and len(path) == 25 for path in found.paths)
+
+
+def test_paths_from_top_for_an_unreached_package():
+    # Declared roots: an installed package nothing declared reaches has no path.
+    graph = build_graph(resolution(["app", "stray"], [], roots=("app",)))
+    found = paths_from_top(graph, "stray")
+    assert found.paths == [] and found.total == 0
+    assert paths_from_top(graph, "app").paths == [["app"]]

@@ -18,11 +18,19 @@ NOW = datetime(2026, 11, 24, tzinfo=UTC)
 TOP = bundled_top_packages()
 
 
-def facts_for(name: str, version: str) -> Facts:
+def facts_for(name: str, version: str, now: datetime = NOW, **keywords) -> Facts:
+    """Facts of a recorded real project, as a scan builds them: vulnerabilities are known
+    for the latest release only (the mirror serves no per-version JSON)."""
     project = extract_project(recorded_project(name), "https://pypi.org/pypi/x/json", {version})
     record = IndexRecord(name, "found", project=project)
-    package = Package(name=name, version=version)
-    return build_facts(package, record, TOP, {"top_level": True, "dependents": 0}, now=NOW)
+    if project["latest_version"] == version:
+        record.version_vulnerabilities = project["latest_vulnerabilities"]
+    else:
+        record.vulnerabilities_unknown = "the index serves vulnerabilities of the latest only"
+    record.provenance = keywords.pop("provenance", None)
+    package = Package(name=name, version=version, direct_url=keywords.pop("direct_url", None))
+    graph = {"top_level": True, "dependents": 0}
+    return build_facts(package, record, TOP, graph, now=now, **keywords)
 
 
 def fired(facts: dict[str, Facts], rule_id: str) -> set[str]:
@@ -73,10 +81,13 @@ def test_unknown_facts_make_a_rule_undetermined_never_a_pass():
     unreachable = IndexRecord("six", "unknown", reason="the index could not be read: timeout")
     facts = {"six": build_facts(Package("six", "1.16.0"), unreachable, TOP, {}, now=NOW)}
     findings, undetermined = evaluate(load_rules(), facts)
-    assert {u.rule_id for u in undetermined} == {"solo-maintainer", "unknown-origin"}
+    undecided = {u.rule_id for u in undetermined}
+    assert undecided >= {"solo-maintainer", "unknown-origin", "stale", "yanked", "sdist-only"}
+    # Decided without the index: the name looks like nothing, low-usage is known.
+    assert "typosquat" not in undecided and "low-usage" not in undecided
     reasons = next(u for u in undetermined if u.rule_id == "solo-maintainer").reasons
     assert any("timeout" in r for r in reasons)
-    assert not [f for f in findings if f.rule_id in ("solo-maintainer", "unknown-origin")]
+    assert not [f for f in findings if f.rule_id in undecided]
 
 
 def test_a_rule_decided_by_known_facts_is_not_undetermined():
@@ -159,3 +170,271 @@ def test_a_rule_can_be_switched_off():
     facts = {"dapy": facts_for("dapy", "1.16.1")}
     findings, _ = evaluate(rules, facts)
     assert "low-usage" not in {f.rule_id for f in findings}
+
+
+# --- each shipped rule on real recorded projects ------------------------------------------
+
+
+def findings_of(facts: dict[str, Facts], rules=None) -> dict[tuple[str, str], dict]:
+    found, _ = evaluate(rules or load_rules(), facts)
+    return {(f.rule_id, f.package): dict(f.evidence) for f in found}
+
+
+def undetermined_of(facts: dict[str, Facts]) -> dict[tuple[str, str], tuple[str, ...]]:
+    _, undecided = evaluate(load_rules(), facts)
+    return {(u.rule_id, u.package): u.reasons for u in undecided}
+
+
+def test_severities_reflect_combined_risk():
+    rules = {r.id: r.severity for r in load_rules().rules}
+    for single in ("solo-maintainer", "low-usage", "stale", "no-source-repository"):
+        assert rules[single] == "low"
+    for combined in ("solo-and-little-used", "new-and-solo", "no-source-and-little-used"):
+        assert rules[combined] == "high"
+    for grave in ("typosquat", "dependency-confusion", "ownership-change", "known-vulnerability"):
+        assert rules[grave] == "high"
+
+
+def test_a_solo_maintainer_of_a_popular_package_is_low_and_not_high():
+    facts = {
+        "idna": facts_for("idna", "3.10"),  # kjd alone, rank 9
+        "boto3": facts_for("boto3", "1.44.8"),  # the `aws` account alone, rank 1
+        "dapy": facts_for("dapy", "1.16.1"),
+    }
+    found = findings_of(facts)
+    assert ("solo-maintainer", "idna") in found and ("solo-maintainer", "boto3") in found
+    assert {p for r, p in found if r == "solo-and-little-used"} == {"dapy"}
+    assert found[("solo-and-little-used", "dapy")]["publishers"] == ["JacksonWoo"]
+
+
+def test_known_stars_or_dependents_make_a_package_used():
+    popular = facts_for("dapy", "1.16.1", enrichment={"repository_stars": 4000})
+    found = findings_of({"dapy": popular})
+    assert ("low-usage", "dapy") not in found and ("solo-and-little-used", "dapy") not in found
+    # Unknown stars (not gathered here) never make it look used, nor undetermined.
+    plain = facts_for("dapy", "1.16.1")
+    assert "repository_stars" in plain.unknown and plain.values["enrichment"] == {}
+    assert ("low-usage", "dapy") not in undetermined_of({"dapy": plain})
+
+
+def test_new_package_and_new_and_solo():
+    """mdurl's first release was 2021-07-20: seen three weeks later it was new."""
+    then = datetime(2021, 8, 10, tzinfo=UTC)
+    facts = {"mdurl": facts_for("mdurl", "0.1.2", now=then)}
+    facts["requests"] = facts_for("requests", "2.32.3", now=then)
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "new-package"} == {"mdurl"}
+    assert {p for r, p in found if r == "new-and-solo"} == {"mdurl"}
+    assert found[("new-and-solo", "mdurl")]["publishers"] == ["hukkin"]
+    assert not [k for k in findings_of({"mdurl": facts_for("mdurl", "0.1.2")}) if "new" in k[0]]
+
+
+def test_fresh_release_within_the_cooldown():
+    facts = {"boto3": facts_for("boto3", "1.44.8"), "requests": facts_for("requests", "2.32.3")}
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "fresh-release"} == {"boto3"}
+    assert found[("fresh-release", "boto3")]["version_upload_time"].startswith("2026-11-20")
+    cooler = load_rules(overrides={"fresh-release": {"params": {"cooldown_days": 3}}})
+    assert ("fresh-release", "boto3") not in findings_of(facts, cooler)
+
+
+def test_stale_on_release_age_and_on_an_archived_repository_where_known():
+    facts = {
+        "dapy": facts_for("dapy", "1.16.1"),  # last release 2020
+        "pycrypto": facts_for("pycrypto", "2.6.1"),  # last release 2014
+        "requests": facts_for("requests", "2.32.3"),
+    }
+    assert {p for r, p in findings_of(facts) if r == "stale"} == {"dapy", "pycrypto"}
+    archived = facts_for("requests", "2.32.3", enrichment={"repository_archived": True})
+    assert ("stale", "requests") in findings_of({"requests": archived})
+    assert "GitHub" in facts["requests"].unknown["repository_archived"]
+    assert ("stale", "requests") not in undetermined_of({"requests": facts["requests"]})
+
+
+def test_no_source_repository_and_its_little_used_combination():
+    facts = {
+        "dapy": facts_for("dapy", "1.16.1"),
+        "pycrypto": facts_for("pycrypto", "2.6.1"),  # no repository, but rank 1390
+        "requests": facts_for("requests", "2.32.3"),
+    }
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "no-source-repository"} == {"dapy", "pycrypto"}
+    assert {p for r, p in found if r == "no-source-and-little-used"} == {"dapy"}
+    assert found[("no-source-repository", "dapy")]["homepage"] == "http://dapy.kitgram.cn"
+
+
+def test_repository_mismatch():
+    """A look-alike that links the popular project's repository (starjacking): requests'
+    recorded project document under the name 'reqeusts'."""
+    project = extract_project(recorded_project("requests"), "https://pypi.org/x", {"2.32.3"})
+    record = IndexRecord("reqeusts", "found", project=project)
+    squat = build_facts(Package("reqeusts", "2.32.3"), record, TOP, {}, now=NOW)
+    facts = {"reqeusts": squat, **{n: facts_for(n, v) for n, v in _KEPT.items()}}
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "repository-mismatch"} == {"reqeusts"}
+    assert (
+        found[("repository-mismatch", "reqeusts")]["repository_slug"] == "github.com/psf/requests"
+    )
+    # No repository: decided (not undetermined), the other rule says so.
+    assert ("repository-mismatch", "dapy") not in undetermined_of(
+        {"dapy": facts_for("dapy", "1.16.1")}
+    )
+
+
+_KEPT = {
+    "requests": "2.32.3",
+    "urllib3": "2.2.3",
+    "charset-normalizer": "3.4.0",
+    "certifi": "2024.8.30",
+    "markdown-it-py": "3.0.0",
+    "rich": "13.9.4",
+    "six": "1.16.0",
+    "idna": "3.10",
+    "mdurl": "0.1.2",
+    "pygments": "2.18.0",
+}
+
+
+def test_no_provenance_is_unknown_where_the_index_does_not_serve_it():
+    from scanner.sources.provenance import Provenance
+
+    reason = "the index does not serve PEP 740 provenance"
+    facts = {
+        "six": facts_for("six", "1.16.0", provenance=Provenance("six.whl", "none")),
+        "idna": facts_for(
+            "idna",
+            "3.10",
+            provenance=Provenance(
+                "idna.whl",
+                "attested",
+                ({"kind": "GitHub", "repository": "kjd/idna", "workflow": "deploy.yml"},),
+            ),
+        ),
+        "rich": facts_for(
+            "rich", "13.9.4", provenance=Provenance("r.whl", "unknown", reason=reason)
+        ),
+    }
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "no-provenance"} == {"six"}
+    assert facts["idna"].values["provenance_repository"] == "kjd/idna"
+    assert facts["idna"].values["provenance_workflow"] == "deploy.yml"
+    undecided = undetermined_of(facts)
+    assert any(reason in r for r in undecided[("no-provenance", "rich")])
+    assert "has_provenance" not in facts["rich"].values
+
+
+def test_sdist_only():
+    facts = {"pycrypto": facts_for("pycrypto", "2.6.1"), "six": facts_for("six", "1.16.0")}
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "sdist-only"} == {"pycrypto"}
+    assert found[("sdist-only", "pycrypto")]["file_types"] == ["sdist"]
+
+
+def test_yanked_with_its_reason():
+    facts = {
+        "requests": facts_for("requests", "2.32.0"),  # yanked on PyPI
+        "urllib3": facts_for("urllib3", "2.2.3"),
+    }
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "yanked"} == {"requests"}
+    assert found[("yanked", "requests")]["yanked_reason"]
+
+
+def test_known_vulnerability_with_ids_and_unknown_for_older_releases():
+    facts = {
+        "pycrypto": facts_for("pycrypto", "2.6.1"),  # the latest release, four advisories
+        "requests": facts_for("requests", "2.34.2"),  # the latest release, none
+        "idna": facts_for("idna", "3.10"),  # not the latest: unknown on this mirror
+    }
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "known-vulnerability"} == {"pycrypto"}
+    evidence = found[("known-vulnerability", "pycrypto")]
+    assert {"PYSEC-2017-94", "PYSEC-2018-97", "GHSA-6528-wvf6-f6qg"} <= set(
+        evidence["vulnerability_ids"]
+    )
+    assert evidence["fixed_versions"] == []
+    assert ("known-vulnerability", "idna") in undetermined_of(facts)
+
+
+def test_typosquat_names_its_target_and_spares_popular_look_alikes():
+    missing = IndexRecord("reqeusts", "not-found")
+    squat = build_facts(Package("reqeusts", "1.0"), missing, TOP, {}, now=NOW)
+    facts = {
+        "reqeusts": squat,
+        # BeautifulSoup 3 is one character from beautifulsoup4, but popular itself.
+        "beautifulsoup": facts_for("beautifulsoup", "3.2.2"),
+        "requests": facts_for("requests", "2.32.3"),
+        "python-dateutil": build_facts(
+            Package("python-dateutil", "2.9"), IndexRecord("x", "not-found"), TOP, {}, now=NOW
+        ),
+    }
+    found = findings_of(facts)
+    assert {p for r, p in found if r == "typosquat"} == {"reqeusts"}
+    evidence = found[("typosquat", "reqeusts")]
+    assert evidence["lookalike_of"] == "requests" and evidence["lookalike_kind"]
+    assert facts["beautifulsoup"].values["lookalike_of"] == "beautifulsoup4"
+
+
+def test_dependency_confusion_on_internal_patterns_and_on_local_installs():
+    kept = facts_for("idna", "3.10")
+    assert ("dependency-confusion", "idna") not in findings_of({"idna": kept})
+    configured = {"idna": facts_for("idna", "3.10", internal_patterns=["idna*"])}
+    assert ("dependency-confusion", "idna") in findings_of(configured)
+    by_param = load_rules(
+        overrides={"dependency-confusion": {"params": {"internal_patterns": ["IDNA"]}}}
+    )
+    assert ("dependency-confusion", "idna") in findings_of({"idna": kept}, by_param)
+    # A local folder named like a public project: installing by name takes the public one.
+    local = facts_for("six", "1.16.0", direct_url="file:///home/lab/src/six")
+    own = facts_for("six", "1.16.0", direct_url="git+https://github.com/benjaminp/six@1.16.0")
+    assert ("dependency-confusion", "six") in findings_of({"six": local})
+    assert ("dependency-confusion", "six") not in findings_of({"six": own})
+
+
+def test_ownership_change_against_the_last_scan():
+    from scanner.store import OwnershipRecord
+
+    before = OwnershipRecord(("kjd", "someone"), "", 1.7e9, 1.7e9)
+    changed = OwnershipRecord(("mallory",), "", 1.7e9, 1.7e9)
+    cases = {
+        "first sighting": facts_for("idna", "3.10", history={}),
+        "same": facts_for("idna", "3.10", history={"idna": OwnershipRecord(("kjd",), "", 1, 1)}),
+        "removed only": facts_for("idna", "3.10", history={"idna": before}),
+        "taken over": facts_for("idna", "3.10", history={"idna": changed}),
+    }
+    fired = {
+        k for k, f in cases.items() if ("ownership-change", "idna") in findings_of({"idna": f})
+    }
+    assert fired == {"taken over"}
+    evidence = findings_of({"idna": cases["taken over"]})[("ownership-change", "idna")]
+    assert evidence["previous_publishers"] == ["mallory"] and evidence["publishers"] == ["kjd"]
+    strict = load_rules(overrides={"ownership-change": {"params": {"count_removals": True}}})
+    assert ("ownership-change", "idna") in findings_of({"idna": cases["removed only"]}, strict)
+    no_history = facts_for("idna", "3.10")
+    assert ("ownership-change", "idna") in undetermined_of({"idna": no_history})
+
+
+def test_account_concentration_names_the_account_and_its_packages():
+    from scanner.facts import account_index
+
+    records = {}
+    for name, version in _KEPT.items():
+        project = extract_project(recorded_project(name), "https://x/", {version})
+        records[name] = IndexRecord(name, "found", project=project)
+    accounts = account_index(records)
+    facts = {n: facts_for(n, v, accounts=accounts) for n, v in _KEPT.items()}
+    assert not [k for k in findings_of(facts) if k[0] == "account-concentration"]
+    two = load_rules(overrides={"account-concentration": {"params": {"threshold": 2}}})
+    found = findings_of(facts, two)
+    assert {p for r, p in found if r == "account-concentration"} == {"requests", "certifi"}
+    assert found[("account-concentration", "certifi")]["busiest_account"] == "Lukasa"
+    assert found[("account-concentration", "certifi")]["busiest_account_packages"] == [
+        "certifi",
+        "requests",
+    ]
+
+
+def test_well_kept_packages_get_no_high_findings():
+    facts = {n: facts_for(n, v, history={}, accounts={}) for n, v in _KEPT.items()}
+    high = {k for k, _ in findings_of(facts).items() if load_rules().get(k[0]).severity == "high"}
+    assert high == set()

@@ -45,7 +45,7 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from scanner.model import Facts, Package, ScanResult
-from scanner.report.summary import summarize
+from scanner.report.summary import Summary, summarize
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 OUTPUT_FORMATS = {"json": OutputFormat.JSON, "xml": OutputFormat.XML}
@@ -154,6 +154,7 @@ def build_bom(result: ScanResult, tool_version: str, *, timestamp: datetime | No
     """The library's Bom for a scan (exposed so callers can post-process it)."""
     packages = _packages_in(result)
     top_level = _top_level_names(result, packages)
+    summary = summarize(result)
     findings_by_package: dict[str, list[Property]] = {}
     for finding in result.findings:
         key = PREFIX + "finding:" + clean(finding.rule_id, MAX_NAME)
@@ -176,6 +177,7 @@ def build_bom(result: ScanResult, tool_version: str, *, timestamp: datetime | No
     for name, package in packages.items():
         facts = result.facts.get(name) or Facts()
         properties = _package_properties(package, facts, name in top_level)
+        properties.extend(_risk_properties(summary, name))
         properties.extend(findings_by_package.get(name, ()))
         component = _component(package, facts, properties)
         if component.bom_ref.value in used_refs:  # names that differ only in stripped chars
@@ -197,7 +199,7 @@ def build_bom(result: ScanResult, tool_version: str, *, timestamp: datetime | No
     metadata = BomMetaData(
         tools=ToolRepository(components=[tool]),
         component=root,
-        properties=_metadata_properties(result, packages),
+        properties=_metadata_properties(result, packages, summary),
     )
     if timestamp is not None:
         metadata.timestamp = timestamp
@@ -449,9 +451,42 @@ def _package_properties(package: Package, facts: Facts, top_level: bool) -> list
     return properties
 
 
-def _metadata_properties(result: ScanResult, packages: Mapping[str, Package]) -> list[Property]:
+def _risk_properties(summary: Summary, name: str) -> list[Property]:
+    """Risk, blast radius and who can publish the package (`trustmap:publisher`, once per
+    account; `trustmap:publishers` says "unknown" and why when that is not known)."""
+    properties = []
+    risk = summary.risks.get(name)
+    if risk is not None:
+        properties += [
+            Property(name=PREFIX + "risk-score", value=f"{risk.score:g}"),
+            Property(name=PREFIX + "blast-radius:dependents", value=str(risk.dependents)),
+            Property(name=PREFIX + "blast-radius:top-level", value=str(risk.top_level)),
+        ]
+    owner = summary.owners.get(name)
+    if owner is None:
+        return properties
+    if owner.accounts is None:
+        properties.append(
+            Property(name=PREFIX + "publishers", value=clean(f"unknown: {owner.reason}"))
+        )
+        return properties
+    properties.append(Property(name=PREFIX + "publishers", value=str(len(owner.accounts))))
+    properties.extend(
+        Property(name=PREFIX + "publisher", value=clean(account, MAX_NAME))
+        for account in owner.accounts
+        if clean(account, MAX_NAME)
+    )
+    if owner.organization:
+        properties.append(
+            Property(name=PREFIX + "organization", value=clean(owner.organization, MAX_NAME))
+        )
+    return properties
+
+
+def _metadata_properties(
+    result: ScanResult, packages: Mapping[str, Package], summary: Summary
+) -> list[Property]:
     # The same figures the terminal and JSON reports lead with.
-    summary = summarize(result)
     counts = {
         "packages": len(packages),
         "top-level-packages": summary.top_level,
@@ -474,6 +509,24 @@ def _metadata_properties(result: ScanResult, packages: Mapping[str, Package]) ->
     properties.extend(
         Property(name=PREFIX + "summary:" + clean(key, MAX_NAME), value=str(count))
         for key, count in counts.items()
+    )
+    # Where to look first (`rank` 1 is the most urgent: the library sorts properties); the
+    # accounts that can publish the most packages; the packages whose publishers are
+    # unknown. Values are JSON.
+    properties.extend(
+        Property(name=PREFIX + "look-first", value=clean(to_json({"rank": rank, **item.as_dict()})))
+        for rank, item in enumerate(summary.look_first, 1)
+    )
+    properties.extend(
+        Property(
+            name=PREFIX + "top-account",
+            value=clean(to_json({"account": share.account, "packages": list(share.packages)})),
+        )
+        for share in summary.top_accounts
+    )
+    properties.extend(
+        Property(name=PREFIX + "ownership-unknown", value=clean(name, MAX_NAME))
+        for name in summary.ownership_unknown_packages
     )
     properties.extend(Property(name=PREFIX + "note", value=clean(note)) for note in result.notes)
     properties.extend(Property(name=PREFIX + "note", value=clean(note)) for note in target.notes)

@@ -6,51 +6,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scanner.model import ScanResult
-from scanner.report.summary import finding_path, summarize
+from scanner.model import Finding, Package, ScanResult, Undetermined
+from scanner.report.summary import Summary, finding_path, summarize
 
 FORMAT_VERSION = 1
 
 
 def render_json(result: ScanResult, tool_version: str) -> str:
     target = result.resolution.target
-    findings_by_package: dict[str, list[dict[str, Any]]] = {}
-    for finding in result.findings:
-        findings_by_package.setdefault(finding.package, []).append(
-            {
-                "rule": finding.rule_id,
-                "severity": finding.severity,
-                "title": finding.title,
-                "evidence": dict(finding.evidence),
-                "path": finding_path(result, finding.package),
-            }
-        )
-    undetermined_by_package: dict[str, list[dict[str, Any]]] = {}
-    for item in result.undetermined:
-        undetermined_by_package.setdefault(item.package, []).append(
-            {
-                "rule": item.rule_id,
-                "missing_facts": list(item.missing),
-                "reasons": list(item.reasons),
-            }
-        )
-    packages = []
-    for package in result.resolution.packages:
-        facts = result.facts.get(package.name)
-        packages.append(
-            {
-                "name": package.name,
-                "display_name": package.display_name or package.name,
-                "version": package.version,
-                "top_level": bool(result.graph.nodes[package.name].get("top_level")),
-                "origin": str(package.origin) if package.origin else None,
-                "direct_url": package.direct_url,
-                "facts": dict(facts.values) if facts else {},
-                "unknown_facts": dict(facts.unknown) if facts else {},
-                "findings": findings_by_package.get(package.name, []),
-                "undetermined": undetermined_by_package.get(package.name, []),
-            }
-        )
+    summary = summarize(result)
+    findings = by_package(result)
+    packages = [
+        package_entry(result, summary, package, findings) for package in result.resolution.packages
+    ]
     document = {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "trustmap", "version": tool_version},
@@ -60,7 +28,7 @@ def render_json(result: ScanResult, tool_version: str) -> str:
             "markers": dict(target.markers),
             "notes": list(target.notes),
         },
-        "summary": summarize(result).as_dict(),
+        "summary": summary.as_dict(),
         "packages": packages,
         "edges": [
             {
@@ -85,4 +53,62 @@ def render_json(result: ScanResult, tool_version: str) -> str:
         ],
         "notes": list(result.notes),
     }
+    return dump(document)
+
+
+def dump(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def by_package(result: ScanResult) -> dict[str, tuple[list[Finding], list[Undetermined]]]:
+    grouped: dict[str, tuple[list[Finding], list[Undetermined]]] = {}
+    for finding in result.findings:
+        grouped.setdefault(finding.package, ([], []))[0].append(finding)
+    for item in result.undetermined:
+        grouped.setdefault(item.package, ([], []))[1].append(item)
+    return grouped
+
+
+def package_entry(
+    result: ScanResult,
+    summary: Summary,
+    package: Package,
+    grouped: dict[str, tuple[list[Finding], list[Undetermined]]] | None = None,
+) -> dict[str, Any]:
+    """One package as the JSON report (and `trustmap explain -f json`) shows it."""
+    name = package.name
+    facts = result.facts.get(name)
+    risk = summary.risks.get(name)
+    if grouped is None:
+        grouped = by_package(result)
+    findings, undetermined = grouped.get(name, ([], []))
+    return {
+        "name": name,
+        "display_name": package.display_name or name,
+        "version": package.version,
+        "top_level": bool(result.graph.nodes[name].get("top_level")),
+        "origin": str(package.origin) if package.origin else None,
+        "direct_url": package.direct_url,
+        "risk": risk.as_dict() if risk else None,
+        "publishers": summary.owners[name].as_dict() if name in summary.owners else None,
+        "facts": dict(facts.values) if facts else {},
+        "unknown_facts": dict(facts.unknown) if facts else {},
+        "findings": [
+            {
+                "rule": finding.rule_id,
+                "severity": finding.severity,
+                "title": finding.title,
+                "evidence": dict(finding.evidence),
+                "path": finding_path(result, name, summary),
+            }
+            for finding in findings
+        ],
+        "undetermined": [
+            {
+                "rule": item.rule_id,
+                "missing_facts": list(item.missing),
+                "reasons": list(item.reasons),
+            }
+            for item in undetermined
+        ],
+    }

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scanner.model import InputError, ScanResult
+from scanner.report.text import safe_text
 
 _MACHINE_FORMATS = {
     "json": ("scanner.report.json_report", "render_json"),
@@ -104,44 +105,79 @@ def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None
 # --- rules commands --------------------------------------------------------------------
 
 
-def rules_list(rules_dirs: tuple[str, ...]) -> None:
-    from scanner.rules import load_rules
+def rules_list(rules_dirs: tuple[str, ...], config_path: str | None = None) -> None:
+    from scanner.config import load_config, load_rules
 
     table = Table(show_lines=False)
     for column in ("id", "severity", "category", "enabled", "title"):
         table.add_column(column)
-    for rule in load_rules(rules_dirs).rules:
+    for rule in load_rules(load_config(config_path), rules_dirs).rules:
         table.add_row(
-            rule.id, rule.severity, rule.category, "yes" if rule.enabled else "no", rule.title
+            Text(safe_text(rule.id, 80)),
+            Text(rule.severity),
+            Text(safe_text(rule.category, 40)),
+            Text("yes" if rule.enabled else "no"),
+            Text(safe_text(rule.title, 200)),
         )
     Console().print(table)
 
 
-def rule_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
-    from scanner.rules import load_rules
+def rule_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | None = None) -> None:
+    from scanner.config import load_config, load_rules
 
-    rule = load_rules(rules_dirs).get(rule_id)
+    rule = load_rules(load_config(config_path), rules_dirs).get(rule_id)
     if rule is None:
         raise InputError(f"no rule {rule_id!r}; `trustmap rules list` shows them")
     console = Console()
-    console.print(Text(f"{rule.id}: {rule.title}", style="bold"))
+    console.print(Text(safe_text(f"{rule.id}: {rule.title}"), style="bold"))
     for label, value in (
         ("severity", rule.severity),
+        ("enabled", "yes" if rule.enabled else "no"),
         ("category", rule.category),
         ("file", rule.path),
         ("condition", rule.condition),
         ("params", ", ".join(f"{k} = {v!r}" for k, v in rule.params.items()) or "none"),
         ("facts used", ", ".join(rule.facts_used)),
     ):
-        console.print(Text(f"{label}: ", style="bold") + Text(str(value)))
+        console.print(Text(f"{label}: ", style="bold") + Text(safe_text(value, 2000)))
     console.print(Text("why it matters:", style="bold"))
-    console.print(Text(rule.motivation))
+    console.print(Text(safe_text(rule.motivation, 4000)))
     console.print(Text("what to do:", style="bold"))
-    console.print(Text(rule.remediation))
+    console.print(Text(safe_text(rule.remediation, 4000)))
     if rule.references:
         console.print(Text("references:", style="bold"))
         for reference in rule.references:
-            console.print(Text(f"  {reference}"))
+            console.print(Text(f"  {safe_text(reference)}"))
+
+
+# --- explain -----------------------------------------------------------------------------
+
+
+def explain(
+    result: ScanResult,
+    name: str,
+    output_format: str,
+    output: str | None,
+    max_paths: int,
+    version: str,
+) -> None:
+    from scanner.report.explain import explain as explain_package
+    from scanner.report.explain import render_explain_json, render_explain_terminal
+
+    explanation = explain_package(result, name, max_paths)
+    if output_format == "json":
+        text = render_explain_json(result, explanation, version)
+        if output:
+            with _open_output(output) as fh:
+                fh.write(text)
+        else:
+            sys.stdout.write(text)
+        return
+    if output:
+        with _open_output(output) as fh:
+            render_explain_terminal(result, explanation, Console(file=fh, no_color=True, width=160))
+    else:
+        render_explain_terminal(result, explanation, Console(highlight=False))
 
 
 def facts_list() -> None:

@@ -9,12 +9,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from scanner.model import SEVERITIES, ScanResult
-from scanner.report.summary import finding_path, sorted_findings, summarize
+from scanner.report.summary import (
+    Ownership,
+    Summary,
+    finding_path,
+    sorted_findings,
+    summarize,
+)
 from scanner.report.text import safe_text
 
 SEVERITY_STYLE = {
@@ -26,14 +33,14 @@ SEVERITY_STYLE = {
 }
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
     if isinstance(value, str) and value:
         return safe_text(value)
     return safe_text(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
-def _evidence(evidence: dict[str, Any]) -> Text:
-    return Text("; ".join(f"{k}={_value(v)}" for k, v in evidence.items()))
+def evidence_text(evidence: dict[str, Any]) -> Text:
+    return Text("; ".join(f"{k}={value_text(v)}" for k, v in evidence.items()))
 
 
 def render_terminal(
@@ -46,7 +53,8 @@ def render_terminal(
     header.append(f" · {safe_text(result.resolution.source)}")
     if target.python_version:
         header.append(
-            f" · Python {target.python_version} ({target.markers.get('sys_platform', '?')})"
+            f" · Python {target.python_version} "
+            f"({safe_text(target.markers.get('sys_platform', '?'), 40)})"
         )
     console.print(header)
 
@@ -55,16 +63,6 @@ def render_terminal(
     lines.append(
         f"{summary.packages} ({summary.top_level} top-level, {summary.edges} dependency edges)\n"
     )
-    lines.append("Who can publish code here: ", style="bold")
-    lines.append(f"{summary.publishing_accounts} accounts, {summary.organizations} organisations")
-    if summary.ownership_unknown:
-        lines.append(
-            f"; ownership unknown for {summary.ownership_unknown} packages", style="yellow"
-        )
-    lines.append("\n")
-    if summary.top_accounts:
-        lines.append("Accounts that can publish the most packages: ", style="bold")
-        lines.append(", ".join(f"{safe_text(a)} ({n})" for a, n in summary.top_accounts) + "\n")
     lines.append("Findings: ", style="bold")
     parts = []
     for severity, count in summary.findings_by_severity.items():
@@ -74,28 +72,30 @@ def render_terminal(
     lines.append_text(Text(", ").join(parts))
     if summary.undetermined:
         lines.append(
-            f"; {summary.undetermined} rule checks undetermined (facts unknown)", style="yellow"
+            f"; {plural(summary.undetermined, 'rule check')} undetermined (facts unknown)",
+            style="yellow",
         )
     console.print(lines)
+    _look_first(console, summary)
+    _who_can_ship(console, summary, verbose)
 
     shown_severities = SEVERITIES if verbose else ("medium", "high", "critical")
-    findings = [f for f in sorted_findings(result) if f.severity in shown_severities]
+    findings = [f for f in sorted_findings(result, summary) if f.severity in shown_severities]
     if findings:
         console.print(Text("\nFindings", style="bold underline"))
         packages = result.packages
         for finding in findings:
-            path = finding_path(result, finding.package)
-            block = Text()
-            block.append(f"{finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
-            block.append(safe_text(packages[finding.package].label, 100), style="bold")
-            block.append(f"  {finding.rule_id}: {finding.title}\n")
-            block.append("         evidence: ", style="dim")
-            block.append_text(_evidence(finding.evidence))
-            block.append("\n         pulled in by: ", style="dim")
-            block.append(
-                " → ".join(safe_text(p, 60) for p in path) if len(path) > 1 else "(top-level)"
+            path = finding_path(result, finding.package, summary)
+            head = Text()
+            head.append(f"{finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
+            head.append(safe_text(packages[finding.package].label, 100), style="bold")
+            head.append(f"  {safe_text(finding.rule_id, 80)}")
+            console.print(head)
+            console.print(
+                indented(Text(safe_text(finding.title, 200))),
+                indented(field("evidence", evidence_text(finding.evidence))),
+                indented(field("pulled in by", path_text(path, _is_top(result, finding.package)))),
             )
-            console.print(block)
     hidden = len(result.findings) - len(findings)
     if hidden:
         console.print(
@@ -114,7 +114,7 @@ def render_terminal(
         for item in result.undetermined:
             table.add_row(
                 Text(safe_text(item.package)),
-                Text(item.rule_id),
+                Text(safe_text(item.rule_id, 80)),
                 Text(safe_text("; ".join(item.reasons), 400)),
             )
         console.print(table)
@@ -122,8 +122,9 @@ def render_terminal(
         packages_affected = len({u.package for u in result.undetermined})
         console.print(
             Text(
-                f"{summary.undetermined} rule checks on {packages_affected} packages could not be "
-                "decided: facts unknown (-v shows why).",
+                f"{plural(summary.undetermined, 'rule check')} on "
+                f"{plural(packages_affected, 'package')} could not be decided: facts unknown "
+                "(-v shows why).",
                 style="yellow",
             )
         )
@@ -131,13 +132,18 @@ def render_terminal(
     if result.resolution.problems:
         console.print(Text("Problems in the environment", style="bold"))
         for problem in result.resolution.problems[: None if verbose else 20]:
-            console.print(Text(f"  {problem.kind}: {safe_text(problem.message, 400)}"))
+            console.print(
+                indented(
+                    Text(f"{safe_text(problem.kind, 60)}: {safe_text(problem.message, 400)}"), 2
+                )
+            )
         if not verbose and len(result.resolution.problems) > 20:
             console.print(
                 Text(f"  … {len(result.resolution.problems) - 20} more (-v)", style="dim")
             )
 
     if verbose:
+        console.print(_publishers_table(result, summary))
         for package in result.resolution.packages:
             console.print(_facts_table(result, package.name))
     notes = [*target.notes, *result.notes]
@@ -156,7 +162,116 @@ def _facts_table(result: ScanResult, name: str) -> Group:
         table.add_row(Text("summary"), Text(safe_text(package.summary)))
     if facts:
         for key, value in facts.values.items():
-            table.add_row(Text(key), Text(_value(value)))
+            table.add_row(Text(key), Text(value_text(value)))
         for key, reason in facts.unknown.items():
             table.add_row(Text(key), Text(f"unknown: {safe_text(reason)}", style="yellow"))
     return Group(table)
+
+
+def path_text(path: list[str], top_level: bool = True) -> Text:
+    """`a → b → c`; a path of one package is a top-level package, or one that no
+    top-level package pulls in (possible when the input names its direct requirements)."""
+    if len(path) <= 1:
+        return Text("(top-level)" if top_level else "(no top-level package pulls it in)")
+    return Text(" → ".join(safe_text(p, 60) for p in path))
+
+
+def publishers_text(owner: Ownership | None) -> Text:
+    if owner is None or owner.accounts is None:
+        reason = f" ({safe_text(owner.reason, 120)})" if owner and owner.reason else ""
+        return Text("unknown" + reason, style="yellow")
+    text = Text(", ".join(safe_text(a, 60) for a in owner.accounts) or "none listed")
+    if owner.organization:
+        text.append(f" (organisation {safe_text(owner.organization, 60)})")
+    return text
+
+
+def _names(names: tuple[str, ...] | list[str], shown: int = 8) -> str:
+    listed = ", ".join(safe_text(n, 60) for n in names[:shown])
+    return listed + (f", … {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _look_first(console: Console, summary: Summary) -> None:
+    """The few packages whose compromise would reach the most, highest risk first."""
+    if not summary.look_first:
+        return
+    console.print(Text("\nWhere to look first", style="bold underline"))
+    for number, item in enumerate(summary.look_first, 1):
+        risk = item.risk
+        head = Text(f"{number}. ")
+        head.append(safe_text(item.label, 100), style="bold")
+        head.append(f"  risk {risk.score:g}")
+        reach = Text(
+            f"depended on by {plural(risk.dependents, 'package')}; "
+            f"in the closure of {risk.top_level} of {summary.top_level} top-level packages",
+        )
+        why = Text(", ").join(
+            Text(f"{severity} {safe_text(rule, 80)}", style=SEVERITY_STYLE[severity])
+            for rule, severity in risk.findings
+        )
+        if risk.undetermined:
+            why.append(("; " if risk.findings else "") + f"{risk.undetermined} undetermined")
+        console.print(
+            head,
+            indented(why, 3),
+            indented(field("reach", reach), 3),
+            indented(field("publishers", publishers_text(item.ownership)), 3),
+            indented(field("pulled in by", path_text(item.path, item.top_level)), 3),
+        )
+
+
+def _who_can_ship(console: Console, summary: Summary, verbose: bool) -> None:
+    block = Text("\n")
+    block.append("Who can publish code here: ", style="bold")
+    block.append(
+        f"{plural(summary.publishing_accounts, 'account')}, "
+        f"{plural(summary.organizations, 'organisation')}"
+    )
+    if summary.organization_names:
+        block.append(f" ({_names(summary.organization_names, 5)})")
+    if summary.ownership_unknown:
+        block.append(
+            f"\n  ownership unknown for {plural(summary.ownership_unknown, 'package')}: "
+            f"{_names(summary.ownership_unknown_packages)}",
+            style="yellow",
+        )
+    if summary.top_accounts:
+        block.append("\n  Accounts that can publish the most packages:", style="bold")
+        for share in summary.top_accounts:
+            block.append(f"\n    {safe_text(share.account, 60)} ({len(share.packages)}): ")
+            block.append(_names(share.packages), style="dim")
+    if not verbose:
+        block.append("\n  -v lists every package's publishers.", style="dim")
+    console.print(block)
+
+
+def _publishers_table(result: ScanResult, summary: Summary) -> Table:
+    table = Table(title="Publishers by package", title_justify="left", expand=True)
+    table.add_column("package", no_wrap=True)
+    table.add_column("publishers")
+    for package in result.resolution.packages:
+        table.add_row(
+            Text(safe_text(package.label, 60)),
+            publishers_text(summary.owners.get(package.name)),
+        )
+    return table
+
+
+INDENT = 9
+
+
+def indented(renderable: RenderableType, left: int = INDENT) -> Padding:
+    """`renderable` indented by `left` columns, wrapped lines included."""
+    return Padding(renderable, (0, 0, 0, left), expand=False)
+
+
+def field(label: str, value: Text) -> Text:
+    return Text(f"{label}: ", style="dim") + value
+
+
+def plural(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _is_top(result: ScanResult, name: str) -> bool:
+    return bool(result.graph.nodes[name].get("top_level")) if name in result.graph else False

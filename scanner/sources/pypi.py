@@ -254,9 +254,21 @@ def extract_project(doc: dict[str, Any], url: str, wanted: frozenset[str]) -> di
         "latest_version": _text(info.get("version"), 100),
         "latest_yanked": bool(info.get("yanked")),
         "releases": releases,
+        "release_summary": release_summary(releases),
         "files": files,
         "ownership": ownership,
         "latest_vulnerabilities": [_vulnerability(v) for v in doc.get("vulnerabilities") or []],
+    }
+
+
+def release_summary(releases: dict[str, list[Any]]) -> dict[str, Any]:
+    """First and newest upload time over the releases that have files, and how many
+    there are: worked out once at extraction, not at every scan (boto3 has thousands)."""
+    uploads = [r[0] for r in releases.values() if r and r[0]]
+    return {
+        "first": min(uploads) if uploads else None,
+        "latest": max(uploads) if uploads else None,
+        "count": len(uploads),
     }
 
 

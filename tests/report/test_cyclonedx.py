@@ -225,7 +225,8 @@ def test_metadata_tool_target_and_summary(json_bom: dict) -> None:
     assert props["trustmap:summary:undetermined"] == ["1"]
     assert props["trustmap:summary:top-level-packages"] == ["2"]
     assert props["trustmap:summary:edges"] == ["4"]
-    assert props["trustmap:summary:packages-with-unknown-ownership"] == ["1"]  # gamma
+    # gamma (no publishers fact) and epsilon (no facts at all): counted, not dropped
+    assert props["trustmap:summary:packages-with-unknown-ownership"] == ["2"]
     assert props["trustmap:summary:problems"] == ["1"]
     assert "offline: answered from the cache" in props["trustmap:note"]
     assert props["trustmap:problem"] == ["missing-requirement: zeta is not installed"]
@@ -260,7 +261,49 @@ def test_facts_unknowns_findings_and_undetermined_are_properties(json_bom: dict)
     assert beta["trustmap:problem"] == ["bad METADATA"]
 
     epsilon = properties_of(components["epsilon"])
-    assert epsilon == {"trustmap:top-level": ["true"]}
+    assert epsilon == {
+        "trustmap:top-level": ["true"],
+        "trustmap:risk-score": ["0"],
+        "trustmap:blast-radius:dependents": ["0"],
+        "trustmap:blast-radius:top-level": ["1"],
+        # No facts at all: its publishers are said to be unknown, not left out.
+        "trustmap:publishers": ["unknown: no facts were gathered"],
+    }
+
+
+def test_risk_and_publishers_are_properties(json_bom: dict) -> None:
+    components = components_by_name(json_bom)
+    alpha = properties_of(components["alpha"])
+    # high (10) x (1 + log2(1 + 0 dependents + 1 top-level)) = 20
+    assert alpha["trustmap:risk-score"] == ["20"]
+    assert alpha["trustmap:publishers"] == ["2"]
+    assert sorted(alpha["trustmap:publisher"]) == ["ann", "bob"]
+    assert alpha["trustmap:organization"] == ["alpha-org"]
+    delta = properties_of(components["delta"])
+    # alpha, beta and gamma depend on delta; it is in alpha's closure only.
+    assert delta["trustmap:blast-radius:dependents"] == ["3"]
+    assert delta["trustmap:blast-radius:top-level"] == ["1"]
+    assert delta["trustmap:risk-score"] == ["0"]
+    gamma = properties_of(components["gamma"])
+    # critical (25) x (1 + log2(1 + 1 + 1)) = 64.6
+    assert gamma["trustmap:risk-score"] == ["64.6"]
+    assert gamma["trustmap:publishers"] == ["unknown: not known"]
+    assert "trustmap:publisher" not in gamma
+
+
+def test_look_first_and_top_accounts_in_metadata(json_bom: dict) -> None:
+    props = properties_of(json_bom["metadata"])
+    look_first = sorted(
+        (json.loads(value) for value in props["trustmap:look-first"]), key=lambda i: i["rank"]
+    )
+    assert [item["name"] for item in look_first] == ["gamma", "alpha"]
+    assert look_first[0]["score"] == 64.6 and look_first[0]["dependents"] == 1
+    assert look_first[0]["path"] == ["alpha", "gamma"]
+    assert look_first[0]["findings"] == [{"rule": "lookalike-name", "severity": "critical"}]
+    top = [json.loads(value) for value in props["trustmap:top-account"]]
+    assert {"account": "bob", "packages": ["alpha", "beta"]} in top
+    assert {entry["account"] for entry in top} == {"ann", "bob", "cat", "dan"}
+    assert sorted(props["trustmap:ownership-unknown"]) == ["epsilon", "gamma"]
 
 
 def test_licences(json_bom: dict) -> None:

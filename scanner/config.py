@@ -1,0 +1,243 @@
+"""Project configuration, and the scan options built from it and the command line.
+
+Where it is read from, first found wins (files are not merged):
+  1. `--config FILE` (a pyproject.toml is read for its `[tool.trustmap]` table; any other
+     file is read whole, as a trustmap.toml);
+  2. `./trustmap.toml`;
+  3. `[tool.trustmap]` in `./pyproject.toml` (a pyproject.toml without that table is no
+     configuration).
+
+Keys (in trustmap.toml at the top level; in pyproject.toml under `[tool.trustmap]`):
+
+    index-url = "https://mirror.example/simple"    # --index-url wins over it
+    internal-packages = ["acme-*", "lab-tools"]    # glob patterns of internal names
+    rules = ["policy/rules"]                       # extra rule folders, or as a table:
+
+    [tool.trustmap.rules]
+    folders = ["policy/rules"]                     # relative to the config file
+    [tool.trustmap.rules.low-usage]
+    enabled = false
+    [tool.trustmap.rules.solo-maintainer]
+    severity = "low"
+    params = { ... }
+
+(TOML cannot hold `rules` as both a list and a table, hence `folders` in the table form.)
+Anything else, or a value of the wrong type, is rejected with one line naming the file and
+the key. `--rules DIR` adds folders after the configured ones; a later rule file with the
+same id replaces an earlier one.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scanner.model import SEVERITIES, InputError
+
+if TYPE_CHECKING:
+    from scanner.scan import ScanOptions
+
+CONFIG_FILE = "trustmap.toml"
+PYPROJECT = "pyproject.toml"
+KEYS = ("index-url", "internal-packages", "rules")
+RULE_SETTINGS = ("enabled", "severity", "params")
+
+
+class ConfigError(InputError):
+    """The configuration file cannot be used as written (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None  # None: no configuration file was found
+    rules_dirs: tuple[str, ...] = ()  # absolute, or relative to the working folder
+    rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    internal_patterns: tuple[str, ...] = ()
+    index_url: str | None = None
+
+
+def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Path | None:
+    """The configuration file to read, by the precedence above; None when there is none."""
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found")
+        return path
+    folder = cwd or Path.cwd()
+    if (folder / CONFIG_FILE).is_file():
+        return folder / CONFIG_FILE
+    pyproject = folder / PYPROJECT
+    if pyproject.is_file():
+        tool = _read(pyproject).get("tool")
+        if isinstance(tool, dict) and "trustmap" in tool:
+            return pyproject
+    return None
+
+
+def load_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Config:
+    path = find_config(explicit, cwd)
+    if path is None:
+        return Config()
+    data = _read(path)
+    if path.name == PYPROJECT:
+        tool = data.get("tool")
+        table = tool.get("trustmap") if isinstance(tool, dict) else None
+        if table is None:
+            raise ConfigError(f"{path}: no [tool.trustmap] table")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: tool.trustmap must be a table")
+        return parse_config(table, path, "tool.trustmap.")
+    return parse_config(data, path, "")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Config:
+    """`data` (the trustmap table) checked key by key. `prefix` names the table in messages."""
+
+    def fail(key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{path}: {prefix}{key}: {problem}")
+
+    unknown = [key for key in data if key not in KEYS]
+    if unknown:
+        raise fail(unknown[0], f"unknown key (known keys: {', '.join(KEYS)})")
+    base = path.resolve().parent
+
+    index_url = data.get("index-url")
+    if index_url is not None and (not isinstance(index_url, str) or not index_url.strip()):
+        raise fail("index-url", f"must be a non-empty string, got {index_url!r}")
+
+    patterns = data.get("internal-packages", [])
+    if not _is_string_list(patterns) or any(not p.strip() for p in patterns):
+        raise fail("internal-packages", "must be a list of non-empty glob patterns")
+
+    folders: list[str] = []
+    overrides: dict[str, dict[str, Any]] = {}
+    rules = data.get("rules", [])
+    if isinstance(rules, list):
+        folders = _folders(rules, "rules", fail)
+    elif isinstance(rules, dict):
+        for rule_id, settings in rules.items():
+            if rule_id == "folders":
+                folders = _folders(settings, "rules.folders", fail)
+                continue
+            key = f"rules.{rule_id}"
+            if not isinstance(settings, dict):
+                raise fail(key, "must be a table of enabled, severity and params")
+            for setting in settings:
+                if setting not in RULE_SETTINGS:
+                    raise fail(
+                        f"{key}.{setting}", f"unknown setting (known: {', '.join(RULE_SETTINGS)})"
+                    )
+            if "enabled" in settings and not isinstance(settings["enabled"], bool):
+                raise fail(f"{key}.enabled", "must be true or false")
+            if "severity" in settings and settings["severity"] not in SEVERITIES:
+                raise fail(f"{key}.severity", f"must be one of {', '.join(SEVERITIES)}")
+            if "params" in settings and not isinstance(settings["params"], dict):
+                raise fail(f"{key}.params", "must be a table")
+            overrides[rule_id] = dict(settings)
+    else:
+        raise fail("rules", "must be a list of folders or a table")
+
+    return Config(
+        path=path,
+        rules_dirs=tuple(str(base / folder) for folder in folders),
+        rule_overrides=overrides,
+        internal_patterns=tuple(patterns),
+        index_url=index_url.strip() if index_url else None,
+    )
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _folders(value: Any, key: str, fail) -> list[str]:
+    if not _is_string_list(value) or any(not item.strip() for item in value):
+        raise fail(key, "must be a list of folder names")
+    return [str(Path(item).expanduser()) for item in value]
+
+
+def load_rules(config: Config, extra_dirs: tuple[str, ...] = ()):
+    """The rule set as configured, `extra_dirs` (from --rules) last. Settings the rules
+    reject (an unknown rule id or param, a param of the wrong type) are reported against
+    the configuration file and key."""
+    from scanner import rules as rules_stage
+
+    folders = (*config.rules_dirs, *extra_dirs)
+    if config.path is None:
+        return rules_stage.load_rules(folders)
+    prefix = "tool.trustmap." if config.path.name == PYPROJECT else ""
+    for folder in config.rules_dirs:
+        if not Path(folder).is_dir():
+            raise ConfigError(f"{config.path}: {prefix}rules: folder {folder} not found")
+    plain = rules_stage.load_rules(folders)
+    for rule_id, settings in config.rule_overrides.items():
+        key = f"{config.path}: {prefix}rules.{rule_id}"
+        rule = plain.get(rule_id)
+        if rule is None:
+            raise ConfigError(f"{key}: no such rule (`trustmap rules list` shows them)")
+        for name, value in settings.get("params", {}).items():
+            if name not in rule.params:
+                known = ", ".join(rule.params) or "none"
+                raise ConfigError(f"{key}.params.{name}: no such param (it has: {known})")
+            expected = type(rule.params[name])
+            if type(value) is not expected:
+                raise ConfigError(
+                    f"{key}.params.{name}: must be {_type_name(expected)}, got {value!r}"
+                )
+    try:
+        return rules_stage.load_rules(folders, config.rule_overrides)
+    except InputError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from None
+
+
+def _type_name(kind: type) -> str:
+    return {
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(kind, kind.__name__)
+
+
+def scan_options(settings: Mapping[str, Any]) -> ScanOptions:
+    """ScanOptions from the command line's target options (see cli.target_options) and the
+    configuration they point to. The command line wins over the configuration."""
+    from scanner.inputs.select import DeclaredOptions
+    from scanner.scan import ScanOptions
+
+    config = load_config(settings.get("config_path"))
+    extra_dirs = tuple(settings.get("rules_dirs") or ())
+    load_rules(config, extra_dirs)  # fail now, before any network traffic, naming the file
+    cache_path = settings.get("cache_path")
+    return ScanOptions(
+        index_url=settings.get("index_url") or config.index_url,
+        offline=bool(settings.get("offline")),
+        refresh=bool(settings.get("refresh")),
+        cache_path=Path(cache_path) if cache_path else None,
+        rules_dirs=(*config.rules_dirs, *extra_dirs),
+        rule_overrides={k: dict(v) for k, v in config.rule_overrides.items()},
+        python_version=settings.get("python_version"),
+        platform=settings.get("platform"),
+        all_platforms=bool(settings.get("all_platforms")),
+        prereleases=bool(settings.get("pre")),
+        declared=DeclaredOptions(
+            extras=tuple(settings.get("extras") or ()),
+            all_extras=bool(settings.get("all_extras")),
+            groups=tuple(settings.get("groups") or ()),
+        ),
+        internal_patterns=config.internal_patterns,
+    )

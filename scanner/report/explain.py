@@ -1,0 +1,188 @@
+"""`trustmap explain NAME`: everything the scan knows about one package, why each finding
+fired, who can publish it, and every path from a top-level package that pulls it in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from scanner.graph import PathsFromTop, dependents, paths_from_top
+from scanner.model import Facts, InputError, Package, ScanResult
+from scanner.report.json_report import FORMAT_VERSION, by_package, dump, package_entry
+from scanner.report.summary import Summary, summarize
+from scanner.report.terminal import (
+    SEVERITY_STYLE,
+    evidence_text,
+    field,
+    indented,
+    path_text,
+    plural,
+    publishers_text,
+    value_text,
+)
+from scanner.report.text import safe_text
+
+MAX_PATHS = 20
+SHOWN_NAMES = 12
+
+
+@dataclass(frozen=True)
+class Explanation:
+    package: Package
+    summary: Summary
+    paths: PathsFromTop
+    dependents: list[str]  # every package that depends on it, directly or not
+    required_by: list[str]  # the packages that require it directly
+    requires: list[str]  # its direct dependencies
+
+
+def find_package(result: ScanResult, name: str) -> Package:
+    packages = result.packages
+    wanted = canonicalize_name(name)
+    if wanted not in packages:
+        raise InputError(
+            f"{name}: not in this closure ({len(packages)} packages from "
+            f"{result.resolution.source}); `trustmap scan` lists them"
+        )
+    return packages[wanted]
+
+
+def explain(result: ScanResult, name: str, max_paths: int = MAX_PATHS) -> Explanation:
+    package = find_package(result, name)
+    graph = result.graph
+    return Explanation(
+        package=package,
+        summary=summarize(result),
+        paths=paths_from_top(graph, package.name, limit=max_paths),
+        dependents=sorted(dependents(graph, package.name)),
+        required_by=sorted(graph.predecessors(package.name)),
+        requires=sorted(graph.successors(package.name)),
+    )
+
+
+def render_explain_json(result: ScanResult, explanation: Explanation, tool_version: str) -> str:
+    package = explanation.package
+    entry = package_entry(result, explanation.summary, package, by_package(result))
+    entry["dependents"] = {
+        "count": len(explanation.dependents),
+        "names": explanation.dependents,
+        "direct": explanation.required_by,
+    }
+    entry["requires"] = explanation.requires
+    entry["paths"] = {
+        "total": explanation.paths.total,
+        "exact": explanation.paths.exact,
+        "shown": explanation.paths.paths,
+    }
+    return dump(
+        {
+            "format_version": FORMAT_VERSION,
+            "tool": {"name": "trustmap", "version": tool_version},
+            "target": {"source": result.resolution.source},
+            "package": entry,
+        }
+    )
+
+
+def render_explain_terminal(result: ScanResult, explanation: Explanation, console: Console) -> None:
+    package = explanation.package
+    name = package.name
+    summary = explanation.summary
+    facts = result.facts.get(name) or Facts()
+    risk = summary.risks.get(name)
+
+    head = Text(safe_text(package.label, 100), style="bold")
+    if risk is not None:
+        head.append(
+            f"  risk {risk.score:g} "
+            f"(findings {risk.findings_score:g} × reach {risk.reach_factor:g})"
+        )
+    console.print(head)
+    if package.summary:
+        console.print(indented(Text(safe_text(package.summary, 200)), 2))
+    top = bool(result.graph.nodes[name].get("top_level"))
+    console.print(
+        indented(field("top-level", Text("yes" if top else "no")), 2),
+        indented(field("publishers", publishers_text(summary.owners.get(name))), 2),
+        indented(
+            field(
+                "depended on by",
+                Text(
+                    f"{plural(len(explanation.dependents), 'package')}"
+                    + (f": {_names(explanation.dependents)}" if explanation.dependents else "")
+                ),
+            ),
+            2,
+        ),
+        indented(field("required directly by", Text(_names(explanation.required_by) or "-")), 2),
+        indented(field("requires", Text(_names(explanation.requires) or "-")), 2),
+    )
+    if risk is not None:
+        console.print(
+            indented(
+                field(
+                    "reach",
+                    Text(
+                        f"in the closure of {risk.top_level} of {summary.top_level} "
+                        "top-level packages"
+                    ),
+                ),
+                2,
+            )
+        )
+
+    grouped = by_package(result).get(name, ([], []))
+    findings, undetermined = grouped
+    console.print(Text(f"\nFindings ({len(findings)})", style="bold underline"))
+    if not findings:
+        console.print(indented(Text("none", style="dim"), 2))
+    for finding in findings:
+        line = Text(f"  {finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
+        line.append(safe_text(finding.rule_id, 80), style="bold")
+        line.append(f": {safe_text(finding.title, 200)}")
+        console.print(line, indented(field("evidence", evidence_text(finding.evidence)), 11))
+    if undetermined:
+        console.print(
+            Text(f"\nUndetermined ({len(undetermined)}): facts unknown, not a pass", style="bold")
+        )
+        for item in undetermined:
+            line = Text(f"  {safe_text(item.rule_id, 80)}", style="yellow")
+            line.append(f" ({item.severity}): ")
+            line.append(safe_text("; ".join(item.reasons), 400))
+            console.print(indented(line, 0))
+
+    paths = explanation.paths
+    total = f"{paths.total}" if paths.exact else f"at least {paths.total}"
+    console.print(
+        Text(f"\nPaths from top-level packages ({total})", style="bold underline"),
+    )
+    if not paths.paths:
+        console.print(indented(Text("none: no top-level package pulls it in", style="dim"), 2))
+    for path in paths.paths:
+        console.print(indented(path_text(path), 2))
+    rest = paths.total - len(paths.paths)
+    if rest > 0:
+        more = f"{rest}" if paths.exact else f"at least {rest}"
+        console.print(indented(Text(f"… and {more} more (--paths N shows more)", style="dim"), 2))
+
+    table = Table(title="Facts", title_justify="left", show_header=False, expand=False)
+    table.add_column("fact", no_wrap=True)
+    table.add_column("value")
+    for key, value in sorted(facts.values.items()):
+        table.add_row(Text(safe_text(key, 60)), Text(value_text(value)))
+    for key, reason in sorted(facts.unknown.items()):
+        table.add_row(
+            Text(safe_text(key, 60)), Text(f"unknown: {safe_text(reason)}", style="yellow")
+        )
+    console.print(Text(""), table)
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(safe_text(n, 60) for n in names[:SHOWN_NAMES])
+    if len(names) > SHOWN_NAMES:
+        shown += f", … {len(names) - SHOWN_NAMES} more"
+    return shown

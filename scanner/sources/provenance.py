@@ -1,0 +1,223 @@
+"""PEP 740 provenance: the index's integrity API,
+`GET <host>/integrity/<project>/<version>/<filename>/provenance`, beside the simple index.
+
+The integrity API answers 404 both for a file without attestations and on an index that
+does not serve the API at all (most mirrors), so a 404 alone says nothing. Whether the
+index serves provenance is learnt once per index (remembered for a day): an index that
+implements PEP 740 says so in its simple API (PEP 691 JSON `api-version` 1.3 or later,
+whose files carry a `provenance` key). On an index that does not, every file's provenance
+is unknown, with that reason, and no integrity request is sent; it is never "false".
+
+From a provenance object only the publisher identity is kept: the kind of trusted
+publisher (GitHub, GitLab, ...), the repository and the workflow. The attestations'
+signatures are not verified here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from packaging.utils import canonicalize_name
+
+from scanner.sources.http import Fetcher, redact
+from scanner.sources.pypi import SIMPLE_JSON, IndexRecord
+
+PROVENANCE_KIND = "pep740-provenance-v1"
+API_VERSION_KIND = "simple-api-version-v1"
+CAPABILITY_TTL = 24 * 3600.0
+PROVENANCE_ACCEPT = "application/vnd.pypi.integrity.v1+json, application/json;q=0.9"
+# A file's attestations never change once uploaded: keep them as long as the HTTP cache.
+FIRST_PEP740_API_VERSION = (1, 3)
+
+
+def integrity_base(index_url: str) -> str:
+    """`https://host/simple` -> `https://host/integrity`, as PyPI serves it."""
+    parts = urlsplit(index_url.rstrip("/"))
+    path = re.sub(r"/\+?simple$", "", parts.path)
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/") + "/integrity", "", ""))
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the index says about the provenance of one file."""
+
+    filename: str
+    status: str  # "attested", "none", "unknown"
+    publishers: tuple[dict[str, str], ...] = ()  # {kind, repository, workflow, environment}
+    reason: str = ""  # why it is unknown
+
+    @property
+    def publisher(self) -> dict[str, str]:
+        return self.publishers[0] if self.publishers else {}
+
+
+def extract_provenance(doc: dict[str, Any], url: str = "") -> dict[str, Any]:
+    """The publisher identities of a PEP 740 provenance object (`attestation_bundles`,
+    each with its `publisher`), and how many attestations it holds."""
+    bundles = doc["attestation_bundles"]
+    if not isinstance(bundles, list):
+        raise ValueError("attestation_bundles is not a list")
+    publishers = []
+    attestations = 0
+    for bundle in bundles:
+        if not isinstance(bundle, dict):
+            continue
+        attestations += len(bundle.get("attestations") or [])
+        publisher = bundle.get("publisher")
+        if isinstance(publisher, dict):
+            publishers.append(
+                {
+                    "kind": _text(publisher.get("kind")),
+                    "repository": _text(publisher.get("repository")),
+                    "workflow": _text(publisher.get("workflow")),
+                    "environment": _text(publisher.get("environment")),
+                }
+            )
+    return {"publishers": publishers, "attestations": attestations}
+
+
+def extract_api_version(doc: dict[str, Any], url: str = "") -> dict[str, Any]:
+    """A simple page's `meta.api-version`, and whether its files carry `provenance`."""
+    version = str((doc.get("meta") or {}).get("api-version") or "")[:20]
+    files = doc.get("files") or []
+    has_key = any(isinstance(f, dict) and "provenance" in f for f in files[:50])
+    return {"api_version": version, "provenance_key": has_key}
+
+
+def serves_provenance(api: dict[str, Any]) -> bool:
+    if api.get("provenance_key"):
+        return True
+    try:
+        parsed = tuple(int(p) for p in str(api.get("api_version", "")).split(".")[:2])
+    except ValueError:
+        return False
+    return parsed >= FIRST_PEP740_API_VERSION
+
+
+def _text(value: Any, limit: int = 300) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def pinned_file(project: dict[str, Any], version: str, wheel_tags: tuple[str, ...] = ()) -> str:
+    """The file whose provenance is asked for: the installed wheel when it can be told,
+    else the first wheel, else the first file."""
+    files = (project.get("files") or {}).get(version) or []
+    names = [f[0] for f in files if f and f[0]]
+    if not names:
+        return ""
+    tags = set(wheel_tags)
+    for filename in names:
+        if filename.endswith(".whl") and tags and _wheel_tags(filename) & tags:
+            return filename
+    return next((n for n in names if n.endswith(".whl")), names[0])
+
+
+def _wheel_tags(filename: str) -> set[str]:
+    parts = filename[:-4].split("-")
+    if len(parts) < 5:
+        return set()
+    return {
+        f"{p}-{a}-{pl}"
+        for p in parts[-3].split(".")
+        for a in parts[-2].split(".")
+        for pl in parts[-1].split(".")
+    }
+
+
+class ProvenanceSource:
+    def __init__(self, fetcher: Fetcher, index_url: str) -> None:
+        self.fetcher = fetcher
+        self.index_url = index_url.rstrip("/")
+        self.base = integrity_base(self.index_url)
+        self._capability_key = f"integrity-api {redact(self.base)}"
+        self._served: bool | None = self._remembered()
+        self._reason = (
+            "the index does not serve PEP 740 provenance (its simple API predates "
+            "api-version 1.3 and offers no integrity API), so whether the file is "
+            "attested cannot be told here"
+        )
+        self._lock = asyncio.Lock()
+        self._probe_failed = ""  # asked once per scan; a failure is not asked again
+
+    def _remembered(self) -> bool | None:
+        value = self.fetcher.store.get_meta(self._capability_key)
+        if not value:
+            return None
+        served, _, when = value.partition(" ")
+        try:
+            fresh = time.time() - float(when) < CAPABILITY_TTL
+        except ValueError:
+            return None
+        return served == "yes" if fresh else None
+
+    async def capability(self, probe_name: str) -> tuple[bool | None, str]:
+        """(served, reason): whether the index serves provenance, learnt from one simple
+        page; None with the reason when that could not be found out."""
+        async with self._lock:
+            if self._served is not None:
+                return self._served, "" if self._served else self._reason
+            if self._probe_failed:
+                return None, self._probe_failed
+            result = await self.fetcher.get_json(
+                f"{self.index_url}/{canonicalize_name(probe_name)}/",
+                API_VERSION_KIND,
+                extract_api_version,
+                accept=SIMPLE_JSON,
+            )
+            if result.status != "ok":
+                why = result.error or result.status
+                self._probe_failed = f"could not tell whether the index serves provenance: {why}"
+                return None, self._probe_failed
+            self._served = serves_provenance(result.data)
+            if not self.fetcher.offline:
+                self.fetcher.store.set_meta(
+                    self._capability_key, f"{'yes' if self._served else 'no'} {time.time()}"
+                )
+            return self._served, "" if self._served else self._reason
+
+    async def lookup(self, name: str, version: str, filename: str) -> Provenance:
+        served, reason = await self.capability(name)
+        if not served:
+            return Provenance(filename, "unknown", reason=reason)
+        url = f"{self.base}/{canonicalize_name(name)}/{quote(version)}/{quote(filename)}/provenance"
+        result = await self.fetcher.get_json(
+            url, PROVENANCE_KIND, extract_provenance, accept=PROVENANCE_ACCEPT
+        )
+        if result.status == "not-found":
+            return Provenance(filename, "none")
+        if result.status != "ok":
+            why = result.error or result.status
+            return Provenance(filename, "unknown", reason=f"the integrity API failed: {why}")
+        publishers = tuple(result.data.get("publishers") or ())
+        if not result.data.get("attestations"):
+            return Provenance(filename, "none")
+        return Provenance(filename, "attested", publishers)
+
+
+async def lookup_provenance(
+    source: ProvenanceSource,
+    records: dict[str, IndexRecord],
+    packages: Iterable[tuple[str, str, tuple[str, ...]]],
+) -> dict[str, Provenance]:
+    """The provenance of each (name, version, wheel tags) whose pinned file the index
+    lists; packages the index does not know are left out."""
+    wanted: list[tuple[str, str, str]] = []
+    for name, version, tags in packages:
+        record = records.get(name)
+        if record is None or record.status != "found" or not record.project:
+            continue
+        filename = pinned_file(record.project, version, tags)
+        if filename:
+            wanted.append((name, version, filename))
+    if not wanted:
+        return {}
+    # Learn the capability once, before asking for any file.
+    await source.capability(wanted[0][0])
+    results = await asyncio.gather(*(source.lookup(n, v, f) for n, v, f in wanted))
+    return {name: result for (name, _, _), result in zip(wanted, results, strict=True)}

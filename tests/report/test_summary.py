@@ -1,0 +1,123 @@
+"""The figures every report leads with: counts, where to look first, who can publish."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+from rich.console import Console
+
+from scanner.model import Facts
+from scanner.report.json_report import render_json
+from scanner.report.summary import ownership, summarize
+from scanner.report.terminal import render_terminal
+from tests.report.test_cyclonedx import make_result
+
+
+def test_publishing_accounts_and_unknown_ownership():
+    summary = summarize(make_result())
+    assert summary.publishing_accounts == 4  # ann, bob, cat, dan
+    assert summary.organizations == 2
+    assert summary.organization_names == ["alpha-org", "delta-org"]
+    # gamma has facts but no publishers; epsilon has no facts at all: both counted.
+    assert summary.ownership_unknown == 2
+    assert summary.ownership_unknown_packages == ["epsilon", "gamma"]
+    shares = {share.account: share.packages for share in summary.top_accounts}
+    assert shares["bob"] == ("alpha", "beta")
+    assert summary.top_accounts[0].account == "bob"  # the most packages first
+    assert summary.owners["epsilon"].known is False
+    assert summary.owners["epsilon"].reason == "no facts were gathered"
+
+
+def test_ownership_of_one_package():
+    assert ownership(Facts({"publishers": ["a"], "organization": ""})).as_dict() == {
+        "known": True,
+        "accounts": ["a"],
+        "organization": "",
+        "unknown_reason": None,
+    }
+    unknown = ownership(Facts({}, {"publishers": "offline: not in the cache"}))
+    assert unknown.accounts is None and unknown.reason == "offline: not in the cache"
+
+
+def test_look_first_ranks_by_risk_with_the_path():
+    summary = summarize(make_result())
+    names = [item.name for item in summary.look_first]
+    assert names == ["gamma", "alpha"]  # critical beats high; nothing else has findings
+    gamma = summary.look_first[0]
+    assert gamma.path == ["alpha", "gamma"]
+    assert gamma.risk.dependents == 1 and gamma.risk.top_level == 1
+    assert gamma.as_dict()["publishers"]["known"] is False
+    assert summarize(make_result(), look_first_count=1).look_first[0].name == "gamma"
+
+
+def test_json_summary_and_packages_carry_risk_and_publishers():
+    doc = json.loads(render_json(make_result(), "0.1.0"))
+    summary = doc["summary"]
+    assert summary["packages_with_unknown_ownership"] == 2
+    assert summary["unknown_ownership"] == ["epsilon", "gamma"]
+    assert {"account": "bob", "packages": 2, "names": ["alpha", "beta"]} in summary["top_accounts"]
+    assert [item["name"] for item in summary["look_first"]] == ["gamma", "alpha"]
+    packages = {p["name"]: p for p in doc["packages"]}
+    assert packages["delta"]["risk"] == {
+        "score": 0,
+        "findings_score": 0,
+        "reach_factor": 3.32,  # 1 + log2(1 + 3 dependents + 1 top-level)
+        "dependents": 3,
+        "top_level_reached": 1,
+    }
+    assert packages["epsilon"]["publishers"] == {
+        "known": False,
+        "accounts": None,
+        "organization": None,
+        "unknown_reason": "no facts were gathered",
+    }
+    assert packages["alpha"]["publishers"]["accounts"] == ["ann", "bob"]
+
+
+def hostile_result():
+    result = make_result()
+    facts = dict(result.facts)
+    facts["alpha"] = Facts(
+        {
+            **facts["alpha"].values,
+            "publishers": ["\x1b[31mmallory\x1b[0m", "[bold]ann[/bold]"],
+            "organization": "org\u202eevil",
+        }
+    )
+    return dataclasses.replace(result, facts=facts)
+
+
+def render(result, verbose=False, width=80) -> str:
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    render_terminal(result, console, verbose=verbose, version="0.1.0")
+    return console.export_text()
+
+
+def test_terminal_escapes_account_and_organisation_names():
+    out = render(hostile_result(), verbose=True, width=200)
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b[31mmallory\\x1b[0m" in out
+    assert "[bold]ann[/bold]" in out  # markup printed, not interpreted
+    assert "org\\u202eevil" in out
+    assert "Publishers by package" in out
+
+
+def test_terminal_sections_in_order_and_within_80_columns():
+    out = render(make_result())
+    order = ["Packages:", "Findings:", "Where to look first", "Who can publish code here:"]
+    positions = [out.index(heading) for heading in order]
+    assert positions == sorted(positions)
+    assert "1. gamma==0.3  risk 64.6" in out
+    assert "ownership unknown for 2 packages: epsilon, gamma" in out
+    assert "bob (2): alpha, beta" in out
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= 80
+
+
+def test_a_path_of_one_package_says_whether_it_is_top_level():
+    from scanner.report.terminal import path_text
+
+    assert path_text(["app"]).plain == "(top-level)"
+    assert path_text(["stray"], top_level=False).plain == "(no top-level package pulls it in)"
+    assert path_text(["a", "\x1bb"]).plain == "a → \\x1bb"

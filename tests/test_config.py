@@ -1,0 +1,189 @@
+"""Configuration: where it is found, what it may say, and how it reaches the scan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.config import ConfigError, load_config, load_rules, scan_options
+
+RULE = """\
+id = "house-rule"
+title = "A rule of this lab"
+severity = "low"
+category = "policy"
+motivation = "Because."
+condition = "facts.name == params.banned"
+remediation = "Do not."
+params = { banned = "leftpad" }
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_no_configuration_is_the_defaults(tmp_path):
+    config = load_config(cwd=tmp_path)
+    assert config.path is None and config.rules_dirs == () and config.rule_overrides == {}
+
+
+def test_pyproject_without_a_trustmap_table_is_no_configuration(tmp_path):
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n')
+    assert load_config(cwd=tmp_path).path is None
+
+
+def test_pyproject_table(tmp_path):
+    write(
+        tmp_path / "pyproject.toml",
+        """
+[project]
+name = "lab"
+
+[tool.trustmap]
+index-url = "https://mirror.example/simple"
+internal-packages = ["acme-*", "lab-tools"]
+
+[tool.trustmap.rules]
+folders = ["policy"]
+
+[tool.trustmap.rules.low-usage]
+enabled = false
+severity = "medium"
+params = { top_n = 100 }
+""",
+    )
+    config = load_config(cwd=tmp_path)
+    assert config.path == tmp_path / "pyproject.toml"
+    assert config.index_url == "https://mirror.example/simple"
+    assert config.internal_patterns == ("acme-*", "lab-tools")
+    # Folders are relative to the configuration file, not to the working folder.
+    assert config.rules_dirs == (str(tmp_path.resolve() / "policy"),)
+    assert config.rule_overrides == {
+        "low-usage": {"enabled": False, "severity": "medium", "params": {"top_n": 100}}
+    }
+
+
+def test_trustmap_toml_wins_over_pyproject_and_config_option_over_both(tmp_path):
+    write(tmp_path / "pyproject.toml", '[tool.trustmap]\nindex-url = "https://pyproject/"\n')
+    write(tmp_path / "trustmap.toml", 'index-url = "https://trustmap-toml/"\n')
+    other = write(tmp_path / "elsewhere" / "ci.toml", 'index-url = "https://explicit/"\n')
+    assert load_config(cwd=tmp_path).index_url == "https://trustmap-toml/"
+    assert load_config(other, cwd=tmp_path).index_url == "https://explicit/"
+    # An explicit pyproject.toml is read for its [tool.trustmap] table.
+    assert load_config(tmp_path / "pyproject.toml").index_url == "https://pyproject/"
+
+
+def test_rules_as_a_plain_list_of_folders(tmp_path):
+    write(tmp_path / "trustmap.toml", 'rules = ["a", "b/c"]\n')
+    config = load_config(cwd=tmp_path)
+    assert config.rules_dirs == (str(tmp_path.resolve() / "a"), str(tmp_path.resolve() / "b/c"))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("index-url = [", "trustmap.toml: invalid TOML"),
+        ("colour = 1\n", "trustmap.toml: colour: unknown key"),
+        ("index-url = 3\n", "trustmap.toml: index-url: must be a non-empty string"),
+        ("internal-packages = 'acme-*'\n", "trustmap.toml: internal-packages: must be a list"),
+        ("internal-packages = ['']\n", "trustmap.toml: internal-packages: must be a list"),
+        ("rules = 'x'\n", "trustmap.toml: rules: must be a list of folders or a table"),
+        ("rules = [1]\n", "trustmap.toml: rules: must be a list of folder names"),
+        ("[rules]\nfolders = 'x'\n", "trustmap.toml: rules.folders: must be a list"),
+        ("[rules]\nstale = true\n", "trustmap.toml: rules.stale: must be a table"),
+        ("[rules.stale]\non = true\n", "trustmap.toml: rules.stale.on: unknown setting"),
+        ("[rules.stale]\nenabled = 'no'\n", "trustmap.toml: rules.stale.enabled: must be true"),
+        ("[rules.stale]\nseverity = 'dire'\n", "trustmap.toml: rules.stale.severity: must be"),
+        ("[rules.stale]\nparams = 3\n", "trustmap.toml: rules.stale.params: must be a table"),
+    ],
+)
+def test_invalid_configuration_names_the_file_and_key(tmp_path, text, expected):
+    write(tmp_path / "trustmap.toml", text)
+    with pytest.raises(ConfigError) as error:
+        load_config(cwd=tmp_path)
+    message = str(error.value)
+    assert message.startswith(str(tmp_path / "trustmap.toml"))
+    assert expected.removeprefix("trustmap.toml") in message
+    assert "\n" not in message
+    assert error.value.exit_code == 2
+
+
+def test_keys_in_pyproject_are_named_with_their_table(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.trustmap]\nindex_url = 'x'\n")
+    with pytest.raises(ConfigError, match=r"pyproject.toml: tool.trustmap.index_url: unknown"):
+        load_config(cwd=tmp_path)
+
+
+def test_missing_explicit_file(tmp_path):
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("[rules.no-such-rule]\nenabled = false\n", "rules.no-such-rule: no such rule"),
+        ("[rules.low-usage.params]\ntop = 5\n", "rules.low-usage.params.top: no such param"),
+        (
+            "[rules.low-usage.params]\ntop_n = 'many'\n",
+            "rules.low-usage.params.top_n: must be an integer, got 'many'",
+        ),
+        ("rules = ['missing']\n", "rules: folder"),
+    ],
+)
+def test_settings_the_rules_reject_name_the_file_and_key(tmp_path, text, expected):
+    write(tmp_path / "trustmap.toml", text)
+    with pytest.raises(ConfigError) as error:
+        load_rules(load_config(cwd=tmp_path))
+    assert str(error.value).startswith(f"{tmp_path / 'trustmap.toml'}: ")
+    assert expected in str(error.value)
+
+
+def test_configured_rules_folders_overrides_and_cli_folders(tmp_path):
+    write(tmp_path / "policy" / "house-rule.toml", RULE)
+    write(
+        tmp_path / "trustmap.toml",
+        """
+[rules]
+folders = ["policy"]
+[rules.house-rule]
+params = { banned = "six" }
+[rules.low-usage]
+enabled = false
+""",
+    )
+    rules = load_rules(load_config(cwd=tmp_path))
+    assert rules.get("house-rule").params == {"banned": "six"}
+    assert rules.get("low-usage").enabled is False
+    # A folder given with --rules comes last: its rule of the same id wins.
+    write(tmp_path / "cli" / "house-rule.toml", RULE.replace('"low"', '"high"'))
+    rules = load_rules(load_config(cwd=tmp_path), (str(tmp_path / "cli"),))
+    assert rules.get("house-rule").severity == "high"
+    assert rules.get("house-rule").params == {"banned": "six"}  # the config still applies
+
+
+def test_scan_options_merge_command_line_and_configuration(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "policy" / "house-rule.toml", RULE)
+    write(
+        tmp_path / "pyproject.toml",
+        """
+[tool.trustmap]
+index-url = "https://mirror.example/simple"
+internal-packages = ["acme-*"]
+rules = ["policy"]
+""",
+    )
+    (tmp_path / "extra").mkdir()
+    options = scan_options({"offline": True, "rules_dirs": ("extra",), "extras": ("gpu",)})
+    assert options.index_url == "https://mirror.example/simple"
+    assert options.internal_patterns == ("acme-*",)
+    assert options.rules_dirs == (str(tmp_path.resolve() / "policy"), "extra")
+    assert options.offline and options.declared.extras == ("gpu",)
+    # The command line wins.
+    options = scan_options({"index_url": "https://cli.example/simple"})
+    assert options.index_url == "https://cli.example/simple"

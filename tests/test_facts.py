@@ -1,0 +1,121 @@
+"""The fact schema and how facts are built: every fact documented, unknown with a reason
+rather than a value that looks safe, and the scan history behind ownership-change."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from scanner.facts import FACT_NAMES, FACTS, build_facts, gather
+from scanner.model import Package
+from scanner.sources.http import Fetcher
+from scanner.sources.pypi import IndexRecord, PyPISource
+from scanner.sources.usage import bundled_top_packages
+from scanner.store import Store
+from tests.test_rules import NOW, TOP, facts_for
+
+
+def test_every_fact_built_is_documented_with_type_source_and_description():
+    samples = [
+        facts_for("requests", "2.32.3", history={}, accounts={}),
+        facts_for("pycrypto", "2.6.1"),
+        build_facts(Package("x", "1"), IndexRecord("x", "not-found"), TOP, {}, now=NOW),
+        build_facts(Package("x", "1"), IndexRecord("x", "unknown", reason="t"), TOP, {}, now=NOW),
+        build_facts(Package("x", "1"), None, TOP, {}, now=NOW),
+    ]
+    for facts in samples:
+        assert set(facts.values) | set(facts.unknown) <= FACT_NAMES
+        assert not set(facts.values) & set(facts.unknown)
+    for spec in FACTS:
+        assert spec.type and spec.source and spec.description, spec.name
+    assert len({s.name for s in FACTS}) == len(FACTS)
+
+
+def test_an_unreachable_index_leaves_every_index_fact_unknown_with_its_reason():
+    record = IndexRecord("six", "unknown", reason="the index could not be read: timeout")
+    facts = build_facts(Package("six", "1.16.0"), record, TOP, {}, now=NOW)
+    for name in (
+        "has_wheel",
+        "has_provenance",
+        "vulnerability_ids",
+        "ownership_changed",
+        "busiest_account",
+        "repository_names_package",
+        "version_yanked",
+    ):
+        assert "timeout" in facts.unknown[name], name
+    # Known without the index: the name and the dataset.
+    assert facts.values["lookalike_of"] == "" and facts.values["index_name_collision"] is False
+
+
+def test_release_file_and_repository_facts_of_real_projects():
+    pycrypto = facts_for("pycrypto", "2.6.1")
+    assert pycrypto.values["has_wheel"] is False and pycrypto.values["file_types"] == ["sdist"]
+    assert pycrypto.values["source_repository"] == ""
+    assert "no source repository" in pycrypto.unknown["repository_names_package"]
+    six = facts_for("six", "1.16.0")
+    assert six.values["has_wheel"] is True
+    assert six.values["repository_slug"] == "github.com/benjaminp/six"
+    assert six.values["repository_names_package"] is True
+    assert facts_for("requests", "2.32.0").values["version_yanked"] is True
+
+
+def test_first_sighting_is_not_a_change_and_no_history_is_unknown():
+    first = facts_for("idna", "3.10", history={})
+    assert first.values["ownership_changed"] is False and first.values["previous_publishers"] == []
+    none = facts_for("idna", "3.10")
+    assert none.unknown["ownership_changed"] == "no scan history was given"
+    assert none.unknown["busiest_account"] == "the closure's accounts were not given"
+
+
+def test_the_history_database_keeps_ownership_per_index_and_package(tmp_path):
+    store = Store(tmp_path / "db")
+    store.record_ownership("https://a/simple", {"idna": (("kjd",), "")}, when=100.0)
+    store.record_ownership("https://a/simple", {"idna": (("kjd",), "")}, when=200.0)
+    last = store.last_ownership("https://a/simple", ["idna", "six"])
+    assert set(last) == {"idna"}
+    assert (last["idna"].publishers, last["idna"].first_seen, last["idna"].last_seen) == (
+        ("kjd",),
+        100.0,
+        200.0,
+    )
+    assert store.last_ownership("https://b/simple", ["idna"]) == {}
+    store.record_ownership("https://a/simple", {"idna": (("mallory", "kjd"), "org")}, when=300.0)
+    last = store.last_ownership("https://a/simple", ["idna"])["idna"]
+    assert last.publishers == ("kjd", "mallory") and last.organization == "org"
+    rows = store.conn.execute("SELECT count(*) FROM ownership_history").fetchone()[0]
+    assert rows == 2  # the first ownership and the change: the history is kept
+    store.close()
+
+
+def test_gather_reads_the_last_scan_then_records_this_one(fixture_index, tmp_path):
+    async def scan_once():
+        store = Store(tmp_path / "db")
+        fetcher = Fetcher(store)
+        try:
+            source = PyPISource(fetcher, fixture_index.simple_url)
+            return await gather(
+                [Package("idna", "3.10"), Package("six", "1.16.0")], fetcher, source
+            )
+        finally:
+            await fetcher.aclose()
+            store.close()
+
+    first = asyncio.run(scan_once())
+    assert first.history == {}
+    assert first.accounts == {"gutworth": ["six"], "kjd": ["idna"]}
+    second = asyncio.run(scan_once())
+    assert second.history["idna"].publishers == ("kjd",)
+    facts = build_facts(
+        Package("idna", "3.10"),
+        second.index["idna"],
+        bundled_top_packages(),
+        {},
+        now=datetime.now(UTC),
+        history=second.history,
+        accounts=second.accounts,
+    )
+    assert facts.values["ownership_changed"] is False
+    assert facts.values["busiest_account"] == "kjd"
+    assert "does not serve PEP 740" in facts.unknown["has_provenance"]
+    assert any("provenance" in n for n in second.notes)

@@ -1,0 +1,89 @@
+"""Graph-aware risk: findings weighted by blast radius, and where to look first."""
+
+from __future__ import annotations
+
+import math
+
+from scanner.graph import BlastRadius, blast_radius, build_graph
+from scanner.model import Edge, Finding, Package, Resolution, TargetEnvironment, Undetermined
+from scanner.risk import SEVERITY_WEIGHTS, look_first, reach_factor, score_packages
+
+
+def finding(package: str, severity: str, rule: str = "rule") -> Finding:
+    return Finding(rule, package, severity, "title", {})
+
+
+def test_score_is_findings_weight_times_reach():
+    radius = {"lib": BlastRadius(dependents=6, top_level=1)}
+    risks = score_packages(
+        ["lib"], [finding("lib", "medium", "a"), finding("lib", "low", "b")], [], radius
+    )
+    lib = risks["lib"]
+    assert lib.findings_score == SEVERITY_WEIGHTS["medium"] + SEVERITY_WEIGHTS["low"]
+    assert lib.reach_factor == 1 + math.log2(8) == 4
+    assert lib.score == 16
+    assert lib.findings == (("a", "medium"), ("b", "low"))  # most severe first
+    assert (lib.dependents, lib.top_level) == (6, 1)
+
+
+def test_a_package_without_findings_scores_zero_whatever_its_reach():
+    risks = score_packages(["base"], [], [], {"base": BlastRadius(500, 20)})
+    assert risks["base"].score == 0
+    assert look_first(risks) == []
+
+
+def test_undetermined_checks_are_counted_but_do_not_score():
+    unknown = Undetermined("stale", "lib", "high", ("latest_release",), ("offline",))
+    risks = score_packages(["lib"], [], [unknown, unknown], {"lib": BlastRadius(3, 1)})
+    assert risks["lib"].score == 0 and risks["lib"].undetermined == 2
+
+
+def test_severity_leads_and_reach_orders_like_findings():
+    names = ["leaf", "hub", "typo", "mid"]
+    radius = {
+        "leaf": BlastRadius(0, 1),
+        "hub": BlastRadius(40, 5),
+        "typo": BlastRadius(0, 1),
+        "mid": BlastRadius(3, 1),
+    }
+    findings = [
+        finding("leaf", "medium"),
+        finding("hub", "medium"),
+        finding("mid", "medium"),
+        finding("typo", "critical"),
+    ]
+    ranked = [r.name for r in look_first(score_packages(names, findings, [], radius))]
+    # A critical finding on a leaf outranks a medium one on a hub; among the mediums, the
+    # package more of the environment depends on comes first.
+    assert ranked == ["typo", "hub", "mid", "leaf"]
+
+
+def test_look_first_keeps_the_few_and_breaks_ties_by_reach_then_name():
+    names = [f"p{i}" for i in range(8)]
+    radius = {name: BlastRadius(0, 1) for name in names}
+    radius["p7"] = BlastRadius(0, 1)
+    findings = [finding(name, "low") for name in names]
+    risks = score_packages(names, findings, [], radius)
+    assert [r.name for r in look_first(risks)] == ["p0", "p1", "p2", "p3", "p4"]
+    assert len(look_first(risks, limit=2)) == 2
+
+
+def test_reach_factor_grows_slowly():
+    assert reach_factor(BlastRadius(0, 0)) == 1
+    assert reach_factor(BlastRadius(0, 1)) == 2
+    assert reach_factor(BlastRadius(1022, 1)) == 11
+
+
+def test_scores_on_a_built_graph():
+    names = ["app", "lib", "base"]
+    graph = build_graph(
+        Resolution(
+            packages=tuple(Package(n, "1") for n in names),
+            edges=(Edge("app", "lib"), Edge("lib", "base")),
+            target=TargetEnvironment({}, "test"),
+            source="test",
+        )
+    )
+    risks = score_packages(names, [finding("base", "high")], [], blast_radius(graph))
+    # base: 2 dependents and 1 top-level package reached -> 10 x (1 + log2 4) = 30
+    assert risks["base"].score == 30
