@@ -247,6 +247,14 @@ FACTS: tuple[FactSpec, ...] = (
         "Download rank of the look-alike target; 0 when none.",
     ),
     FactSpec(
+        "lookalike_target_same_publisher",
+        "bool",
+        "index ownership + graph",
+        "The look-alike target is in this closure and an account publishes both (a "
+        "maintainer's own fork or successor, such as httpx2 by an httpx maintainer); false "
+        "otherwise, including when the target is not in the closure.",
+    ),
+    FactSpec(
         "matches_internal_pattern",
         "bool",
         "config `internal-packages`",
@@ -470,6 +478,7 @@ def build_facts(
     if record.status == "not-found":
         values["known_to_index"] = False
         values["index_name_collision"] = False
+        values["lookalike_target_same_publisher"] = False  # it has no publishers there
         for name in (*index_facts, *_HISTORY_FACTS):
             if name not in values:
                 unknown[name] = "the index has no record of this package"
@@ -481,7 +490,9 @@ def build_facts(
     _ownership_facts(project, values, unknown)
     _history_facts(package.name, history, values, unknown, now)
     _account_facts(accounts, values, unknown)
+    _lookalike_publisher_facts(accounts, values, unknown)
     _release_facts(package, project, now, values, unknown)
+    _usage_recency(top, values, unknown)
     _url_facts(project, values)
     _repository_facts(package.name, values, unknown)
     values["index_name_collision"] = _collision(package, values)
@@ -619,6 +630,50 @@ def _account_facts(accounts: Mapping[str, list[str]] | None, values: dict, unkno
     values["busiest_account"] = best
     values["busiest_account_package_count"] = len(packages)
     values["busiest_account_packages"] = packages
+
+
+def _lookalike_publisher_facts(
+    accounts: Mapping[str, list[str]] | None, values: dict, unknown: dict
+) -> None:
+    target = values.get("lookalike_of")
+    if not target:
+        values["lookalike_target_same_publisher"] = False
+    elif "publishers" not in values:
+        unknown["lookalike_target_same_publisher"] = unknown.get(
+            "publishers", "ownership unknown"
+        )
+    elif accounts is None:
+        unknown["lookalike_target_same_publisher"] = "the closure's accounts were not given"
+    else:
+        values["lookalike_target_same_publisher"] = any(
+            target in accounts.get(user, ()) for user in values["publishers"]
+        )
+
+
+# A project needs a full 30-day window before the dataset's date to be ranked in it.
+_USAGE_WINDOW_DAYS = 30
+
+
+def _usage_recency(top: TopPackages, values: dict, unknown: dict) -> None:
+    """Absence from the top-packages dataset says "little used" only of projects that
+    existed, a whole window long, before the dataset was compiled. For newer ones the
+    rank is unknown, not zero."""
+    first = values.get("first_release")
+    if values.get("in_top_packages") or not first or not top.snapshot_date:
+        return
+    try:
+        compiled = datetime.fromisoformat(top.snapshot_date).replace(tzinfo=UTC)
+        released = datetime.fromisoformat(first.replace("Z", "+00:00"))
+    except ValueError:
+        return
+    if released.tzinfo is None:
+        released = released.replace(tzinfo=UTC)
+    if (compiled - released).days < _USAGE_WINDOW_DAYS:
+        values.pop("download_rank", None)
+        unknown["download_rank"] = (
+            f"first released {first[:10]}, too late to be ranked in the top-packages dataset "
+            f"of {top.snapshot_date}: its absence there says nothing"
+        )
 
 
 def _repository_facts(name: str, values: dict, unknown: dict) -> None:

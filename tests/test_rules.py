@@ -375,6 +375,35 @@ def test_typosquat_names_its_target_and_spares_popular_look_alikes():
     assert facts["beautifulsoup"].values["lookalike_of"] == "beautifulsoup4"
 
 
+def test_a_look_alike_published_by_an_account_of_its_target_is_not_a_squat():
+    """The real requests document under the name 'reqeusts': its publishers (Lukasa, ...)
+    also publish requests in this closure, so it is the maintainers' own name."""
+    project = extract_project(recorded_project("requests"), "https://pypi.org/pypi/x/json", set())
+    record = IndexRecord("reqeusts", "found", project=project)
+    accounts = {"Lukasa": ["requests", "reqeusts"], "nateprewitt": ["requests", "reqeusts"]}
+    same = build_facts(Package("reqeusts", "2.32.3"), record, TOP, {}, now=NOW, accounts=accounts)
+    assert same.values["lookalike_target_same_publisher"] is True
+    assert ("typosquat", "reqeusts") not in findings_of({"reqeusts": same})
+    other = build_facts(Package("reqeusts", "2.32.3"), record, TOP, {}, now=NOW, accounts={})
+    assert other.values["lookalike_target_same_publisher"] is False
+    assert ("typosquat", "reqeusts") in findings_of({"reqeusts": other})
+
+
+def test_absence_from_the_usage_dataset_says_nothing_of_projects_newer_than_it():
+    """mdurl as of a clock where its first release (2021) came after the dataset: its rank
+    is unknown, so low-usage is undetermined rather than fired."""
+    from dataclasses import replace
+
+    old_dataset = replace(TOP, snapshot_date="2021-08-01", ranks={}, counts={})
+    project = extract_project(recorded_project("mdurl"), "https://pypi.org/pypi/x/json", set())
+    record = IndexRecord("mdurl", "found", project=project)
+    facts = build_facts(Package("mdurl", "0.1.0"), record, old_dataset, {}, now=NOW)
+    assert "download_rank" not in facts.values
+    assert "too late to be ranked" in facts.unknown["download_rank"]
+    _, undetermined = evaluate(load_rules(), {"mdurl": facts})
+    assert "low-usage" in {u.rule_id for u in undetermined}
+
+
 def test_dependency_confusion_on_internal_patterns_and_on_local_installs():
     kept = facts_for("idna", "3.10")
     assert ("dependency-confusion", "idna") not in findings_of({"idna": kept})
