@@ -30,6 +30,7 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/resolve_vs_uv.py
+	$(BIN)/python benchmarks/rules_5000.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info sbom.cdx.json
