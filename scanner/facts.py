@@ -639,9 +639,7 @@ def _lookalike_publisher_facts(
     if not target:
         values["lookalike_target_same_publisher"] = False
     elif "publishers" not in values:
-        unknown["lookalike_target_same_publisher"] = unknown.get(
-            "publishers", "ownership unknown"
-        )
+        unknown["lookalike_target_same_publisher"] = unknown.get("publishers", "ownership unknown")
     elif accounts is None:
         unknown["lookalike_target_same_publisher"] = "the closure's accounts were not given"
     else:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from scanner import facts as facts_stage
 from scanner import graph as graph_stage
-from scanner import resolve as resolve_stage
 from scanner import rules as rules_stage
 from scanner.inputs.select import DeclaredOptions, InputSet, read_inputs
 from scanner.inputs.target import target_environment
@@ -67,6 +66,8 @@ def read_targets(targets: tuple[str, ...], options: ScanOptions) -> Resolution:
 def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
     target = target_environment(options.python_version, options.platform, options.all_platforms)
     index_url = index_url_from_environment(options.index_url or inputs.index_url)
+    from scanner import resolve as resolve_stage  # only declared inputs need resolving
+
     store = Store(options.cache_path)
     try:
         resolved = resolve_stage.resolve(

@@ -265,10 +265,19 @@ class Store:
         if not rows:
             return
         self.flush()
-        table = self.db["ownership_history"]
+        # Plain SQL: this runs on every scan, warm ones included, where importing
+        # sqlite-utils would cost more than the write.
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            table.upsert_all(rows, pk=("index_url", "name", "first_seen"))
+            self.conn.executemany(
+                "INSERT INTO ownership_history"
+                " (index_url, name, publishers, organization, first_seen, last_seen)"
+                " VALUES (:index_url, :name, :publishers, :organization, :first_seen, :last_seen)"
+                " ON CONFLICT (index_url, name, first_seen) DO UPDATE SET"
+                " publishers = excluded.publishers, organization = excluded.organization,"
+                " last_seen = excluded.last_seen",
+                rows,
+            )
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise

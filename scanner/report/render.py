@@ -8,13 +8,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from scanner.model import InputError, ScanResult
 from scanner.report.text import safe_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# rich is imported where it is used: machine formats (JSON for scripts, CI) never need it.
 
 _MACHINE_FORMATS = {
     "json": ("scanner.report.json_report", "render_json"),
@@ -24,6 +26,8 @@ _MACHINE_FORMATS = {
 def write(
     result: ScanResult, output_format: str, output: str | None, verbose: bool, version: str
 ) -> None:
+    from rich.console import Console
+
     if output_format == "table":
         if output:
             with _open_output(output) as fh:
@@ -106,6 +110,10 @@ def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None
 
 
 def rules_list(rules_dirs: tuple[str, ...], config_path: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     from scanner.config import load_config, load_rules
 
     table = Table(show_lines=False)
@@ -123,6 +131,9 @@ def rules_list(rules_dirs: tuple[str, ...], config_path: str | None = None) -> N
 
 
 def rule_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | None = None) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
     from scanner.config import load_config, load_rules
 
     rule = load_rules(load_config(config_path), rules_dirs).get(rule_id)
@@ -161,6 +172,8 @@ def explain(
     max_paths: int,
     version: str,
 ) -> None:
+    from rich.console import Console
+
     from scanner.report.explain import explain as explain_package
     from scanner.report.explain import render_explain_json, render_explain_terminal
 
@@ -181,6 +194,9 @@ def explain(
 
 
 def facts_list() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     from scanner.facts import FACTS
 
     table = Table()

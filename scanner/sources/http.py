@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import email.utils
 import json
 import multiprocessing
 import os
@@ -72,6 +71,8 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return max(0.0, min(float(value), 120.0))
     except ValueError:
         pass
+    import email.utils  # only for an HTTP-date Retry-After
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
