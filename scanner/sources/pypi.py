@@ -24,7 +24,7 @@ from scanner.sources.http import Fetcher, FetchResult, redact
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 # Bump when the extraction changes: older cache entries then simply miss.
-PROJECT_KIND = "pypi-project-v1"
+PROJECT_KIND = "pypi-project-v2"
 VERSION_KIND = "pypi-version-v1"
 SIMPLE_KIND = "pypi-simple-exists-v1"
 MAX_TEXT = 2000
@@ -107,7 +107,7 @@ class PyPISource:
             offload=True,
         )
         if result.status == "ok" and version not in result.data.get("files", {}):
-            if version in result.data.get("releases", {}) and result.from_cache:
+            if version in result.data.get("release_versions", ()) and result.from_cache:
                 # The cached extraction was made for another version: fetch afresh.
                 refetched = await self._refetch_with_version(name, version, result)
                 if refetched is not None:
@@ -125,12 +125,14 @@ class PyPISource:
     async def _refetch_with_version(
         self, name: str, version: str, cached: FetchResult
     ) -> FetchResult | None:
-        previous_files = dict(cached.data.get("files", {}))
-        wanted = {version}
+        previous = cached.data
+        wanted = frozenset({version})
 
         def merge(doc: Any, url: str) -> dict[str, Any]:
+            # Keep what was stored for the versions asked about before.
             data = extract_project(doc, url, wanted)
-            data["files"] = {**previous_files, **data["files"]}
+            data["files"] = {**previous.get("files", {}), **data["files"]}
+            data["releases"] = {**previous.get("releases", {}), **data["releases"]}
             return data
 
         if self.fetcher.offline:
@@ -179,7 +181,7 @@ class PyPISource:
         if result.status == "ok":
             self._learn_capability(True)
             record.version_vulnerabilities = result.data
-        elif result.status == "not-found" and version in project.get("releases", {}):
+        elif result.status == "not-found" and version in project.get("release_versions", ()):
             # The index knows the release yet has no page for it: it does not serve them.
             self._learn_capability(False)
             record.vulnerabilities_unknown = (
@@ -223,6 +225,8 @@ def extract_project(doc: dict[str, Any], url: str, wanted: frozenset[str]) -> di
         releases[version] = [min(uploads) if uploads else None, yanked, _text(reason, 300)]
         if version in wanted:
             files[version] = [_file_entry(f, url) for f in version_files]
+    # Kept whole only for the versions asked about: boto3 has thousands of releases, and a
+    # warm scan should read a few kilobytes per package, not every release's details.
     # Indexes that list no releases (some mirrors) still give the current version's files.
     if info.get("version") in wanted and info.get("version") not in files:
         files[info["version"]] = [_file_entry(f, url) for f in doc.get("urls") or []]
@@ -253,7 +257,8 @@ def extract_project(doc: dict[str, Any], url: str, wanted: frozenset[str]) -> di
         },
         "latest_version": _text(info.get("version"), 100),
         "latest_yanked": bool(info.get("yanked")),
-        "releases": releases,
+        "releases": {v: r for v, r in releases.items() if v in wanted},
+        "release_versions": list(releases),
         "release_summary": release_summary(releases),
         "files": files,
         "ownership": ownership,
