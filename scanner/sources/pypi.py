@@ -12,10 +12,10 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
@@ -24,7 +24,7 @@ from scanner.sources.http import Fetcher, FetchResult, redact
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 # Bump when the extraction changes: older cache entries then simply miss.
-PROJECT_KIND = "pypi-project-v2"
+PROJECT_KIND = "pypi-project-v3"
 VERSION_KIND = "pypi-version-v1"
 SIMPLE_KIND = "pypi-simple-exists-v1"
 MAX_TEXT = 2000
@@ -207,8 +207,17 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-def extract_project(doc: dict[str, Any], url: str, wanted: frozenset[str]) -> dict[str, Any]:
+def extract_project(
+    doc: dict[str, Any],
+    url: str,
+    wanted: frozenset[str],
+    wanted_by_project: Mapping[str, frozenset[str]] | None = None,
+) -> dict[str, Any]:
+    """The facts-sized part of a project document. `wanted`: the versions whose files and
+    release details are kept (or, from `wanted_by_project`, those of this project)."""
     info = doc["info"]
+    if wanted_by_project is not None:
+        wanted = wanted_by_project.get(canonicalize_name(str(info.get("name", ""))), wanted)
     releases: dict[str, list[Any]] = {}
     files: dict[str, list[list[Any]]] = {}
     for version, version_files in (doc.get("releases") or {}).items():
@@ -278,14 +287,15 @@ def release_summary(releases: dict[str, list[Any]]) -> dict[str, Any]:
 
 
 def _file_entry(entry: dict[str, Any], base_url: str) -> list[Any]:
+    """[filename, sha256, package type, upload time, None, yanked]. The file's URL (the
+    empty slot) is not kept: nothing downloads files, and URLs are most of the bytes."""
     digests = entry.get("digests") or {}
-    file_url = entry.get("url")
     return [
         _text(entry.get("filename"), 300),
         _text(digests.get("sha256"), 64),
         _text(entry.get("packagetype"), 30),
         entry.get("upload_time_iso_8601") or entry.get("upload_time"),
-        urljoin(base_url, file_url) if isinstance(file_url, str) else None,
+        None,
         bool(entry.get("yanked")),
     ]
 
@@ -317,10 +327,17 @@ async def lookup_all(
     """Look up every (name, version) concurrently; the fetcher bounds the concurrency."""
     pairs = list(packages)
     source.prime(name for name, _ in pairs)
+    by_project: dict[str, set[str]] = {}
+    for name, version in pairs:
+        by_project.setdefault(canonicalize_name(name), set()).add(version)
     await source.fetcher.prefetch(
         [source.project_url(name) for name, _ in pairs],
         PROJECT_KIND,
-        functools.partial(extract_project, wanted=frozenset(v for _, v in pairs)),
+        functools.partial(
+            extract_project,
+            wanted=frozenset(),
+            wanted_by_project={n: frozenset(v) for n, v in by_project.items()},
+        ),
     )
 
     async def one(name: str, version: str) -> tuple[str, IndexRecord]:
