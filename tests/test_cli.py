@@ -256,6 +256,12 @@ def test_requirements_file_is_resolved_and_scanned(fixture_index, tmp_path):
     assert {f["rule"] for f in packages["local-tool"]["findings"]} >= {"not-from-index"}
     idna_finding = next(f for f in packages["idna"]["findings"] if f["rule"] == "solo-maintainer")
     assert idna_finding["path"] == ["requests", "idna"]
+    # Where each package comes from: the manifest line, or the direct requirement.
+    assert packages["requests"]["declared_at"] == [f"{manifest}:2"]
+    assert packages["idna"]["declared_at"] == [] and packages["idna"]["path"] == [
+        "requests",
+        "idna",
+    ]
     assert doc["target"]["python_version"] == "3.11"
 
 

@@ -91,6 +91,10 @@ def package_entry(
         "top_level": bool(result.graph.nodes[name].get("top_level")),
         "origin": str(package.origin) if package.origin else None,
         "direct_url": package.direct_url,
+        # The manifest lines that require it directly, and the shortest chain from a
+        # top-level (direct) requirement that pulls it in.
+        "declared_at": [str(location) for location in package.declared_at],
+        "path": finding_path(result, name, summary),
         "risk": risk.as_dict() if risk else None,
         "publishers": summary.owners[name].as_dict() if name in summary.owners else None,
         "facts": dict(facts.values) if facts else {},
