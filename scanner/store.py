@@ -30,6 +30,7 @@ _SELECT_OWNERSHIP = (
     " WHERE index_url = ?"
 )
 FLUSH_EVERY = 200
+CAPABILITY_TTL = 24 * 3600.0  # what an index serves is asked again after a day
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,22 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def remembered_capability(self, key: str, ttl: float = CAPABILITY_TTL) -> bool | None:
+        """What was learnt about a remote (does this index serve X?), if learnt within
+        `ttl` seconds; None when never learnt or forgotten."""
+        value = self.get_meta(key)
+        if not value:
+            return None
+        served, _, when = value.partition(" ")
+        try:
+            fresh = time.time() - float(when) < ttl
+        except ValueError:
+            return None
+        return served == "yes" if fresh else None
+
+    def remember_capability(self, key: str, served: bool) -> None:
+        self.set_meta(key, f"{'yes' if served else 'no'} {time.time()}")
 
     def last_ownership(self, index_url: str, names: list[str]) -> dict[str, OwnershipRecord]:
         """The latest recorded ownership of each package on this index (absent: never

@@ -45,6 +45,14 @@ class FetchResult:
     stale: bool = False  # answered from an expired cache entry (offline, or index down)
     error: str = ""
 
+    def describe(self, not_found: str) -> str:
+        """Why no data came back, in words for a report."""
+        if self.status == "offline-miss":
+            return "offline, and not in the cache"
+        if self.status == "not-found":
+            return not_found
+        return f"the index could not be read: {self.error}"
+
 
 class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None) -> None:

@@ -237,11 +237,7 @@ def _release(data: dict[str, Any], source: str) -> ReleaseMetadata:
 
 
 def _why(result: FetchResult) -> str:
-    if result.status == "offline-miss":
-        return "offline, and not in the cache"
-    if result.status == "not-found":
-        return "not served by the index"
-    return result.error
+    return result.describe("not served by the index")
 
 
 async def read_wheel_metadata(fetcher: Fetcher, url: str) -> bytes:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,6 @@ from scanner.sources.pypi import SIMPLE_JSON, IndexRecord
 
 PROVENANCE_KIND = "pep740-provenance-v1"
 API_VERSION_KIND = "simple-api-version-v1"
-CAPABILITY_TTL = 24 * 3600.0
 PROVENANCE_ACCEPT = "application/vnd.pypi.integrity.v1+json, application/json;q=0.9"
 # A file's attestations never change once uploaded: keep them as long as the HTTP cache.
 FIRST_PEP740_API_VERSION = (1, 3)
@@ -136,7 +134,7 @@ class ProvenanceSource:
         self.index_url = index_url.rstrip("/")
         self.base = integrity_base(self.index_url)
         self._capability_key = f"integrity-api {redact(self.base)}"
-        self._served: bool | None = self._remembered()
+        self._served: bool | None = fetcher.store.remembered_capability(self._capability_key)
         self._reason = (
             "the index does not serve PEP 740 provenance (its simple API predates "
             "api-version 1.3 and offers no integrity API), so whether the file is "
@@ -144,17 +142,6 @@ class ProvenanceSource:
         )
         self._lock = asyncio.Lock()
         self._probe_failed = ""  # asked once per scan; a failure is not asked again
-
-    def _remembered(self) -> bool | None:
-        value = self.fetcher.store.get_meta(self._capability_key)
-        if not value:
-            return None
-        served, _, when = value.partition(" ")
-        try:
-            fresh = time.time() - float(when) < CAPABILITY_TTL
-        except ValueError:
-            return None
-        return served == "yes" if fresh else None
 
     async def capability(self, probe_name: str) -> tuple[bool | None, str]:
         """(served, reason): whether the index serves provenance, learnt from one simple
@@ -176,9 +163,7 @@ class ProvenanceSource:
                 return None, self._probe_failed
             self._served = serves_provenance(result.data)
             if not self.fetcher.offline:
-                self.fetcher.store.set_meta(
-                    self._capability_key, f"{'yes' if self._served else 'no'} {time.time()}"
-                )
+                self.fetcher.store.remember_capability(self._capability_key, self._served)
             return self._served, "" if self._served else self._reason
 
     async def lookup(self, name: str, version: str, filename: str) -> Provenance:

@@ -11,7 +11,6 @@ import asyncio
 import functools
 import os
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,6 @@ PROJECT_KIND = "pypi-project-v3"
 VERSION_KIND = "pypi-version-v1"
 SIMPLE_KIND = "pypi-simple-exists-v1"
 MAX_TEXT = 2000
-CAPABILITY_TTL = 24 * 3600.0
 
 
 def index_url_from_environment(explicit: str | None = None) -> str:
@@ -68,24 +66,11 @@ class PyPISource:
         # Whether the index serves /pypi/<name>/<version>/json: learnt from the first
         # answer and remembered for a day, so that mirrors without it cost no requests.
         self._capability_key = f"per-version-json {redact(self.json_base)}"
-        self._per_version_json = self._remembered_capability()
-
-    def _remembered_capability(self) -> bool | None:
-        value = self.fetcher.store.get_meta(self._capability_key)
-        if not value:
-            return None
-        served, _, when = value.partition(" ")
-        try:
-            fresh = time.time() - float(when) < CAPABILITY_TTL
-        except ValueError:
-            return None
-        return served == "yes" if fresh else None
+        self._per_version_json = fetcher.store.remembered_capability(self._capability_key)
 
     def _learn_capability(self, served: bool) -> None:
         if self._per_version_json is None:
-            self.fetcher.store.set_meta(
-                self._capability_key, f"{'yes' if served else 'no'} {time.time()}"
-            )
+            self.fetcher.store.remember_capability(self._capability_key, served)
         self._per_version_json = served
 
     @property
@@ -193,11 +178,7 @@ class PyPISource:
 
 
 def _reason(result: FetchResult) -> str:
-    if result.status == "offline-miss":
-        return "offline, and not in the cache"
-    if result.status == "not-found":
-        return "the index has no such page"
-    return f"the index could not be read: {result.error}"
+    return result.describe("the index has no such page")
 
 
 # --- extraction: pure functions of a response document ------------------------------------
