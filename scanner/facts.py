@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scanner.model import Facts, Package
 from scanner.names import FORGES, NameIndex, glob_match, repository_names_project, repository_path
@@ -816,6 +817,12 @@ def _url_facts(project: dict, values: dict) -> None:
         repository = next(
             (u for _, u in candidates if any(h in u.lower() for h in _REPOSITORY_HOSTS)), ""
         )
+    # A forge link found by its host may point inside the repository (its CI, issues,
+    # changelog): name the repository itself.
+    if repository and repository_path(repository) is not None:
+        parts = urlsplit(repository)
+        owner, name = [s for s in parts.path.split("/") if s][:2]
+        repository = f"https://{parts.netloc}/{owner}/{name.removesuffix('.git')}"
     values["source_repository"] = repository
     values["homepage"] = next(
         (u for label, u in candidates if label.lower() in ("homepage", "home", "home page")), ""

@@ -119,3 +119,16 @@ def test_gather_reads_the_last_scan_then_records_this_one(fixture_index, tmp_pat
     assert facts.values["busiest_account"] == "kjd"
     assert "does not serve PEP 740" in facts.unknown["has_provenance"]
     assert any("provenance" in n for n in second.notes)
+
+
+def test_a_forge_link_found_by_its_host_names_the_repository_itself():
+    """sqlite-fts4 links its GitHub Actions page, not its repository."""
+    from scanner.facts import _url_facts
+
+    values: dict = {}
+    project = {"project_urls": {"CI": "https://github.com/simonw/sqlite-fts4/actions"}}
+    _url_facts(project, values)
+    assert values["source_repository"] == "https://github.com/simonw/sqlite-fts4"
+    values = {}
+    _url_facts({"project_urls": {"Source": "https://github.com/PyGithub/PyGithub.git"}}, values)
+    assert values["source_repository"] == "https://github.com/PyGithub/PyGithub"
