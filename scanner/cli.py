@@ -283,8 +283,11 @@ def entry() -> None:
         if isinstance(exit_.code, str):
             click.echo(exit_.code, err=True)
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (BrokenPipeError, OSError):
+                pass  # the reader went away (`trustmap scan | head`): nothing to tell it
     os._exit(code)
 
 
