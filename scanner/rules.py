@@ -251,7 +251,8 @@ def evaluate(
                     memo[key] = answer
             outcome, error = answer
             if outcome is True:
-                evidence = {f: values.get(f) for f in shown}
+                # An empty map (no enrichment signals known) is no evidence of anything.
+                evidence = {f: values.get(f) for f in shown if values.get(f) != {}}
                 findings.append(Finding(rule.id, name, rule.severity, rule.title, evidence))
             elif outcome is None:
                 reasons = tuple(f"{f}: {package_facts.unknown.get(f, 'unknown')}" for f in unknown)

@@ -150,15 +150,18 @@ class Fetcher:
         chunks = [todo[i::workers] for i in range(workers)]
         loop = asyncio.get_running_loop()
         settings = {"ttl": self.ttl, "concurrency": self._concurrency, "attempts": self.attempts}
-        with concurrent.futures.ProcessPoolExecutor(
+        pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers - 1, mp_context=multiprocessing.get_context("fork")
-        ) as pool:
+        )
+        try:
             remote = [
                 loop.run_in_executor(pool, _fetch_in_worker, chunk, kind, extract, settings)
                 for chunk in chunks[1:]
             ]
             here = [self.get_json(u, kind, extract) for u in chunks[0]]
             results = await asyncio.gather(asyncio.gather(*remote), asyncio.gather(*here))
+        finally:
+            _stop(pool)
         for rows in results[0]:
             for url, data, etag, last_modified, sent in rows:
                 self.store.put(redact(url), kind, data, etag, last_modified)
@@ -334,6 +337,16 @@ class Fetcher:
                 max_workers=1, mp_context=multiprocessing.get_context("fork")
             )
         return self._pool
+
+
+def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """End the workers now: an interrupted scan must not wait for their requests.
+    (Workers that finished have nothing left to lose.)"""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
 
 
 def _fetch_in_worker(
