@@ -525,3 +525,14 @@ def test_configured_internal_names_found_on_the_public_index_are_dependency_conf
     rules = {f["rule"] for f in packages["charset-normalizer"]["findings"]}
     assert "dependency-confusion" in rules
     assert "dependency-confusion" not in {f["rule"] for f in packages["idna"]["findings"]}
+
+
+def test_a_malformed_requirements_line_names_file_and_line(tmp_path):
+    manifest = tmp_path / "requirements.txt"
+    manifest.write_text("rich\nrequests==\n")
+    code, _, err = run("scan", str(manifest))
+    assert code == 2
+    assert err.strip() == (
+        f"trustmap: error: {manifest}:2: invalid requirement 'requests==': "
+        "expected version after '=='"
+    )
