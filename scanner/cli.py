@@ -76,14 +76,23 @@ def _options(*options):
 
 # What to scan and how: shared by `scan` and `explain`. The values reach the command as
 # keyword arguments, which it hands on whole to scanner.config.scan_options.
+# Shared by `scan`, `explain` and the `rules` commands.
+_config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration file (default: ./trustmap.toml, else [tool.trustmap] in ./pyproject.toml).",
+)
+_rules_dir_option = click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(),
+    help="Extra folder of rule files (repeatable; after those in the config).",
+)
+
 target_options = _options(
-    click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        help="Configuration file (default: ./trustmap.toml, else [tool.trustmap] in "
-        "./pyproject.toml).",
-    ),
+    _config_option,
     click.option(
         "--index-url",
         metavar="URL",
@@ -102,13 +111,7 @@ target_options = _options(
         type=click.Path(dir_okay=False),
         help="Cache database (default: the user cache folder; $TRUSTMAP_CACHE_DIR overrides).",
     ),
-    click.option(
-        "--rules",
-        "rules_dirs",
-        multiple=True,
-        type=click.Path(),
-        help="Extra folder of rule files (repeatable; after those in the config).",
-    ),
+    _rules_dir_option,
     click.option(
         "--python-version", metavar="X.Y", help="Resolve declared requirements for this Python."
     ),
@@ -227,21 +230,7 @@ def rules() -> None:
     """The rules: list them, show one, and list the facts their conditions can use."""
 
 
-_rules_options = _options(
-    click.option(
-        "--rules",
-        "rules_dirs",
-        multiple=True,
-        type=click.Path(),
-        help="Extra folder of rule files (repeatable).",
-    ),
-    click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        help="Configuration file (default: ./trustmap.toml, else ./pyproject.toml).",
-    ),
-)
+_rules_options = _options(_rules_dir_option, _config_option)
 
 
 @rules.command("list")

@@ -18,7 +18,7 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508Requirement
 from packaging.utils import canonicalize_name
 
-from ..model import InputError
+from ..model import InputError, Location, Requirement
 
 # Manifests and lockfiles are kilobytes; anything this large is a mistake or an attack.
 MAX_INPUT_BYTES = 20 * 1024 * 1024
@@ -89,6 +89,22 @@ def parse_pep508(text: str, path: str, line: int | None) -> Pep508Requirement:
     except InvalidRequirement as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else "malformed"
         raise input_error(path, line, f"invalid requirement {text!r}: {reason}") from None
+
+
+def declared_requirement(
+    parsed: Pep508Requirement, location: Location | None, **more: Any
+) -> Requirement:
+    """A parsed PEP 508 requirement as the model's Requirement, names canonicalised;
+    `more` sets the fields only some inputs know (editable, hashes)."""
+    return Requirement(
+        name=canonical(parsed.name),
+        specifier=str(parsed.specifier),
+        extras=frozenset(canonical(extra) for extra in parsed.extras),
+        marker=str(parsed.marker) if parsed.marker else None,
+        url=parsed.url,
+        location=location,
+        **more,
+    )
 
 
 def check_marker(text: str, path: str, line: int | None) -> str:

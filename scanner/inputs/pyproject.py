@@ -20,6 +20,7 @@ from ._common import (
     LineFinder,
     canonical,
     check_marker,
+    declared_requirement,
     expect_list,
     expect_str,
     expect_table,
@@ -126,14 +127,7 @@ class _PyprojectReader:
         text = expect_str(value, f"an entry of {what}", self.path, after or None)
         line = self.lines.find_any(toml_string_literals(text), after) or after or None
         parsed = parse_pep508(text, self.path, line)
-        return Requirement(
-            name=canonical(parsed.name),
-            specifier=str(parsed.specifier),
-            extras=frozenset(canonical(extra) for extra in parsed.extras),
-            marker=str(parsed.marker) if parsed.marker else None,
-            url=parsed.url,
-            location=Location(self.path, line),
-        )
+        return declared_requirement(parsed, Location(self.path, line))
 
     # -- dependency groups (PEP 735 and Poetry) ---------------------------------------------
 

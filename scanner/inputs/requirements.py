@@ -27,6 +27,7 @@ from ..model import InputError, Location, Problem, Requirement
 from ._common import (
     canonical,
     check_marker,
+    declared_requirement,
     input_error,
     is_valid_name,
     load_toml,
@@ -377,16 +378,7 @@ def _parse_requirement(
         raise input_error(
             path, line_number, f"editable requirement {text!r} must be a local path or a VCS URL"
         )
-    return Requirement(
-        name=canonical(parsed.name),
-        specifier=str(parsed.specifier),
-        extras=frozenset(canonical(extra) for extra in parsed.extras),
-        marker=str(parsed.marker) if parsed.marker else None,
-        url=parsed.url,
-        editable=editable,
-        location=location,
-        hashes=hashes,
-    )
+    return declared_requirement(parsed, location, editable=editable, hashes=hashes)
 
 
 def _parse_direct_reference(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..model import Location, Requirement
-from ._common import canonical, input_error, parse_pep508
+from ._common import declared_requirement, input_error, parse_pep508
 
 COMMAND_LINE = "<command line>"
 
@@ -18,14 +18,5 @@ def parse_spec_arguments(args: Iterable[str]) -> list[Requirement]:
         if not text:
             raise input_error(COMMAND_LINE, position, "empty requirement")
         parsed = parse_pep508(text, COMMAND_LINE, position)
-        requirements.append(
-            Requirement(
-                name=canonical(parsed.name),
-                specifier=str(parsed.specifier),
-                extras=frozenset(canonical(extra) for extra in parsed.extras),
-                marker=str(parsed.marker) if parsed.marker else None,
-                url=parsed.url,
-                location=Location(COMMAND_LINE, position),
-            )
-        )
+        requirements.append(declared_requirement(parsed, Location(COMMAND_LINE, position)))
     return requirements
