@@ -88,6 +88,7 @@ def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None
     if not sys.stderr.isatty():
         yield (lambda total: None), (lambda name: None)
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     progress = Progress(
