@@ -98,7 +98,9 @@ class Package:
 
     @property
     def label(self) -> str:
-        return f"{self.display_name or self.name}=={self.version}"
+        """How reports name the package: its canonical name (as in every path and list,
+        and as installers take it), never one spelling here and another there."""
+        return f"{self.name}=={self.version}" if self.version else self.name
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,13 @@ from typing import Any
 
 from scanner.inputs import lockfiles
 from scanner.inputs.cyclonedx_sbom import read_cyclonedx_sbom
+from scanner.inputs.default_target import PROJECT_FILES, default_target
 from scanner.inputs.environment import read_environment
 from scanner.inputs.pyproject import parse_pyproject
 from scanner.inputs.requirements import parse_requirements_file
 from scanner.inputs.specs import parse_spec_arguments
 from scanner.model import InputError, Problem, Requirement, Resolution
 
-# Files looked for, in order, when a target is a project folder rather than an environment.
-_PROJECT_FILES = (
-    "uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock", "pyproject.toml", "requirements.txt",
-)  # fmt: skip
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.(txt|toml|lock|json|in|cfg)$")
 
 
@@ -56,8 +53,13 @@ class InputSet:
 def read_inputs(targets: tuple[str, ...], options: DeclaredOptions) -> InputSet:
     inputs = InputSet()
     if not targets:
-        inputs.pinned.append(read_environment(None))
-        inputs.descriptions.append(inputs.pinned[-1].source)
+        chosen = default_target(os.environ, Path.cwd())
+        if chosen.path is None:
+            inputs.pinned.append(read_environment(None))
+            inputs.descriptions.append(inputs.pinned[-1].source)
+        else:
+            _read_path(chosen.path, options, inputs)
+        inputs.descriptions[-1] += f" ({chosen.why})"
         return inputs
     specs: list[str] = []
     for target in targets:
@@ -81,7 +83,7 @@ def _read_path(path: Path, options: DeclaredOptions, inputs: InputSet) -> None:
             inputs.pinned.append(resolution)
             inputs.descriptions.append(resolution.source)
             return
-        for name in _PROJECT_FILES:
+        for name in PROJECT_FILES:
             if (path / name).is_file():
                 _read_file(path / name, options, inputs)
                 return

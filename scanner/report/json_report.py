@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scanner.model import Finding, Package, ScanResult, Undetermined
+from scanner.model import SEVERITIES, Finding, Package, ScanResult, Undetermined
 from scanner.report.summary import Summary, finding_path, summarize
 
 FORMAT_VERSION = 1
@@ -68,6 +68,10 @@ def by_package(result: ScanResult) -> dict[str, tuple[list[Finding], list[Undete
         grouped.setdefault(finding.package, ([], []))[0].append(finding)
     for item in result.undetermined:
         grouped.setdefault(item.package, ([], []))[1].append(item)
+    rank = {severity: i for i, severity in enumerate(SEVERITIES)}
+    for findings, undetermined in grouped.values():  # most severe first, then by rule
+        findings.sort(key=lambda f: (-rank[f.severity], f.rule_id))
+        undetermined.sort(key=lambda u: (-rank[u.severity], u.rule_id))
     return grouped
 
 

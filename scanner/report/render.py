@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.model import InputError, ScanResult
+from scanner.report.text import console as make_console
 from scanner.report.text import safe_text
 
 if TYPE_CHECKING:
@@ -26,14 +27,14 @@ _MACHINE_FORMATS = {
 def write(
     result: ScanResult, output_format: str, output: str | None, verbose: bool, version: str
 ) -> None:
-    from rich.console import Console
-
     if output_format == "table":
         if output:
             with _open_output(output) as fh:
-                render_table(result, Console(file=fh, no_color=True, width=160), verbose, version)
+                console = make_console(fh)
+                render_table(result, console, verbose, version)
+                console.file.flush()
         else:
-            render_table(result, Console(highlight=False), verbose, version)
+            render_table(result, make_console(), verbose, version)
         return
     if output_format == "json":
         from scanner.report.json_report import render_json
@@ -88,7 +89,6 @@ def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None
     if not sys.stderr.isatty():
         yield (lambda total: None), (lambda name: None)
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     progress = Progress(
@@ -96,7 +96,7 @@ def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=make_console(stderr=True),
         transient=True,
     )
     task = progress.add_task("Fetching facts", total=None)
@@ -111,28 +111,48 @@ def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None
 
 
 def rules_list(rules_dirs: tuple[str, ...], config_path: str | None = None) -> None:
-    from rich.console import Console
+    from rich import box
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
     from scanner.config import load_config, load_rules
 
-    table = Table(show_lines=False)
-    for column in ("id", "severity", "category", "enabled", "title"):
-        table.add_column(column)
-    for rule in load_rules(load_config(config_path), rules_dirs).rules:
+    rules = load_rules(load_config(config_path), rules_dirs).rules
+    console = make_console()
+    # Ids are what people type: never cut or wrapped; the title wraps instead.
+    widest = max((len(safe_text(rule.id, 80)) for rule in rules), default=2)
+    if console.width < widest + 45:  # too narrow for a table: one block per rule
+        for rule in rules:
+            head = Text(safe_text(rule.id, 80), style="bold")
+            head.append(f"  {rule.severity}, {safe_text(rule.category, 40)}")
+            if not rule.enabled:
+                head.append(", switched off", style="yellow")
+            console.print(head)
+            console.print(Padding(Text(safe_text(rule.title, 200)), (0, 0, 0, 4)))
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("id", no_wrap=True, min_width=widest)
+    for column in ("severity", "category"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title")
+    for rule in rules:
         table.add_row(
             Text(safe_text(rule.id, 80)),
-            Text(rule.severity),
+            Text(rule.severity if rule.enabled else "off", style="" if rule.enabled else "dim"),
             Text(safe_text(rule.category, 40)),
-            Text("yes" if rule.enabled else "no"),
             Text(safe_text(rule.title, 200)),
         )
-    Console().print(table)
+    console.print(table)
+
+
+def _paragraphs(text: str) -> str:
+    """Prose from a rule file, hand-wrapped in the file: paragraphs kept, lines rejoined
+    so the terminal wraps them at its own width."""
+    return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
 
 
 def rule_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | None = None) -> None:
-    from rich.console import Console
     from rich.text import Text
 
     from scanner.config import load_config, load_rules
@@ -140,7 +160,7 @@ def rule_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | None
     rule = load_rules(load_config(config_path), rules_dirs).get(rule_id)
     if rule is None:
         raise InputError(f"no rule {rule_id!r}; `trustmap rules list` shows them")
-    console = Console()
+    console = make_console()
     console.print(Text(safe_text(f"{rule.id}: {rule.title}"), style="bold"))
     for label, value in (
         ("severity", rule.severity),
@@ -151,11 +171,14 @@ def rule_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | None
         ("params", ", ".join(f"{k} = {v!r}" for k, v in rule.params.items()) or "none"),
         ("facts used", ", ".join(rule.facts_used)),
     ):
-        console.print(Text(f"{label}: ", style="bold") + Text(safe_text(value, 2000)))
+        # The rule file is the project's (or the user's) own text: its line breaks stay.
+        console.print(
+            Text(f"{label}: ", style="bold") + Text(safe_text(value, 2000, keep_newlines=True))
+        )
     console.print(Text("why it matters:", style="bold"))
-    console.print(Text(safe_text(rule.motivation, 4000)))
+    console.print(Text(safe_text(_paragraphs(rule.motivation), 4000, keep_newlines=True)))
     console.print(Text("what to do:", style="bold"))
-    console.print(Text(safe_text(rule.remediation, 4000)))
+    console.print(Text(safe_text(_paragraphs(rule.remediation), 4000, keep_newlines=True)))
     if rule.references:
         console.print(Text("references:", style="bold"))
         for reference in rule.references:
@@ -173,8 +196,6 @@ def explain(
     max_paths: int,
     version: str,
 ) -> None:
-    from rich.console import Console
-
     from scanner.report.explain import explain as explain_package
     from scanner.report.explain import render_explain_json, render_explain_terminal
 
@@ -189,20 +210,24 @@ def explain(
         return
     if output:
         with _open_output(output) as fh:
-            render_explain_terminal(result, explanation, Console(file=fh, no_color=True, width=160))
+            console = make_console(fh)
+            render_explain_terminal(result, explanation, console)
+            console.file.flush()
     else:
-        render_explain_terminal(result, explanation, Console(highlight=False))
+        render_explain_terminal(result, explanation, make_console())
 
 
 def facts_list() -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from scanner.facts import FACTS
 
     table = Table()
-    for column in ("fact", "type", "source", "meaning"):
-        table.add_column(column)
+    # Fact names are what conditions use: never cut.
+    table.add_column("fact", no_wrap=True, min_width=max(len(spec.name) for spec in FACTS))
+    table.add_column("type", no_wrap=True)
+    for column in ("source", "meaning"):
+        table.add_column(column, ratio=1)
     for spec in FACTS:
         table.add_row(spec.name, spec.type, spec.source, spec.description)
-    Console().print(table)
+    make_console().print(table)

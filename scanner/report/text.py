@@ -1,25 +1,88 @@
-"""Making hostile text safe to show: metadata from the internet may carry ANSI escapes,
-bidi overrides or rich markup, and must print literally."""
+"""Making text safe and tidy to show: metadata from the internet may carry ANSI escapes,
+bidi overrides or rich markup, and must print literally; terminal output carries no
+trailing blanks."""
 
 from __future__ import annotations
 
+import re
+import sys
 import unicodedata
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MAX_SHOWN = 300
 
 
-def safe_text(value: object, limit: int = MAX_SHOWN) -> str:
+def safe_text(value: object, limit: int = MAX_SHOWN, keep_newlines: bool = False) -> str:
     """Control and format characters (ANSI escapes, bidi overrides, NUL) become visible
     escapes such as `\\x1b`; long values are cut. Rich markup needs no escaping here
-    because reports build rich Text objects, which never parse markup."""
+    because reports build rich Text objects, which never parse markup.
+
+    `keep_newlines` is for the project's own text (rule files): its line breaks are
+    layout, not an attack, and stay line breaks."""
     text = value if isinstance(value, str) else str(value)
     if len(text) > limit:
         text = text[:limit] + "…"
     out = []
     for char in text:
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") and char != " ":
+        if char == "\n" and keep_newlines:
+            out.append(char)
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") and char != " ":
             code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:
             out.append(char)
     return "".join(out)
+
+
+# Blanks at the end of a line, possibly followed by style codes (rich pads wrapped and
+# indented blocks to the full width).
+_TRAILING_BLANKS = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+class _NoTrailingBlanks:
+    """A text stream that drops the blanks rich leaves at the end of lines, so that piped
+    reports diff cleanly and terminals do not show ragged highlighted padding."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        complete, newline, rest = self._pending.rpartition("\n")
+        if newline:
+            self._stream.write(_TRAILING_BLANKS.sub(r"\1", complete) + "\n")
+            self._pending = rest
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(_TRAILING_BLANKS.sub(r"\1", self._pending))
+            self._pending = ""
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", "utf-8")
+
+
+def console(file: IO[str] | None = None, stderr: bool = False, width: int | None = None) -> Console:
+    """The one way reports make a rich Console: to a file (plain, `width` columns wide),
+    or to stdout/stderr (colour and width from the terminal, 80 columns when piped)."""
+    from rich.console import Console
+
+    if file is not None:
+        return Console(file=_NoTrailingBlanks(file), no_color=True, width=width or 160)
+    if stderr:  # live displays (the progress bar) redraw in place: nothing to strip
+        return Console(stderr=True, highlight=False, width=width)
+    # rich decides colour and width from the stream it writes to; the wrapper answers for it.
+    return Console(file=_NoTrailingBlanks(sys.stdout), highlight=False, width=width)
