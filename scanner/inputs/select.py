@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,9 @@ def read_inputs(targets: tuple[str, ...], options: DeclaredOptions) -> InputSet:
         else:
             _read_path(chosen.path, options, inputs)
         inputs.descriptions[-1] += f" ({chosen.why})"
+        if inputs.pinned:  # a pinned input names itself in the report header
+            only = inputs.pinned[-1]
+            inputs.pinned[-1] = replace(only, source=f"{only.source} ({chosen.why})")
         return inputs
     specs: list[str] = []
     for target in targets:

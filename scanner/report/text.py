@@ -37,9 +37,14 @@ def safe_text(value: object, limit: int = MAX_SHOWN, keep_newlines: bool = False
     return "".join(out)
 
 
-# Blanks at the end of a line, possibly followed by style codes (rich pads wrapped and
-# indented blocks to the full width).
-_TRAILING_BLANKS = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+# Blanks at the end of a line, mixed with style codes (rich pads wrapped and indented
+# blocks to the full width, inside and after styled spans).
+_TRAILING_BLANKS = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$", re.MULTILINE)
+_STYLE_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _strip_trailing_blanks(text: str) -> str:
+    return _TRAILING_BLANKS.sub(lambda m: "".join(_STYLE_CODE.findall(m.group())), text)
 
 
 class _NoTrailingBlanks:
@@ -54,13 +59,13 @@ class _NoTrailingBlanks:
         self._pending += text
         complete, newline, rest = self._pending.rpartition("\n")
         if newline:
-            self._stream.write(_TRAILING_BLANKS.sub(r"\1", complete) + "\n")
+            self._stream.write(_strip_trailing_blanks(complete) + "\n")
             self._pending = rest
         return len(text)
 
     def flush(self) -> None:
         if self._pending:
-            self._stream.write(_TRAILING_BLANKS.sub(r"\1", self._pending))
+            self._stream.write(_strip_trailing_blanks(self._pending))
             self._pending = ""
         self._stream.flush()
 

@@ -1,0 +1,185 @@
+"""The command as people run it: in a real (pseudo-)terminal, where rich draws colour and
+a progress bar and measures the window. A suite that only pipes never sees what breaks
+there (a progress bar that crashed every terminal scan went unnoticed that way)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+DEADLINE = 120.0
+
+
+def run_in_terminal(
+    *args: str, columns: int = 80, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Run `python -m scanner ARGS` with stdin, stdout and stderr on one pseudo-terminal
+    `columns` wide. Returns the exit code, the raw output and the output with terminal
+    control sequences removed."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    environment.update(TERM="xterm-256color", **(env or {}))
+    environment.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scanner", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=cwd,
+        env=environment,
+        close_fds=True,
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+    started = time.monotonic()
+    while time.monotonic() - started < DEADLINE:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the process has ended
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif process.poll() is not None:
+            break
+    else:
+        process.kill()
+        pytest.fail(f"trustmap {' '.join(args)} did not finish in {DEADLINE:.0f} s")
+    code = process.wait(timeout=10)
+    os.close(leader)
+    raw = b"".join(chunks).decode("utf-8", "replace")
+    return code, raw, ANSI.sub("", raw)
+
+
+def assert_clean_run(code: int, plain: str) -> None:
+    assert "Traceback" not in plain, plain
+    assert "internal error" not in plain, plain
+    assert code == 0, plain
+
+
+def assert_fits(plain: str, columns: int) -> None:
+    too_wide = [line for line in plain.splitlines() if len(line) > columns]
+    assert not too_wide, too_wide
+    trailing = [line for line in plain.splitlines() if line != line.rstrip()]
+    assert not trailing, trailing
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> str:
+    return str(tmp_path / "terminal-cache.db")
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_scan_cold_warm_and_offline_in_a_terminal(lab_venv, fixture_index, cache, columns):
+    args = ("scan", str(lab_venv), "--index-url", fixture_index.simple_url, "--cache", cache)
+    code, raw, plain = run_in_terminal(*args, columns=columns)
+    assert_clean_run(code, plain)
+    assert "Fetching facts" in plain  # the progress bar was drawn, on the terminal
+    assert "\x1b[" in raw  # in colour: rich saw a terminal
+    report = plain[plain.index("trustmap 0.1.0") :]
+    assert "Where to look first" in report and "Who can publish code here" in report
+    assert_fits(report, columns)
+    cold_requests = len(fixture_index.requests)
+
+    code, _raw, plain = run_in_terminal(*args, columns=columns)  # warm: from the cache
+    assert_clean_run(code, plain)
+    assert len(fixture_index.requests) == cold_requests
+    assert "Where to look first" in plain
+
+    code, _raw, plain = run_in_terminal(*args, "--offline", columns=columns)
+    assert_clean_run(code, plain)
+    assert "offline: answered from the cache alone" in plain.replace("\n", " ")
+    assert len(fixture_index.requests) == cold_requests
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_explain_in_a_terminal(lab_venv, fixture_index, cache, columns):
+    code, _raw, plain = run_in_terminal(
+        "explain", "idna", str(lab_venv), "--index-url", fixture_index.simple_url,
+        "--cache", cache, columns=columns,
+    )  # fmt: skip
+    assert_clean_run(code, plain)
+    assert "idna==3.10" in plain and "Paths from top-level packages" in plain
+    assert "\n" + "Findings" in plain
+    body = plain[plain.index("idna==3.10") :]
+    assert not [line for line in body.splitlines() if line != line.rstrip()]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_rules_list_never_cuts_an_id(columns):
+    from scanner.rules import load_rules
+
+    code, _raw, plain = run_in_terminal("rules", "list", columns=columns)
+    assert_clean_run(code, plain)
+    words = set(plain.split())
+    for rule in load_rules().rules:
+        assert rule.id in words, (rule.id, plain)
+    assert "…" not in plain
+    assert_fits(plain, columns)
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_rules_show_keeps_line_breaks_and_escapes_nothing_of_its_own(columns):
+    code, _raw, plain = run_in_terminal("rules", "show", "typosquat", columns=columns)
+    assert_clean_run(code, plain)
+    assert "\\x0a" not in plain
+    assert "why it matters:\n" in plain and "what to do:\n" in plain
+    assert_fits(plain, columns)
+
+
+def test_no_target_scans_the_activated_virtual_environment(lab_venv, fixture_index, cache, tmp_path):
+    code, _raw, plain = run_in_terminal(
+        "scan", "--index-url", fixture_index.simple_url, "--cache", cache,
+        columns=120, cwd=tmp_path, env={"VIRTUAL_ENV": str(lab_venv)},
+    )  # fmt: skip
+    assert_clean_run(code, plain)
+    header = plain[plain.index("trustmap 0.1.0") :].split("Packages:")[0]
+    assert str(lab_venv) in header and "$VIRTUAL_ENV" in header
+    assert "Packages: 11" in plain
+
+
+def test_interrupt_in_a_terminal_is_one_line(lab_venv, fixture_index, cache):
+    """Ctrl-C typed at the terminal reaches the whole foreground process group."""
+    fixture_index.delays = {f"/pypi/{n}/json": 5.0 for n in ("requests", "idna", "rich")}
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "scan", str(lab_venv), "--index-url",
+         fixture_index.simple_url, "--cache", cache],
+        stdin=follower, stdout=follower, stderr=follower, start_new_session=True,
+    )  # fmt: skip
+    os.close(follower)
+    time.sleep(2.0)
+    os.killpg(process.pid, 2)
+    output = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 10)
+        if not ready:
+            break
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    code = process.wait(timeout=20)
+    os.close(leader)
+    plain = ANSI.sub("", output.decode("utf-8", "replace"))
+    assert code == 2, plain
+    assert "Traceback" not in plain
+    assert "interrupted" in plain
