@@ -142,7 +142,9 @@ def test_rules_show_keeps_line_breaks_and_escapes_nothing_of_its_own(columns):
     assert_fits(plain, columns)
 
 
-def test_no_target_scans_the_activated_virtual_environment(lab_venv, fixture_index, cache, tmp_path):
+def test_no_target_scans_the_activated_virtual_environment(
+    lab_venv, fixture_index, cache, tmp_path
+):
     code, _raw, plain = run_in_terminal(
         "scan", "--index-url", fixture_index.simple_url, "--cache", cache,
         columns=120, cwd=tmp_path, env={"VIRTUAL_ENV": str(lab_venv)},

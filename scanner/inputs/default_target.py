@@ -41,7 +41,9 @@ def default_target(environ: Mapping[str, str], cwd: Path) -> DefaultTarget:
             )
     python = _python_on_path(environ, cwd)
     if python is not None:
-        return DefaultTarget(python, f"no target given; the environment of python3 on PATH ({python})")
+        return DefaultTarget(
+            python, f"no target given; the environment of python3 on PATH ({python})"
+        )
     return DefaultTarget(
         None, "no target given, no project here and no python3 on PATH; trustmap's own environment"
     )
