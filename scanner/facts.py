@@ -48,8 +48,29 @@ FACTS: tuple[FactSpec, ...] = (
         'URL, VCS reference or local path (PEP 610 for installs); "" when from an index.',
     ),
     FactSpec("editable", "bool", "input", "Installed or declared as editable (-e)."),
+    FactSpec(
+        "first_party",
+        "bool",
+        "input",
+        "The project's own code: the root project or an editable install of it, not a "
+        "dependency someone else publishes.",
+    ),
     FactSpec("top_level", "bool", "graph", "Nothing in the closure requires this package."),
     FactSpec("dependents", "int", "graph", "How many packages depend on it, directly or not."),
+    FactSpec(
+        "required_by",
+        "list(string)",
+        "graph",
+        "The packages of the closure that require it directly.",
+    ),
+    FactSpec(
+        "required_by_well_kept",
+        "list(string)",
+        "graph + index + dataset",
+        f"Of `required_by`, those widely used (download rank {POPULAR_TARGETS:,} or better) "
+        "or owned by a PyPI organisation: their maintainers chose this dependency. Unknown "
+        "when none is known to be and some requirer's facts are unknown.",
+    ),
     FactSpec(
         "known_to_index",
         "bool",
@@ -430,6 +451,58 @@ NOT_GATHERED = (
 _ENRICHMENT = ("repository_stars", "repository_archived", "dependent_packages")
 
 
+def _first_party(package: Package) -> bool:
+    """An editable install of a local folder is the code being developed here; an
+    editable VCS checkout (`-e git+https://...`) is someone else's code."""
+    if not package.editable:
+        return False
+    url = package.direct_url or ""
+    return not url.startswith(("git+", "hg+", "svn+", "bzr+", "http://", "https://"))
+
+
+def add_requirer_facts(
+    facts: Mapping[str, Facts], required_by: Mapping[str, list[str]]
+) -> dict[str, Facts]:
+    """Facts that read the facts of the packages requiring each one (so they come after
+    every package's own facts): who chose this dependency, and whether they are well kept.
+    A look-alike name that popular, organisation-owned projects depend on was chosen by
+    their maintainers, not mistyped by a person."""
+    out: dict[str, Facts] = {}
+    for name, own in facts.items():
+        parents = sorted(required_by.get(name, ()))
+        kept, undecided = [], []
+        for parent in parents:
+            verdict = _well_kept(facts.get(parent))
+            if verdict is None:
+                undecided.append(parent)
+            elif verdict:
+                kept.append(parent)
+        values = {**own.values, "required_by": parents}
+        unknown = dict(own.unknown)
+        if kept or not undecided:
+            values["required_by_well_kept"] = kept
+        else:
+            unknown["required_by_well_kept"] = (
+                f"usage or ownership unknown for {', '.join(undecided[:5])}"
+                + (f" and {len(undecided) - 5} more" if len(undecided) > 5 else "")
+            )
+        out[name] = Facts(values, unknown)
+    return out
+
+
+def _well_kept(facts: Facts | None) -> bool | None:
+    """Widely used or owned by an organisation: True; known to be neither: False;
+    not known: None."""
+    if facts is None:
+        return None
+    rank, organization = facts.values.get("download_rank"), facts.values.get("organization")
+    if (isinstance(rank, int) and 0 < rank <= POPULAR_TARGETS) or organization:
+        return True
+    if rank is None or organization is None:
+        return None
+    return False
+
+
 def build_facts(
     package: Package,
     record: IndexRecord | None,
@@ -454,6 +527,7 @@ def build_facts(
         "version": package.version,
         "direct_url": package.direct_url or "",
         "editable": package.editable,
+        "first_party": _first_party(package),
         **graph_facts,
     }
     unknown: dict[str, str] = {}
@@ -660,6 +734,8 @@ def _usage_recency(top: TopPackages, values: dict, unknown: dict) -> None:
     first = values.get("first_release")
     if values.get("in_top_packages") or not first or not top.snapshot_date:
         return
+    # An unknown absence is unknown for every fact that reads it: a negated condition
+    # (`!facts.in_top_packages`) must not see a known false.
     try:
         compiled = datetime.fromisoformat(top.snapshot_date).replace(tzinfo=UTC)
         released = datetime.fromisoformat(first.replace("Z", "+00:00"))
@@ -668,11 +744,13 @@ def _usage_recency(top: TopPackages, values: dict, unknown: dict) -> None:
     if released.tzinfo is None:
         released = released.replace(tzinfo=UTC)
     if (compiled - released).days < _USAGE_WINDOW_DAYS:
-        values.pop("download_rank", None)
-        unknown["download_rank"] = (
+        reason = (
             f"first released {first[:10]}, too late to be ranked in the top-packages dataset "
             f"of {top.snapshot_date}: its absence there says nothing"
         )
+        for fact in ("download_rank", "in_top_packages"):
+            values.pop(fact, None)
+            unknown[fact] = reason
 
 
 def _repository_facts(name: str, values: dict, unknown: dict) -> None:

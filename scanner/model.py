@@ -166,6 +166,9 @@ class Finding:
     severity: Severity
     title: str
     evidence: Mapping[str, Any]
+    # Rules that also fired for this package and that this finding stands for (its rule
+    # `supersedes` them): one cause is reported once, not once per rule that sees it.
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,9 @@ class Rule:
     evidence: tuple[str, ...] = ()  # facts shown as evidence besides those in the condition
     path: str = ""
     enabled: bool = True
+    # Rules whose finding this one's stands for on the same package (a combined signal
+    # supersedes its parts): they are folded into it, not counted again.
+    supersedes: tuple[str, ...] = ()
 
     @property
     def facts_used(self) -> tuple[str, ...]:
@@ -134,6 +137,10 @@ def load_rules(
         if rule_id not in rules:
             raise InputError(f"config: no rule with id {rule_id!r} to configure")
         rules[rule_id] = _apply_override(rules[rule_id], override)
+    for rule in rules.values():
+        missing = sorted(set(rule.supersedes) - set(rules))
+        if missing:
+            raise InputError(f"{rule.path}: supersedes unknown rules {', '.join(missing)}")
     return RuleSet(sorted(rules.values(), key=lambda r: r.id))
 
 
@@ -147,7 +154,7 @@ def load_rule_file(path: Path) -> Rule:
     missing = [k for k in REQUIRED_KEYS if not isinstance(data.get(k), str) or not data[k]]
     if missing:
         raise InputError(f"{path}: rule file lacks {', '.join(missing)}")
-    unknown_keys = set(data) - {*REQUIRED_KEYS, "references", "params", "evidence"}
+    unknown_keys = set(data) - {*REQUIRED_KEYS, "references", "params", "evidence", "supersedes"}
     if unknown_keys:
         raise InputError(f"{path}: unknown keys {', '.join(sorted(unknown_keys))}")
     if not _ID.match(data["id"]):
@@ -167,6 +174,7 @@ def load_rule_file(path: Path) -> Rule:
         params=params,
         evidence=tuple(_string_list(data.get("evidence", []), "evidence", path)),
         path=str(path),
+        supersedes=tuple(_string_list(data.get("supersedes", []), "supersedes", path)),
     )
     _check_condition(rule, path)
     return rule
@@ -261,7 +269,65 @@ def evaluate(
                 undetermined.append(
                     Undetermined(rule.id, name, rule.severity, tuple(unknown), reasons)
                 )
-    return tuple(findings), tuple(undetermined)
+    return _fold_superseded(rules, findings, undetermined)
+
+
+def _fold_superseded(
+    rules: RuleSet, findings: list[Finding], undetermined: list[Undetermined]
+) -> tuple[tuple[Finding, ...], tuple[Undetermined, ...]]:
+    """Per package, a finding whose rule is superseded by another finding that stands
+    (is not itself folded) goes into that finding's `covers`; so does an undetermined
+    check of such a rule, which the standing finding already decides."""
+    supersedes = {rule.id: set(rule.supersedes) for rule in rules.rules}
+    fired: dict[str, dict[str, Finding]] = {}
+    for finding in findings:
+        fired.setdefault(finding.package, {})[finding.rule_id] = finding
+    covered_by: dict[tuple[str, str], str] = {}  # (package, folded rule) -> standing rule
+    for package, by_rule in fired.items():
+        if not any(supersedes.get(r) for r in by_rule):
+            continue
+        standing = _standing(set(by_rule), supersedes)
+        for rule_id in sorted(standing):
+            for other in sorted(supersedes.get(rule_id, ()) - standing):
+                covered_by.setdefault((package, other), rule_id)
+    if not covered_by:
+        return tuple(findings), tuple(undetermined)
+    covers: dict[tuple[str, str], list[str]] = {}
+    for (package, folded), standing_rule in covered_by.items():
+        if folded in fired.get(package, {}):
+            covers.setdefault((package, standing_rule), []).append(folded)
+    kept = [
+        replace(f, covers=tuple(sorted(covers.get((f.package, f.rule_id), ()))))
+        for f in findings
+        if (f.package, f.rule_id) not in covered_by
+    ]
+    left = [u for u in undetermined if (u.package, u.rule_id) not in covered_by]
+    return tuple(kept), tuple(left)
+
+
+def _standing(fired: set[str], supersedes: Mapping[str, set[str]]) -> set[str]:
+    """The fired rules that stand: those superseded by no standing rule. Worked out from
+    the rules nothing fired supersedes, outwards; rules caught in a cycle of supersession
+    all stand."""
+    standing: set[str] = set()
+    folded: set[str] = set()
+    undecided = set(fired)
+    while undecided:
+        progressed = False
+        for rule_id in sorted(undecided):
+            over = {r for r in fired if rule_id in supersedes.get(r, ()) and r != rule_id}
+            if over & standing:
+                folded.add(rule_id)
+            elif over <= folded:
+                standing.add(rule_id)
+            else:
+                continue
+            undecided.discard(rule_id)
+            progressed = True
+        if not progressed:
+            standing |= undecided
+            break
+    return standing
 
 
 def _plan(rules: RuleSet, rule: Rule) -> tuple[Any, ...]:

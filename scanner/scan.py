@@ -174,6 +174,9 @@ def scan(
             accounts=gathered.accounts,
             internal_patterns=options.internal_patterns,
         )
+    package_facts = facts_stage.add_requirer_facts(
+        package_facts, {name: list(graph.predecessors(name)) for name in graph}
+    )
     findings, undetermined = rules_stage.evaluate(rule_set, package_facts)
     notes = [f"index: {index_display}", *gathered.notes]
     if options.offline:

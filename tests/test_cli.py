@@ -253,7 +253,8 @@ def test_requirements_file_is_resolved_and_scanned(fixture_index, tmp_path):
     packages = {p["name"]: p for p in doc["packages"]}
     assert packages["requests"]["version"] == "2.34.2"
     assert packages["requests"]["top_level"] and not packages["idna"]["top_level"]
-    assert {f["rule"] for f in packages["local-tool"]["findings"]} >= {"not-from-index"}
+    # An editable local folder is first-party: said so, not flagged as an unknown origin.
+    assert {f["rule"] for f in packages["local-tool"]["findings"]} == {"first-party"}
     idna_finding = next(f for f in packages["idna"]["findings"] if f["rule"] == "solo-maintainer")
     assert idna_finding["path"] == ["requests", "idna"]
     # Where each package comes from: the manifest line, or the direct requirement.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.facts import build_facts
+from scanner.facts import add_requirer_facts, build_facts
 from scanner.model import Facts, InputError, Package
 from scanner.rules import evaluate, load_rule_file, load_rules
 from scanner.sources.pypi import IndexRecord, extract_project
@@ -16,6 +16,7 @@ from tests.conftest import recorded_project
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 TOP = bundled_top_packages()
+TOP_LEVEL = {"top_level": True, "dependents": 0}
 
 
 def facts_for(name: str, version: str, now: datetime = NOW, **keywords) -> Facts:
@@ -33,9 +34,17 @@ def facts_for(name: str, version: str, now: datetime = NOW, **keywords) -> Facts
     return build_facts(package, record, TOP, graph, now=now, **keywords)
 
 
+def evaluated(rules, facts: dict[str, Facts], required_by: dict[str, list[str]] | None = None):
+    """Rules over facts as a scan gives them: with the facts about each package's
+    requirers (none, unless `required_by` names them)."""
+    return evaluate(rules, add_requirer_facts(facts, required_by or {}))
+
+
 def fired(facts: dict[str, Facts], rule_id: str) -> set[str]:
-    findings, _ = evaluate(load_rules(), facts)
-    return {f.package for f in findings if f.rule_id == rule_id}
+    """Packages the rule fired for, whether its finding stands or is folded into a
+    finding that supersedes it."""
+    findings, _ = evaluated(load_rules(), facts)
+    return {f.package for f in findings if rule_id == f.rule_id or rule_id in f.covers}
 
 
 def test_shipped_rules_load_with_everything_a_rule_file_needs():
@@ -52,9 +61,11 @@ def test_solo_maintainer_fires_on_a_real_solo_project_and_not_on_kept_ones():
         "certifi": facts_for("certifi", "2024.8.30"),  # one owner, but an organisation
     }
     assert fired(facts, "solo-maintainer") == {"dapy"}
-    findings, _ = evaluate(load_rules(), facts)
-    evidence = next(f.evidence for f in findings if f.rule_id == "solo-maintainer")
-    assert evidence["publishers"] == ["JacksonWoo"]
+    # dapy is little used too: the combined finding stands for the solo one.
+    findings, _ = evaluated(load_rules(), facts)
+    combined = next(f for f in findings if f.package == "dapy" and "solo-maintainer" in f.covers)
+    assert combined.rule_id == "solo-and-little-used"
+    assert combined.evidence["publishers"] == ["JacksonWoo"]
 
 
 def test_low_usage_fires_on_a_little_used_project_and_not_on_a_popular_one():
@@ -176,12 +187,13 @@ def test_a_rule_can_be_switched_off():
 
 
 def findings_of(facts: dict[str, Facts], rules=None) -> dict[tuple[str, str], dict]:
-    found, _ = evaluate(rules or load_rules(), facts)
+    """Standing findings by (rule, package), with their evidence."""
+    found, _ = evaluated(rules or load_rules(), facts)
     return {(f.rule_id, f.package): dict(f.evidence) for f in found}
 
 
 def undetermined_of(facts: dict[str, Facts]) -> dict[tuple[str, str], tuple[str, ...]]:
-    _, undecided = evaluate(load_rules(), facts)
+    _, undecided = evaluated(load_rules(), facts)
     return {(u.rule_id, u.package): u.reasons for u in undecided}
 
 
@@ -223,8 +235,9 @@ def test_new_package_and_new_and_solo():
     facts = {"mdurl": facts_for("mdurl", "0.1.2", now=then)}
     facts["requests"] = facts_for("requests", "2.32.3", now=then)
     found = findings_of(facts)
-    assert {p for r, p in found if r == "new-package"} == {"mdurl"}
+    assert fired(facts, "new-package") == {"mdurl"}
     assert {p for r, p in found if r == "new-and-solo"} == {"mdurl"}
+    assert ("new-package", "mdurl") not in found  # folded into new-and-solo: one cause
     assert found[("new-and-solo", "mdurl")]["publishers"] == ["hukkin"]
     assert not [k for k in findings_of({"mdurl": facts_for("mdurl", "0.1.2")}) if "new" in k[0]]
 
@@ -259,8 +272,21 @@ def test_no_source_repository_and_its_little_used_combination():
     }
     found = findings_of(facts)
     assert {p for r, p in found if r == "no-source-repository"} == {"dapy", "pycrypto"}
-    assert {p for r, p in found if r == "no-source-and-little-used"} == {"dapy"}
+    assert fired(facts, "no-source-and-little-used") == {"dapy"}
     assert found[("no-source-repository", "dapy")]["homepage"] == "http://dapy.kitgram.cn"
+
+
+def test_one_cause_is_one_finding():
+    """dapy is solo, little used and links no repository: "little used" is one cause, so
+    one high finding stands (solo-and-little-used) and folds the other combination and
+    the single signals it is made of; the separate cause (no repository) stays, low."""
+    findings, _ = evaluated(load_rules(), {"dapy": facts_for("dapy", "1.16.1")})
+    standing = {f.rule_id: f for f in findings}
+    assert [f.rule_id for f in findings if f.severity == "high"] == ["solo-and-little-used"]
+    assert set(standing["solo-and-little-used"].covers) == {
+        "low-usage", "no-source-and-little-used", "solo-maintainer",
+    }  # fmt: skip
+    assert "no-source-repository" in standing and "low-usage" not in standing
 
 
 def test_repository_mismatch():
@@ -358,7 +384,7 @@ def test_known_vulnerability_with_ids_and_unknown_for_older_releases():
 
 def test_typosquat_names_its_target_and_spares_popular_look_alikes():
     missing = IndexRecord("reqeusts", "not-found")
-    squat = build_facts(Package("reqeusts", "1.0"), missing, TOP, {}, now=NOW)
+    squat = build_facts(Package("reqeusts", "1.0"), missing, TOP, TOP_LEVEL, now=NOW)
     facts = {
         "reqeusts": squat,
         # BeautifulSoup 3 is one character from beautifulsoup4, but popular itself.
@@ -381,10 +407,12 @@ def test_a_look_alike_published_by_an_account_of_its_target_is_not_a_squat():
     project = extract_project(recorded_project("requests"), "https://pypi.org/pypi/x/json", set())
     record = IndexRecord("reqeusts", "found", project=project)
     accounts = {"Lukasa": ["requests", "reqeusts"], "nateprewitt": ["requests", "reqeusts"]}
-    same = build_facts(Package("reqeusts", "2.32.3"), record, TOP, {}, now=NOW, accounts=accounts)
+    same = build_facts(
+        Package("reqeusts", "2.32.3"), record, TOP, TOP_LEVEL, now=NOW, accounts=accounts
+    )
     assert same.values["lookalike_target_same_publisher"] is True
     assert ("typosquat", "reqeusts") not in findings_of({"reqeusts": same})
-    other = build_facts(Package("reqeusts", "2.32.3"), record, TOP, {}, now=NOW, accounts={})
+    other = build_facts(Package("reqeusts", "2.32.3"), record, TOP, TOP_LEVEL, now=NOW, accounts={})
     assert other.values["lookalike_target_same_publisher"] is False
     assert ("typosquat", "reqeusts") in findings_of({"reqeusts": other})
 
@@ -443,27 +471,98 @@ def test_ownership_change_against_the_last_scan():
     assert ("ownership-change", "idna") in undetermined_of({"idna": no_history})
 
 
-def test_account_concentration_names_the_account_and_its_packages():
-    from scanner.facts import account_index
-
-    records = {}
-    for name, version in _KEPT.items():
-        project = extract_project(recorded_project(name), "https://x/", {version})
-        records[name] = IndexRecord(name, "found", project=project)
-    accounts = account_index(records)
-    facts = {n: facts_for(n, v, accounts=accounts) for n, v in _KEPT.items()}
-    assert not [k for k in findings_of(facts) if k[0] == "account-concentration"]
-    two = load_rules(overrides={"account-concentration": {"params": {"threshold": 2}}})
-    found = findings_of(facts, two)
-    assert {p for r, p in found if r == "account-concentration"} == {"requests", "certifi"}
-    assert found[("account-concentration", "certifi")]["busiest_account"] == "Lukasa"
-    assert found[("account-concentration", "certifi")]["busiest_account_packages"] == [
-        "certifi",
-        "requests",
-    ]
-
-
 def test_well_kept_packages_get_no_high_findings():
     facts = {n: facts_for(n, v, history={}, accounts={}) for n, v in _KEPT.items()}
     high = {k for k, _ in findings_of(facts).items() if load_rules().get(k[0]).severity == "high"}
     assert high == set()
+
+
+def _lookalike(top_level: bool) -> Facts:
+    """The real requests document under the look-alike name 'reqeusts', published by
+    accounts that do not publish requests in this closure."""
+    project = extract_project(recorded_project("requests"), "https://pypi.org/pypi/x/json", set())
+    record = IndexRecord("reqeusts", "found", project=project)
+    graph = {"top_level": top_level, "dependents": 0 if top_level else 1}
+    return build_facts(Package("reqeusts", "2.32.3"), record, TOP, graph, now=NOW, accounts={})
+
+
+def test_typosquat_is_about_what_a_person_types():
+    """A look-alike that a person asked for, or that only thinly watched packages bring
+    in, is a high typosquat; one that a widely used package requires was chosen by its
+    maintainers, and is the low lookalike-name; unknown requirers leave it undetermined."""
+    cases = {
+        "typed": ({"reqeusts": _lookalike(True)}, {}),
+        "thin": (
+            {"reqeusts": _lookalike(False), "dapy": facts_for("dapy", "1.16.1")},
+            {"reqeusts": ["dapy"]},
+        ),
+        "chosen": (
+            {"reqeusts": _lookalike(False), "boto3": facts_for("boto3", "1.44.8")},
+            {"reqeusts": ["boto3"]},
+        ),
+        "unknown": (
+            {"reqeusts": _lookalike(False), "x": Facts({}, {"download_rank": "offline"})},
+            {"reqeusts": ["x"]},
+        ),
+    }
+    outcome = {}
+    for case, (facts, required_by) in cases.items():
+        findings, undetermined = evaluated(load_rules(), facts, required_by)
+        mine = {f.rule_id: f for f in findings if f.package == "reqeusts"}
+        undecided = {u.rule_id for u in undetermined if u.package == "reqeusts"}
+        outcome[case] = (
+            "high" if "typosquat" in mine else "low" if "lookalike-name" in mine else "",
+            "typosquat" in undecided,
+        )
+        if "lookalike-name" in mine:
+            assert mine["lookalike-name"].evidence["required_by_well_kept"] == ["boto3"]
+    assert outcome == {
+        "typed": ("high", False),
+        "thin": ("high", False),
+        "chosen": ("low", False),
+        "unknown": ("", True),
+    }
+
+
+def test_a_look_alike_owned_by_an_organisation_is_low():
+    facts = _lookalike(False)
+    owned = Facts({**facts.values, "organization": "pydantic"}, facts.unknown)
+    found = findings_of({"reqeusts": owned})
+    assert ("lookalike-name", "reqeusts") in found and ("typosquat", "reqeusts") not in found
+
+
+def test_a_project_newer_than_the_dataset_is_not_known_to_be_unpopular():
+    """`!facts.in_top_packages` must not read the unknown as a known false."""
+    from dataclasses import replace
+
+    old_dataset = replace(TOP, snapshot_date="2021-08-01", ranks={}, counts={})
+    project = extract_project(recorded_project("mdurl"), "https://pypi.org/pypi/x/json", set())
+    record = IndexRecord("mdurl", "found", project=project)
+    facts = build_facts(Package("mdurl", "0.1.0"), record, old_dataset, TOP_LEVEL, now=NOW)
+    assert "in_top_packages" not in facts.values and "in_top_packages" in facts.unknown
+
+
+def test_first_party_code_is_said_so_and_not_flagged_as_of_unknown_origin():
+    mine = build_facts(
+        Package("my-project", "0.1", direct_url="file:///home/me/my-project", editable=True),
+        IndexRecord("my-project", "not-found"),
+        TOP,
+        TOP_LEVEL,
+        now=NOW,
+    )
+    vcs = build_facts(
+        Package("tool", "1.0", direct_url="git+https://github.com/o/tool@main", editable=True),
+        IndexRecord("tool", "not-found"),
+        TOP,
+        TOP_LEVEL,
+        now=NOW,
+    )
+    found = findings_of({"my-project": mine, "tool": vcs})
+    assert {r for r, p in found if p == "my-project"} == {"first-party"}
+    assert {"unknown-origin", "not-from-index"} <= {r for r, p in found if p == "tool"}
+    rules = load_rules()
+    _, undetermined = evaluated(rules, {"my-project": mine})
+    folded = set(rules.get("first-party").supersedes)
+    assert "low-usage" in folded
+    # The third-party checks do not apply to one's own code, decided or not.
+    assert not folded & {u.rule_id for u in undetermined}

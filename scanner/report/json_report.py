@@ -109,6 +109,7 @@ def package_entry(
                 "severity": finding.severity,
                 "title": finding.title,
                 "evidence": dict(finding.evidence),
+                "covers": list(finding.covers),
                 "path": finding_path(result, name, summary),
             }
             for finding in findings

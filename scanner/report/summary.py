@@ -12,6 +12,38 @@ from scanner.model import SEVERITIES, Facts, Finding, ScanResult
 from scanner.risk import LOOK_FIRST, PackageRisk, look_first, score_packages
 
 TOP_ACCOUNTS = 5
+# An account that can publish at least this many packages of the closure is reported
+# once, as a concentration of power (a fact about the account, not about each package).
+CONCENTRATION_THRESHOLD = 5
+# Kinds of fact whose absence leaves a whole class of risk unchecked, by the fact that
+# stands for the kind: when it is unknown for a package, that check was not made there.
+CHECK_KINDS: tuple[tuple[str, str], ...] = (
+    ("vulnerabilities", "vulnerability_count"),
+    ("provenance", "has_provenance"),
+    ("ownership", "publishers"),
+    ("usage", "download_rank"),
+    ("release history", "first_release"),
+)
+
+
+@dataclass(frozen=True)
+class NotChecked:
+    """A kind of check that could not be made for some packages, and the commonest why."""
+
+    kind: str
+    fact: str
+    packages: int
+    of: int
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "fact": self.fact,
+            "packages": self.packages,
+            "of": self.of,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -94,6 +126,9 @@ class Summary:
     organization_names: list[str] = field(default_factory=list)
     ownership_unknown_packages: list[str] = field(default_factory=list)
     look_first: list[LookFirst] = field(default_factory=list)
+    concentrated_accounts: list[AccountShare] = field(default_factory=list)
+    not_checked: list[NotChecked] = field(default_factory=list)
+    undetermined_by_fact: dict[str, int] = field(default_factory=dict)
     # Per package, for the reports' package sections.
     risks: Mapping[str, PackageRisk] = field(default_factory=dict, repr=False)
     radius: Mapping[str, BlastRadius] = field(default_factory=dict, repr=False)
@@ -118,6 +153,13 @@ class Summary:
                 for a in self.top_accounts
             ],
             "look_first": [item.as_dict() for item in self.look_first],
+            "concentrated_accounts": [
+                {"account": a.account, "packages": len(a.packages), "names": list(a.packages)}
+                for a in self.concentrated_accounts
+            ],
+            "concentration_threshold": CONCENTRATION_THRESHOLD,
+            "not_checked": [item.as_dict() for item in self.not_checked],
+            "undetermined_by_fact": self.undetermined_by_fact,
         }
 
 
@@ -170,11 +212,39 @@ def summarize(
             )
             for risk in look_first(risks, look_first_count)
         ],
+        concentrated_accounts=[
+            AccountShare(account, tuple(sorted(held)))
+            for account, held in ranked_accounts
+            if len(held) >= CONCENTRATION_THRESHOLD
+        ],
+        not_checked=not_checked(result.facts, names),
+        undetermined_by_fact=_undetermined_by_fact(result),
         risks=risks,
         radius=radius,
         paths=paths,
         owners=owners,
     )
+
+
+def not_checked(facts: Mapping[str, Facts], names: list[str]) -> list[NotChecked]:
+    """Each kind of check that could not be made for at least one package: "0 critical"
+    must never be read as clean when the facts behind it were never seen."""
+    out = []
+    for kind, fact in CHECK_KINDS:
+        reasons = Counter(
+            facts[name].unknown.get(fact, "not known")
+            for name in names
+            if name in facts and fact not in facts[name].values
+        )
+        if reasons:
+            reason, _ = reasons.most_common(1)[0]
+            out.append(NotChecked(kind, fact, sum(reasons.values()), len(names), reason))
+    return out
+
+
+def _undetermined_by_fact(result: ScanResult) -> dict[str, int]:
+    counts = Counter(fact for item in result.undetermined for fact in item.missing)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def sorted_findings(result: ScanResult, summary: Summary | None = None) -> list[Finding]:

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from scanner.model import SEVERITIES, ScanResult
 from scanner.report.summary import (
+    CONCENTRATION_THRESHOLD,
     Ownership,
     Summary,
     finding_path,
@@ -75,6 +76,13 @@ def render_terminal(
             f"; {plural(summary.undetermined, 'rule check')} undetermined (facts unknown)",
             style="yellow",
         )
+    for item in summary.not_checked:
+        lines.append("\nNot checked: ", style="bold yellow")
+        lines.append(
+            f"{item.kind} for {item.packages} of {plural(item.of, 'package')} "
+            f"({safe_text(item.reason, 160)})",
+            style="yellow",
+        )
     console.print(lines)
     _look_first(console, summary)
     _who_can_ship(console, summary, verbose)
@@ -96,6 +104,8 @@ def render_terminal(
                 indented(field("evidence", evidence_text(finding.evidence))),
                 indented(field("pulled in by", path_text(path, _is_top(result, finding.package)))),
             )
+            if finding.covers:
+                console.print(indented(field("also", Text(", ".join(finding.covers)))))
     hidden = len(result.findings) - len(findings)
     if hidden:
         console.print(
@@ -120,11 +130,16 @@ def render_terminal(
         console.print(table)
     elif result.undetermined:
         packages_affected = len({u.package for u in result.undetermined})
+        by_fact = ", ".join(
+            f"{safe_text(fact, 60)} {count}"
+            for fact, count in list(summary.undetermined_by_fact.items())[:6]
+        )
+        more = len(summary.undetermined_by_fact) - 6
         console.print(
             Text(
                 f"{plural(summary.undetermined, 'rule check')} on "
-                f"{plural(packages_affected, 'package')} could not be decided: facts unknown "
-                "(-v shows why).",
+                f"{plural(packages_affected, 'package')} could not be decided for want of "
+                f"{by_fact}{f', … {more} more facts' if more > 0 else ''} (-v shows why).",
                 style="yellow",
             )
         )
@@ -233,6 +248,20 @@ def _who_can_ship(console: Console, summary: Summary, verbose: bool) -> None:
         block.append(
             f"\n  ownership unknown for {plural(summary.ownership_unknown, 'package')}: "
             f"{_names(summary.ownership_unknown_packages)}",
+            style="yellow",
+        )
+    if summary.concentrated_accounts:
+        block.append(
+            f"\n  {plural(len(summary.concentrated_accounts), 'account')} can each publish "
+            f"{CONCENTRATION_THRESHOLD} or more of these packages; taking one over reaches "
+            "them all: ",
+            style="yellow",
+        )
+        block.append(
+            ", ".join(
+                f"{safe_text(a.account, 60)} ({len(a.packages)})"
+                for a in summary.concentrated_accounts
+            ),
             style="yellow",
         )
     if summary.top_accounts:
