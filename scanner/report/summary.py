@@ -229,16 +229,18 @@ def summarize(
 def not_checked(facts: Mapping[str, Facts], names: list[str]) -> list[NotChecked]:
     """Each kind of check that could not be made for at least one package: "0 critical"
     must never be read as clean when the facts behind it were never seen."""
+    # The project's own code is not checked as a third party's: it does not count.
+    third_party = [n for n in names if n in facts and not facts[n].values.get("first_party")]
     out = []
     for kind, fact in CHECK_KINDS:
         reasons = Counter(
             facts[name].unknown.get(fact, "not known")
-            for name in names
-            if name in facts and fact not in facts[name].values
+            for name in third_party
+            if fact not in facts[name].values
         )
         if reasons:
             reason, _ = reasons.most_common(1)[0]
-            out.append(NotChecked(kind, fact, sum(reasons.values()), len(names), reason))
+            out.append(NotChecked(kind, fact, sum(reasons.values()), len(third_party), reason))
     return out
 
 

@@ -78,9 +78,10 @@ def render_terminal(
         )
     for item in summary.not_checked:
         lines.append("\nNot checked: ", style="bold yellow")
+        share = f"all {item.of}" if item.packages == item.of else f"{item.packages} of {item.of}"
         lines.append(
-            f"{item.kind} for {item.packages} of {plural(item.of, 'package')} "
-            f"({safe_text(item.reason, 160)})",
+            f"{item.kind} for {share} {'package' if item.of == 1 else 'packages'} "
+            f"({safe_text(item.reason, 120)})",
             style="yellow",
         )
     console.print(lines)
