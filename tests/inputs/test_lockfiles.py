@@ -646,3 +646,61 @@ def test_pylock_markers_see_the_selected_extras_and_groups(tmp_path, platform, o
     path.write_text(PYLOCK_WITH_GROUPS)
     resolution = read_pylock(path, _selection("3.12", platform, **options))
     assert set(packages(resolution)) == expected
+
+
+# -- malformed entries: one line naming the file and line ------------------------------------
+
+_UV_HEAD = 'version = 1\nrequires-python = ">=3.10"\n'
+_REGISTRY = 'source = { registry = "https://pypi.org/simple" }\n'
+_POETRY_TAIL = '\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.10"\n'
+_PYLOCK_HEAD = 'lock-version = "1.0"\n'
+_PIPFILE = '{{"_meta": {{"requires": {{}}}},\n "default": {{\n  "{name}": {{"version": "{version}"}}\n }}\n}}\n'
+
+
+@pytest.mark.parametrize(
+    ("reader", "file_name", "text", "expected"),
+    [
+        (read_uv_lock, "uv.lock", _UV_HEAD + '[[package]]\nname = "idna"\n' + _REGISTRY,
+         "uv.lock:4: idna has no version"),
+        (read_uv_lock, "uv.lock", _UV_HEAD + '[[package]]\nname = "idna"\nversion = "not a version!!"\n' + _REGISTRY,
+         "uv.lock:4: idna: invalid version 'not a version!!'"),
+        (read_uv_lock, "uv.lock", _UV_HEAD + '[[package]]\nname = "requests/json#"\nversion = "1"\n',
+         "uv.lock:4: invalid package name 'requests/json#'"),
+        (read_poetry_lock, "poetry.lock", '[[package]]\nname = "idna"\ngroups = ["main"]\n' + _POETRY_TAIL,
+         "poetry.lock:2: idna has no version"),
+        (read_poetry_lock, "poetry.lock", '[[package]]\nname = "idna"\nversion = "not a version!!"\ngroups = ["main"]\n' + _POETRY_TAIL,
+         "poetry.lock:2: idna: invalid version 'not a version!!'"),
+        (read_poetry_lock, "poetry.lock", '[[package]]\nname = "requests/json#"\nversion = "1"\n' + _POETRY_TAIL,
+         "poetry.lock:2: invalid package name 'requests/json#'"),
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + '[[packages]]\nname = "idna"\n',
+         "pylock.toml:3: idna has no version"),
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + '[[packages]]\nname = "idna"\nversion = "not a version!!"\n',
+         "pylock.toml:3: idna: invalid version 'not a version!!'"),
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + '[[packages]]\nname = "idna"\nversion = "3.10"\nmarker = "python_version >>> 3"\n',
+         "pylock.toml:5: invalid marker 'python_version >>> 3'"),
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + '[[packages]]\nname = "requests/json#"\nversion = "1"\n',
+         "pylock.toml:3: invalid package name 'requests/json#'"),
+        (read_pipfile_lock, "Pipfile.lock", _PIPFILE.format(name="idna", version="==not a version!!"),
+         "Pipfile.lock:3: idna: invalid version 'not a version!!'"),
+        (read_pipfile_lock, "Pipfile.lock", _PIPFILE.format(name="requests/json#", version="==1"),
+         "Pipfile.lock:3: invalid package name 'requests/json#'"),
+    ],
+)  # fmt: skip
+def test_malformed_entry_is_one_line_naming_file_and_line(
+    tmp_path, reader, file_name, text, expected
+):
+    path = tmp_path / file_name
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        reader(path, AS_LOCKED)
+    assert str(raised.value).startswith(f"{path.parent}/{expected}")
+    assert "\n" not in str(raised.value)
+
+
+def test_a_package_from_a_checkout_may_omit_its_version(tmp_path):
+    path = tmp_path / "pylock.toml"
+    path.write_text(
+        _PYLOCK_HEAD + '[[packages]]\nname = "tool"\n'
+        '[packages.vcs]\ntype = "git"\nurl = "https://example.org/tool.git"\ncommit-id = "ab12"\n'
+    )
+    assert packages(read_pylock(path, AS_LOCKED))["tool"].version == ""
