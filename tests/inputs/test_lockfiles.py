@@ -654,33 +654,46 @@ _UV_HEAD = 'version = 1\nrequires-python = ">=3.10"\n'
 _REGISTRY = 'source = { registry = "https://pypi.org/simple" }\n'
 _POETRY_TAIL = '\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.10"\n'
 _PYLOCK_HEAD = 'lock-version = "1.0"\n'
-_PIPFILE = '{{"_meta": {{"requires": {{}}}},\n "default": {{\n  "{name}": {{"version": "{version}"}}\n }}\n}}\n'
+_PIPFILE = (
+    '{{"_meta": {{"requires": {{}}}},\n "default": {{\n'
+    '  "{name}": {{"version": "{version}"}}\n }}\n}}\n'
+)
+
+
+_BAD_VERSION = 'version = "not a version!!"\n'
+_BAD_NAME = 'name = "requests/json#"\nversion = "1"\n'
+_IDNA = 'name = "idna"\n'
 
 
 @pytest.mark.parametrize(
     ("reader", "file_name", "text", "expected"),
     [
-        (read_uv_lock, "uv.lock", _UV_HEAD + '[[package]]\nname = "idna"\n' + _REGISTRY,
+        (read_uv_lock, "uv.lock", _UV_HEAD + "[[package]]\n" + _IDNA + _REGISTRY,
          "uv.lock:4: idna has no version"),
-        (read_uv_lock, "uv.lock", _UV_HEAD + '[[package]]\nname = "idna"\nversion = "not a version!!"\n' + _REGISTRY,
+        (read_uv_lock, "uv.lock", _UV_HEAD + "[[package]]\n" + _IDNA + _BAD_VERSION + _REGISTRY,
          "uv.lock:4: idna: invalid version 'not a version!!'"),
-        (read_uv_lock, "uv.lock", _UV_HEAD + '[[package]]\nname = "requests/json#"\nversion = "1"\n',
+        (read_uv_lock, "uv.lock", _UV_HEAD + "[[package]]\n" + _BAD_NAME,
          "uv.lock:4: invalid package name 'requests/json#'"),
-        (read_poetry_lock, "poetry.lock", '[[package]]\nname = "idna"\ngroups = ["main"]\n' + _POETRY_TAIL,
+        (read_poetry_lock, "poetry.lock",
+         "[[package]]\n" + _IDNA + 'groups = ["main"]\n' + _POETRY_TAIL,
          "poetry.lock:2: idna has no version"),
-        (read_poetry_lock, "poetry.lock", '[[package]]\nname = "idna"\nversion = "not a version!!"\ngroups = ["main"]\n' + _POETRY_TAIL,
+        (read_poetry_lock, "poetry.lock",
+         "[[package]]\n" + _IDNA + _BAD_VERSION + 'groups = ["main"]\n' + _POETRY_TAIL,
          "poetry.lock:2: idna: invalid version 'not a version!!'"),
-        (read_poetry_lock, "poetry.lock", '[[package]]\nname = "requests/json#"\nversion = "1"\n' + _POETRY_TAIL,
+        (read_poetry_lock, "poetry.lock", "[[package]]\n" + _BAD_NAME + _POETRY_TAIL,
          "poetry.lock:2: invalid package name 'requests/json#'"),
-        (read_pylock, "pylock.toml", _PYLOCK_HEAD + '[[packages]]\nname = "idna"\n',
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + "[[packages]]\n" + _IDNA,
          "pylock.toml:3: idna has no version"),
-        (read_pylock, "pylock.toml", _PYLOCK_HEAD + '[[packages]]\nname = "idna"\nversion = "not a version!!"\n',
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + "[[packages]]\n" + _IDNA + _BAD_VERSION,
          "pylock.toml:3: idna: invalid version 'not a version!!'"),
-        (read_pylock, "pylock.toml", _PYLOCK_HEAD + '[[packages]]\nname = "idna"\nversion = "3.10"\nmarker = "python_version >>> 3"\n',
+        (read_pylock, "pylock.toml",
+         _PYLOCK_HEAD + "[[packages]]\n" + _IDNA + 'version = "3.10"\n'
+         'marker = "python_version >>> 3"\n',
          "pylock.toml:5: invalid marker 'python_version >>> 3'"),
-        (read_pylock, "pylock.toml", _PYLOCK_HEAD + '[[packages]]\nname = "requests/json#"\nversion = "1"\n',
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + "[[packages]]\n" + _BAD_NAME,
          "pylock.toml:3: invalid package name 'requests/json#'"),
-        (read_pipfile_lock, "Pipfile.lock", _PIPFILE.format(name="idna", version="==not a version!!"),
+        (read_pipfile_lock, "Pipfile.lock",
+         _PIPFILE.format(name="idna", version="==not a version!!"),
          "Pipfile.lock:3: idna: invalid version 'not a version!!'"),
         (read_pipfile_lock, "Pipfile.lock", _PIPFILE.format(name="requests/json#", version="==1"),
          "Pipfile.lock:3: invalid package name 'requests/json#'"),
