@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -273,6 +274,17 @@ def _parsed_marker(value: Any, what: str, path: str, line: int | None) -> Marker
     text = expect_str(value, what, path, line)
     check_marker(text, path, line)  # one line naming the file when it is malformed
     return Marker(text)
+
+
+_PYPI_HOSTS = ("pypi.org", "pypi.python.org", "files.pythonhosted.org")
+
+
+def _other_index(url: Any) -> str | None:
+    """The index URL a lockfile names for a package, unless it is PyPI's: None then."""
+    if not isinstance(url, str) or not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    return None if host in _PYPI_HOSTS else url.rstrip("/")
 
 
 def _checked_version(value: Any, name: str, path: str, line: int | None, *, required: bool) -> str:
@@ -646,6 +658,7 @@ def _uv_package(name: str, entry: Mapping[str, Any], path: str, line: int | None
         ),
         display_name=entry["name"],
         requires_python=requires_python,
+        index_url=_other_index(source.get("registry")),
         origin=Location(path, line),
         direct_url=direct_url,
         hashes=_hash_strings(hashes),
@@ -834,12 +847,16 @@ def _poetry_package(name: str, entry: Mapping[str, Any], path: str, line: int | 
         if source_type == "git":
             reference = source.get("resolved_reference") or source.get("reference")
             direct_url = "git+" + direct_url + (f"@{reference}" if reference else "")
+    index_url = None
+    if source_type == "legacy":
+        index_url = _other_index(source.get("url"))
     return Package(
         name=name,
         version=_checked_version(
             entry.get("version"), name, path, line, required=direct_url is None
         ),
         display_name=entry["name"],
+        index_url=index_url,
         summary=_optional_str(entry.get("description"), f"description of {name}", path, line),
         requires_python=_optional_str(
             entry.get("python-versions"), f"python-versions of {name}", path, line
@@ -918,6 +935,14 @@ def read_pipfile_lock(
     meta = expect_table(document["_meta"], "'_meta'", shown)
     sections = [key for key in document if key != "_meta"]
     chosen = _pipfile_sections(sections, selection, shown)
+    # A package's "index" names one of _meta.sources; the first source is the default.
+    index_urls = {
+        source["name"]: source["url"]
+        for source in (meta.get("sources") if isinstance(meta.get("sources"), list) else [])
+        if isinstance(source, dict)
+        and isinstance(source.get("name"), str)
+        and isinstance(source.get("url"), str)
+    }
     lines = LineFinder(text)
     builder = _Builder(shown)
     for section in chosen:
@@ -931,7 +956,7 @@ def read_pipfile_lock(
             marker = _parsed_marker(entry.get("markers"), "markers", shown, line)
             if not selection.holds(marker):
                 continue
-            package = _pipfile_package(display_name, entry, shown, line)
+            package = _pipfile_package(display_name, entry, shown, line, index_urls)
             if not package.version and not package.direct_url:
                 builder.problems.append(_unpinned_pipfile_entry(display_name, entry, shown, line))
                 continue
@@ -984,7 +1009,11 @@ def _unpinned_pipfile_entry(
 
 
 def _pipfile_package(
-    display_name: str, entry: Mapping[str, Any], path: str, line: int | None
+    display_name: str,
+    entry: Mapping[str, Any],
+    path: str,
+    line: int | None,
+    index_urls: Mapping[str, str],
 ) -> Package:
     specifier = _optional_str(entry.get("version"), f"version of {display_name}", path, line)
     version = _pinned_version(specifier) or ""
@@ -999,6 +1028,7 @@ def _pipfile_package(
                 direct_url = "git+" + direct_url + (f"@{reference}" if reference else "")
             break
     hashes = expect_list(entry.get("hashes", []), f"hashes of {display_name}", path, line)
+    index = entry.get("index")
     return Package(
         name=canonical(display_name),
         version=version,
@@ -1007,6 +1037,7 @@ def _pipfile_package(
         direct_url=direct_url,
         editable=entry.get("editable") is True,
         hashes=_hash_strings(hashes),
+        index_url=_other_index(index_urls.get(index)) if isinstance(index, str) else None,
     )
 
 
@@ -1139,6 +1170,7 @@ def _pylock_package(name: str, entry: Mapping[str, Any], path: str, line: int | 
         direct_url=direct_url if isinstance(direct_url, str) else None,
         editable=editable,
         hashes=tuple(dict.fromkeys(hashes)),
+        index_url=_other_index(entry.get("index")),
     )
 
 

@@ -717,3 +717,52 @@ def test_a_package_from_a_checkout_may_omit_its_version(tmp_path):
         '[packages.vcs]\ntype = "git"\nurl = "https://example.org/tool.git"\ncommit-id = "ab12"\n'
     )
     assert packages(read_pylock(path, AS_LOCKED))["tool"].version == ""
+
+
+# -- packages from other indexes ------------------------------------------------------------
+
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def test_uv_lock_package_from_another_index_keeps_its_local_version_and_names_the_index():
+    found = packages(read_uv_lock(LOCKFILES / "other-index" / "uv.lock", AS_LOCKED))
+    assert (found["torch"].version, found["torch"].index_url) == ("2.9.1+cpu", TORCH_INDEX)
+    assert found["requests"].index_url is None  # PyPI is not "another index"
+
+
+def test_poetry_pipenv_and_pylock_name_another_index(tmp_path):
+    poetry = tmp_path / "poetry.lock"
+    poetry.write_text(
+        '[[package]]\nname = "torch"\nversion = "2.9.1+cpu"\ngroups = ["main"]\n'
+        f'[package.source]\ntype = "legacy"\nurl = "{TORCH_INDEX}/"\nreference = "torch-cpu"\n'
+        '[[package]]\nname = "idna"\nversion = "3.10"\ngroups = ["main"]\n'
+        '[package.source]\ntype = "legacy"\nurl = "https://pypi.org/simple/"\nreference = "p"\n'
+        '[metadata]\nlock-version = "2.1"\npython-versions = ">=3.11"\n'
+    )
+    found = packages(read_poetry_lock(poetry, AS_LOCKED))
+    assert (found["torch"].index_url, found["idna"].index_url) == (TORCH_INDEX, None)
+    pipfile = tmp_path / "Pipfile.lock"
+    pipfile.write_text(
+        json.dumps(
+            {
+                "_meta": {
+                    "sources": [
+                        {"name": "pypi", "url": "https://pypi.org/simple"},
+                        {"name": "torch", "url": TORCH_INDEX},
+                    ]
+                },
+                "default": {
+                    "torch": {"version": "==2.9.1+cpu", "index": "torch"},
+                    "idna": {"version": "==3.10", "index": "pypi"},
+                },
+            }
+        )
+    )
+    found = packages(read_pipfile_lock(pipfile, AS_LOCKED))
+    assert (found["torch"].index_url, found["idna"].index_url) == (TORCH_INDEX, None)
+    pylock = tmp_path / "pylock.toml"
+    pylock.write_text(
+        f'lock-version = "1.0"\n[[packages]]\nname = "torch"\nversion = "2.9.1+cpu"\n'
+        f'index = "{TORCH_INDEX}"\n'
+    )
+    assert packages(read_pylock(pylock, AS_LOCKED))["torch"].index_url == TORCH_INDEX
