@@ -118,7 +118,8 @@ target_options = _options(
     click.option(
         "--platform",
         type=click.Choice(["linux", "macos", "windows"]),
-        help="Resolve declared requirements for this platform (default: this machine's).",
+        help="Resolve declared requirements, and read lockfiles, for this platform "
+        "(default: this machine's).",
     ),
     click.option(
         "--all-platforms",
@@ -128,6 +129,7 @@ target_options = _options(
     click.option("--extra", "extras", multiple=True, help="pyproject.toml extra to include."),
     click.option("--all-extras", is_flag=True, help="Include every pyproject.toml extra."),
     click.option("--group", "groups", multiple=True, help="Dependency group (PEP 735 / Poetry)."),
+    click.option("--all-groups", is_flag=True, help="Include every dependency group."),
     click.option("--pre", is_flag=True, help="Allow pre-releases when resolving."),
 )
 

@@ -238,6 +238,7 @@ def scan_options(settings: Mapping[str, Any]) -> ScanOptions:
             extras=tuple(settings.get("extras") or ()),
             all_extras=bool(settings.get("all_extras")),
             groups=tuple(settings.get("groups") or ()),
+            all_groups=bool(settings.get("all_groups")),
         ),
         internal_patterns=config.internal_patterns,
     )

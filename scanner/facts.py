@@ -55,6 +55,13 @@ FACTS: tuple[FactSpec, ...] = (
         "The project's own code: the root project or an editable install of it, not a "
         "dependency someone else publishes.",
     ),
+    FactSpec(
+        "index_url",
+        "string",
+        "input",
+        'The other index a lockfile locked it from (not PyPI, not the configured index); "" '
+        "when from the configured index.",
+    ),
     FactSpec("top_level", "bool", "graph", "Nothing in the closure requires this package."),
     FactSpec("dependents", "int", "graph", "How many packages depend on it, directly or not."),
     FactSpec(
@@ -389,7 +396,21 @@ async def gather(
     records this scan's ownership (`record_history`)."""
     packages = list(packages)
     usage_task = asyncio.create_task(load_top_packages(fetcher))
-    index = await lookup_all(source, ((p.name, p.version) for p in packages), on_done)
+    elsewhere = {p.name: p.index_url for p in packages if _from_other_index(p, source)}
+    index = await lookup_all(
+        source, ((p.name, p.version) for p in packages if p.name not in elsewhere), on_done
+    )
+    for name, index_url in elsewhere.items():
+        # Never PyPI's answer for another index's package, and that index is not asked:
+        # it is named by the scanned file, not configured by the user.
+        index[name] = IndexRecord(
+            name,
+            "unknown",
+            reason=f"locked from {index_url}, which is not the configured index; trustmap "
+            "does not ask it, so the facts of its package are unknown",
+        )
+        if on_done:
+            on_done(name)
     provenance = await lookup_provenance(
         ProvenanceSource(fetcher, source.index_url),
         index,
@@ -412,6 +433,10 @@ async def gather(
         history=history,
         accounts=account_index(index),
     )
+
+
+def _from_other_index(package: Package, source: PyPISource) -> bool:
+    return bool(package.index_url) and package.index_url.rstrip("/") != source.index_url
 
 
 def _history(
@@ -528,10 +553,16 @@ def build_facts(
         "direct_url": package.direct_url or "",
         "editable": package.editable,
         "first_party": _first_party(package),
+        "index_url": package.index_url or "",
         **graph_facts,
     }
     unknown: dict[str, str] = {}
     _usage_facts(package.name, top, values, unknown)
+    if package.index_url and record is not None and record.reason.startswith("locked from"):
+        # PyPI's download counts are of PyPI's project of this name, not of this one.
+        for name in ("in_top_packages", "download_rank", "downloads_30d"):
+            values.pop(name, None)
+            unknown[name] = record.reason
     _name_facts(package.name, top, values)
     values["matches_internal_pattern"] = any(glob_match(package.name, p) for p in internal_patterns)
     _enrichment_facts(enrichment, values, unknown)

@@ -90,6 +90,9 @@ class Package:
     requires_python: str = ""
     origin: Location | None = None  # dist-info folder, or the lockfile entry
     direct_url: str | None = None  # set when installed from a URL, VCS or local path
+    # The index a lockfile locked it from, when that is not PyPI: another index's package
+    # of the same name is another project, so PyPI's facts are not its facts.
+    index_url: str | None = None
     editable: bool = False
     wheel_tags: tuple[str, ...] = ()  # from the WHEEL file, to match index files
     hashes: tuple[str, ...] = ()  # "sha256:<hex>" of the installed archive, when known

@@ -55,7 +55,8 @@ class ScanOptions:
 
 def read_targets(targets: tuple[str, ...], options: ScanOptions) -> Resolution:
     """Read every target; resolve what is declared but not pinned; merge it all."""
-    inputs = read_inputs(targets, options.declared)
+    target = target_environment(options.python_version, options.platform, options.all_platforms)
+    inputs = read_inputs(targets, options.declared, target)
     resolutions = list(inputs.pinned)
     if inputs.declared:
         resolutions.append(_resolve_declared(inputs, options))

@@ -132,3 +132,32 @@ def test_a_forge_link_found_by_its_host_names_the_repository_itself():
     values = {}
     _url_facts({"project_urls": {"Source": "https://github.com/PyGithub/PyGithub.git"}}, values)
     assert values["source_repository"] == "https://github.com/PyGithub/PyGithub"
+
+
+def test_a_package_from_another_index_gets_none_of_the_configured_index_facts(
+    fixture_index, tmp_path
+):
+    """idna is on the configured index, but this idna was locked from another one: no
+    request is made for it, and PyPI's publishers and usage are not its facts."""
+    other = "https://download.pytorch.org/whl/cpu"
+    package = Package("idna", "3.10", index_url=other)
+
+    async def run():
+        store = Store(tmp_path / "db")
+        fetcher = Fetcher(store)
+        try:
+            source = PyPISource(fetcher, fixture_index.simple_url)
+            return await gather([package], fetcher, source), fetcher.requests_sent
+        finally:
+            await fetcher.aclose()
+            store.close()
+
+    gathered, requests_sent = asyncio.run(run())
+    record = gathered.index["idna"]
+    assert record.status == "unknown" and record.reason.startswith(f"locked from {other},")
+    assert requests_sent == 0
+    facts = build_facts(package, record, bundled_top_packages(), {}, history={}, accounts={})
+    assert facts.values["index_url"] == other
+    assert "publishers" not in facts.values and "in_top_packages" not in facts.values
+    assert facts.unknown["publishers"] == record.reason
+    assert facts.unknown["in_top_packages"] == record.reason

@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from scanner.inputs import lockfiles
+from scanner.inputs._common import load_toml, read_text
 from scanner.inputs.cyclonedx_sbom import read_cyclonedx_sbom
 from scanner.inputs.default_target import PROJECT_FILES, default_target
 from scanner.inputs.environment import read_environment
 from scanner.inputs.pyproject import parse_pyproject
 from scanner.inputs.requirements import parse_requirements_file
 from scanner.inputs.specs import parse_spec_arguments
-from scanner.model import InputError, Problem, Requirement, Resolution
+from scanner.inputs.target import target_environment
+from scanner.model import InputError, Problem, Requirement, Resolution, TargetEnvironment
 
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.(txt|toml|lock|json|in|cfg)$")
 
@@ -31,6 +33,7 @@ class DeclaredOptions:
     extras: tuple[str, ...] = ()
     all_extras: bool = False
     groups: tuple[str, ...] = ()
+    all_groups: bool = False
 
 
 @dataclass
@@ -50,7 +53,15 @@ class InputSet:
         return ", ".join(self.descriptions)
 
 
-def read_inputs(targets: tuple[str, ...], options: DeclaredOptions) -> InputSet:
+def read_inputs(
+    targets: tuple[str, ...],
+    options: DeclaredOptions,
+    target: TargetEnvironment | None = None,
+) -> InputSet:
+    """Read every target. Lockfiles are read for `target` (default: this machine), as
+    their installers would install them there."""
+    target = target or target_environment()
+    options = _WithTarget(options, target)
     inputs = InputSet()
     if not targets:
         chosen = default_target(os.environ, Path.cwd())
@@ -65,21 +76,36 @@ def read_inputs(targets: tuple[str, ...], options: DeclaredOptions) -> InputSet:
             inputs.pinned[-1] = replace(only, source=f"{only.source} ({chosen.why})")
         return inputs
     specs: list[str] = []
-    for target in targets:
-        path = Path(target)
+    for argument in targets:
+        path = Path(argument)
         if path.exists():
             _read_path(path, options, inputs)
-        elif _LOOKS_LIKE_PATH.search(target):
-            raise InputError(f"{target}: no such file or folder")
+        elif _LOOKS_LIKE_PATH.search(argument):
+            raise InputError(f"{argument}: no such file or folder")
         else:
-            specs.append(target)
+            specs.append(argument)
     if specs:
         inputs.declared.extend(parse_spec_arguments(specs))
         inputs.descriptions.append(" ".join(specs))
     return inputs
 
 
-def _read_path(path: Path, options: DeclaredOptions, inputs: InputSet) -> None:
+@dataclass(frozen=True)
+class _WithTarget:
+    declared: DeclaredOptions
+    target: TargetEnvironment
+
+    def lock_selection(self) -> lockfiles.Selection:
+        return lockfiles.Selection.for_target(
+            self.target,
+            extras=self.declared.extras,
+            all_extras=self.declared.all_extras,
+            groups=self.declared.groups,
+            all_groups=self.declared.all_groups,
+        )
+
+
+def _read_path(path: Path, options: _WithTarget, inputs: InputSet) -> None:
     if path.is_dir():
         if _is_environment(path):
             resolution = read_environment(path)
@@ -100,20 +126,22 @@ def _read_path(path: Path, options: DeclaredOptions, inputs: InputSet) -> None:
     _read_file(path, options, inputs)
 
 
-def _read_file(path: Path, options: DeclaredOptions, inputs: InputSet) -> None:
+def _read_file(path: Path, options: _WithTarget, inputs: InputSet) -> None:
     kind = lockfiles.detect_input_kind(path)
     inputs.descriptions.append(f"{path} ({kind})")
+    declared = options.declared
     if kind in lockfiles.LOCKFILE_KINDS:
-        inputs.pinned.append(lockfiles.read_lockfile(path, kind))
+        inputs.pinned.append(lockfiles.read_lockfile(path, kind, options.lock_selection()))
     elif kind == lockfiles.CYCLONEDX:
         sbom = read_cyclonedx_sbom(path)
         inputs.pinned.append(sbom.resolution)
         if inputs.sbom is None:
             inputs.sbom = sbom.document
     elif kind == lockfiles.PYPROJECT:
-        inputs.declared.extend(
-            parse_pyproject(path, options.extras, options.all_extras, options.groups)
-        )
+        groups = declared.groups
+        if declared.all_groups:
+            groups = (*groups, *pyproject_group_names(path))
+        inputs.declared.extend(parse_pyproject(path, declared.extras, declared.all_extras, groups))
     elif kind == lockfiles.REQUIREMENTS:
         parsed = parse_requirements_file(path)
         inputs.declared.extend(parsed.requirements)
@@ -138,3 +166,14 @@ def _is_python_executable(path: Path) -> bool:
     return bool(re.match(r"^(python|pypy)[\d.]*(\.exe)?$", path.name, re.IGNORECASE)) and (
         os.access(path, os.X_OK) or path.name.lower().endswith(".exe")
     )
+
+
+def pyproject_group_names(path: Path) -> tuple[str, ...]:
+    """Every dependency group a pyproject.toml declares (PEP 735 and Poetry's), for
+    --all-groups."""
+    document = load_toml(read_text(path), str(path))
+    names = list(document.get("dependency-groups") or {})
+    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    names.extend(poetry.get("group") or {} if isinstance(poetry.get("group"), dict) else {})
+    return tuple(name for name in dict.fromkeys(names) if isinstance(name, str))

@@ -95,6 +95,7 @@ def package_entry(
         "top_level": bool(result.graph.nodes[name].get("top_level")),
         "origin": str(package.origin) if package.origin else None,
         "direct_url": package.direct_url,
+        "index_url": package.index_url,
         # The manifest lines that require it directly, and the shortest chain from a
         # top-level (direct) requirement that pulls it in.
         "declared_at": [str(location) for location in package.declared_at],

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from packaging.requirements import Requirement as Pep508Requirement
 
 from scanner.inputs import lockfiles
 from scanner.inputs.lockfiles import (
+    AS_LOCKED,
+    Selection,
     detect_input_kind,
     detect_text_kind,
     read_lockfile,
@@ -21,6 +24,7 @@ from scanner.inputs.lockfiles import (
     read_pylock,
     read_uv_lock,
 )
+from scanner.inputs.target import target_environment
 from scanner.model import Edge, InputError, Location
 
 LOCKFILES = Path(__file__).resolve().parents[2] / "fixtures" / "lockfiles"
@@ -47,7 +51,7 @@ def edge_pairs(resolution):
 
 
 def test_uv_lock():
-    resolution = read_uv_lock(LOCKFILES / "uv" / "uv.lock")
+    resolution = read_uv_lock(LOCKFILES / "uv" / "uv.lock", AS_LOCKED)
     found = packages(resolution)
     # The project itself (source virtual) is local code, not a dependency.
     assert set(found) == CLOSURE | TEST_GROUP | {"pyyaml"}
@@ -69,7 +73,7 @@ def test_uv_lock():
 
 
 def test_poetry_lock():
-    resolution = read_poetry_lock(LOCKFILES / "poetry" / "poetry.lock")
+    resolution = read_poetry_lock(LOCKFILES / "poetry" / "poetry.lock", AS_LOCKED)
     found = packages(resolution)
     assert set(found) == CLOSURE | TEST_GROUP | {"pyyaml", "pysocks"}
     assert resolution.roots is None  # poetry.lock does not record them
@@ -93,7 +97,7 @@ def test_poetry_lock():
 
 def test_pipfile_lock():
     path = LOCKFILES / "pipenv" / "Pipfile.lock"
-    resolution = read_pipfile_lock(path)
+    resolution = read_pipfile_lock(path, AS_LOCKED)
     found = packages(resolution)
     assert set(found) == CLOSURE | (TEST_GROUP - {"colorama"})
     assert resolution.edges == ()
@@ -106,7 +110,7 @@ def test_pipfile_lock():
 @pytest.mark.parametrize("tool", ["uv", "pip"])
 def test_pylock(tool):
     path = LOCKFILES / tool / "pylock.toml"
-    resolution = read_pylock(path)
+    resolution = read_pylock(path, AS_LOCKED)
     found = packages(resolution)
     assert CLOSURE <= set(found)
     assert found["urllib3"].hashes
@@ -172,7 +176,10 @@ resolution-markers = ["python_version < '3.10'", "python_version >= '3.10'"]
 name = "app"
 version = "0.1.0"
 source = { editable = "." }
-dependencies = [{ name = "numpy", version = "1.26.4", source = { registry = "x" } }]
+dependencies = [
+    { name = "numpy", version = "1.26.4", source = { registry = "x" } },
+    { name = "tool" },
+]
 
 [[package]]
 name = "numpy"
@@ -194,13 +201,14 @@ source = { git = "https://github.com/example/tool?rev=v1#0123abcd" }
 def test_uv_lock_with_two_versions_and_a_git_source(tmp_path):
     path = tmp_path / "uv.lock"
     path.write_text(UV_TWO_VERSIONS)
-    resolution = read_uv_lock(path)
+    resolution = read_uv_lock(path, AS_LOCKED)
     found = packages(resolution)
+    # The edge names the version it means: the other numpy is not installed.
     assert found["numpy"].version == "1.26.4"
-    assert [problem.kind for problem in resolution.problems] == ["multiple-versions"]
+    assert not resolution.problems
     assert found["tool"].direct_url == "git+https://github.com/example/tool?rev=v1#0123abcd"
-    assert resolution.roots == ("numpy",)
-    assert any("python_version < '3.10'" in note for note in resolution.target.notes)
+    assert resolution.roots == ("numpy", "tool")
+    assert any("Python >=3.9" in note for note in resolution.target.notes)
 
 
 def test_pylock_dependencies_give_edges_and_unknown_major_version_is_refused(tmp_path):
@@ -432,3 +440,329 @@ def _toml_value(value):
         return "[" + ", ".join(item for item in items if item is not None) + "]"
     items = [(key, _toml_value(item)) for key, item in value.items()]
     return "{" + ", ".join(f'"{k}" = {v}' for k, v in items if v is not None) + "}"
+
+
+# -- read for the target, compared with what the real tools install ---------------------------
+# fixtures/lockfiles/targets: one project locked by uv, Poetry and pipenv, with a numpy fork
+# at Python 3.12, Windows-only packages, an extra, a default and an optional group. The
+# reference sets are the tools' own output (see the README there).
+
+TARGETS = LOCKFILES / "targets"
+
+
+def _selection(python, platform, **options):
+    return Selection.for_target(target_environment(python, platform), **options)
+
+
+def _pins(resolution):
+    return {f"{package.name}=={package.version}" for package in resolution.packages}
+
+
+def _listed(path):
+    """name==version lines, as `uv sync --dry-run` and `poetry install --dry-run` list them."""
+    return {line.strip() for line in path.read_text().splitlines() if "==" in line}
+
+
+def _exported(path, python, platform):
+    """What a requirements export (`poetry export`, `pipenv requirements`) installs on the
+    target: its lines whose markers hold there, as pip evaluates them."""
+    environment = target_environment(python, platform).markers
+    pins, unpinned = set(), set()
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.startswith(("-", "#")):
+            continue
+        requirement = Pep508Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate(dict(environment)):
+            continue
+        if str(requirement.specifier).startswith("=="):
+            pins.add(f"{requirement.name}{requirement.specifier}")
+        else:
+            unpinned.add(requirement.name)
+    return pins, unpinned
+
+
+@pytest.mark.parametrize(
+    ("python", "platform", "options", "reference"),
+    [
+        ("3.11", "linux", {}, "sync-linux-3.11.txt"),
+        ("3.13", "windows", {}, "sync-windows-3.13.txt"),
+        ("3.12", "macos", {"extras": ["yaml"], "groups": ["docs"]},
+         "sync-macos-3.12-extra-yaml-group-docs.txt"),
+        ("3.10", "linux", {"all_extras": True, "all_groups": True}, "sync-linux-3.10-all.txt"),
+    ],
+)  # fmt: skip
+def test_uv_lock_for_a_target_is_what_uv_sync_installs(python, platform, options, reference):
+    resolution = read_uv_lock(TARGETS / "uv" / "uv.lock", _selection(python, platform, **options))
+    assert _pins(resolution) == _listed(TARGETS / "uv" / reference)
+    assert resolution.target.description == f"Python {python} on {platform}, as the " \
+        "lockfile's installer installs it"  # fmt: skip
+    assert not resolution.problems
+
+
+def test_uv_lock_default_groups_of_the_project_replace_dev():
+    resolution = read_uv_lock(
+        TARGETS / "uv-default-groups" / "uv.lock", _selection("3.13", "linux")
+    )
+    assert _pins(resolution) == _listed(TARGETS / "uv-default-groups" / "sync-linux-3.13.txt")
+    assert "groups: docs (--group, --all-groups)" in resolution.target.notes
+
+
+def test_uv_lock_edges_pick_the_fork_of_the_target():
+    resolution = read_uv_lock(TARGETS / "uv" / "uv.lock", _selection("3.13", "windows"))
+    assert packages(resolution)["numpy"].version == "2.5.5"
+    assert Edge("fork-lab", "numpy") not in resolution.edges  # the project is not a package
+    assert Edge("pytest", "colorama", marker="sys_platform == 'win32'") in resolution.edges
+    assert set(resolution.roots) == {"requests", "numpy", "colorama", "pywin32", "pytest"}
+
+
+@pytest.mark.parametrize(
+    ("python", "platform"), [("3.11", "linux"), ("3.13", "windows")]
+)  # fmt: skip
+def test_pylock_from_uv_for_a_target_is_what_uv_sync_installs(python, platform):
+    resolution = read_pylock(TARGETS / "uv" / "pylock.toml", _selection(python, platform))
+    assert _pins(resolution) == _listed(TARGETS / "uv" / f"sync-{platform}-{python}.txt")
+
+
+def test_poetry_lock_for_this_machine_is_what_poetry_install_installs():
+    # Poetry installs the main group and every group not marked optional (dev here).
+    resolution = read_poetry_lock(TARGETS / "poetry" / "poetry.lock", _selection("3.11", "linux"))
+    assert _pins(resolution) == _listed(TARGETS / "poetry" / "install-linux-3.11.txt")
+    assert "groups: main, dev (--group, --all-groups)" in resolution.target.notes
+
+
+@pytest.mark.parametrize(
+    ("python", "platform", "options", "reference"),
+    [
+        ("3.13", "windows", {}, "export-with-dev.txt"),
+        ("3.11", "linux", {}, "export-with-dev.txt"),
+        ("3.10", "linux", {"groups": ["docs"], "extras": ["yaml"]}, "export-all.txt"),
+        ("3.12", "windows", {"all_groups": True, "all_extras": True}, "export-all.txt"),
+    ],
+)  # fmt: skip
+def test_poetry_lock_for_a_target_is_what_poetry_export_gives(python, platform, options, reference):
+    path = TARGETS / "poetry" / "poetry.lock"
+    resolution = read_poetry_lock(path, _selection(python, platform, **options))
+    expected, unpinned = _exported(TARGETS / "poetry" / reference, python, platform)
+    assert _pins(resolution) == expected
+    assert not unpinned
+
+
+@pytest.mark.parametrize(
+    ("python", "platform", "options", "reference"),
+    [
+        ("3.11", "linux", {}, "requirements-default.txt"),
+        ("3.13", "macos", {}, "requirements-default.txt"),
+        ("3.11", "linux", {"groups": ["dev"]}, "requirements-dev.txt"),
+        ("3.11", "macos", {"groups": ["docs"]}, "requirements-default-docs.txt"),
+    ],
+)  # fmt: skip
+def test_pipfile_lock_for_a_target_is_what_pipenv_requirements_gives(
+    python, platform, options, reference
+):
+    path = TARGETS / "pipenv" / "Pipfile.lock"
+    resolution = read_pipfile_lock(path, _selection(python, platform, **options))
+    expected, unpinned = _exported(TARGETS / "pipenv" / reference, python, platform)
+    assert _pins(resolution) == expected
+    assert not unpinned
+    assert [p.kind for p in resolution.problems] == (
+        ["target-outside-lock"] if python != "3.11" else []
+    )
+
+
+def test_pipfile_lock_entry_left_unpinned_for_the_target_is_a_fatal_problem():
+    # pipenv locked on Linux: the Windows-only packages are "*", which it would install
+    # at whatever version the index has.
+    path = TARGETS / "pipenv" / "Pipfile.lock"
+    resolution = read_pipfile_lock(path, _selection("3.11", "windows"))
+    expected, unpinned = _exported(
+        TARGETS / "pipenv" / "requirements-default.txt", "3.11", "windows"
+    )
+    assert _pins(resolution) == expected
+    assert unpinned == {"colorama", "pywin32"}
+    problems = {p.package: p for p in resolution.problems}
+    assert set(problems) == unpinned and all(p.fatal for p in problems.values())
+    line = problems["colorama"].location.line
+    assert '"colorama": {' in path.read_text().splitlines()[line - 1]
+    assert problems["colorama"].message.startswith(f"{path}:{line}: colorama is not pinned")
+
+
+@pytest.mark.parametrize(
+    ("reader", "file_name", "options", "message"),
+    [
+        (read_uv_lock, "uv/uv.lock", {"groups": ["nope"]}, "no dependency group named 'nope'"),
+        (read_uv_lock, "uv/uv.lock", {"extras": ["nope"]}, "no extra named 'nope'"),
+        (read_poetry_lock, "poetry/poetry.lock", {"groups": ["nope"]},
+         "no dependency group named 'nope'"),
+        (read_poetry_lock, "poetry/poetry.lock", {"extras": ["nope"]}, "no extra named 'nope'"),
+        (read_pipfile_lock, "pipenv/Pipfile.lock", {"groups": ["nope"]},
+         "no category named 'nope'"),
+    ],
+)  # fmt: skip
+def test_asking_for_a_group_or_extra_the_lock_lacks_is_an_error(
+    reader, file_name, options, message
+):
+    with pytest.raises(InputError, match=message):
+        reader(TARGETS / file_name, _selection("3.11", "linux", **options))
+
+
+PYLOCK_WITH_GROUPS = """\
+lock-version = "1.0"
+created-by = "hand"
+extras = ["gpu"]
+dependency-groups = ["dev", "docs"]
+default-groups = ["dev"]
+
+[[packages]]
+name = "base"
+version = "1.0"
+
+[[packages]]
+name = "pytest"
+version = "9.0"
+marker = "'dev' in dependency_groups"
+
+[[packages]]
+name = "sphinx"
+version = "8.0"
+marker = "'docs' in dependency_groups"
+
+[[packages]]
+name = "cupy"
+version = "13.0"
+marker = "'gpu' in extras and sys_platform == 'linux'"
+"""
+
+
+@pytest.mark.parametrize(
+    ("platform", "options", "expected"),
+    [
+        ("linux", {}, {"base", "pytest"}),
+        ("linux", {"groups": ["docs"], "extras": ["gpu"]}, {"base", "pytest", "sphinx", "cupy"}),
+        ("windows", {"all_groups": True, "all_extras": True}, {"base", "pytest", "sphinx"}),
+    ],
+)  # fmt: skip
+def test_pylock_markers_see_the_selected_extras_and_groups(tmp_path, platform, options, expected):
+    path = tmp_path / "pylock.toml"
+    path.write_text(PYLOCK_WITH_GROUPS)
+    resolution = read_pylock(path, _selection("3.12", platform, **options))
+    assert set(packages(resolution)) == expected
+
+
+# -- malformed entries: one line naming the file and line ------------------------------------
+
+_UV_HEAD = 'version = 1\nrequires-python = ">=3.10"\n'
+_REGISTRY = 'source = { registry = "https://pypi.org/simple" }\n'
+_POETRY_TAIL = '\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.10"\n'
+_PYLOCK_HEAD = 'lock-version = "1.0"\n'
+_PIPFILE = (
+    '{{"_meta": {{"requires": {{}}}},\n "default": {{\n'
+    '  "{name}": {{"version": "{version}"}}\n }}\n}}\n'
+)
+
+
+_BAD_VERSION = 'version = "not a version!!"\n'
+_BAD_NAME = 'name = "requests/json#"\nversion = "1"\n'
+_IDNA = 'name = "idna"\n'
+
+
+@pytest.mark.parametrize(
+    ("reader", "file_name", "text", "expected"),
+    [
+        (read_uv_lock, "uv.lock", _UV_HEAD + "[[package]]\n" + _IDNA + _REGISTRY,
+         "uv.lock:4: idna has no version"),
+        (read_uv_lock, "uv.lock", _UV_HEAD + "[[package]]\n" + _IDNA + _BAD_VERSION + _REGISTRY,
+         "uv.lock:4: idna: invalid version 'not a version!!'"),
+        (read_uv_lock, "uv.lock", _UV_HEAD + "[[package]]\n" + _BAD_NAME,
+         "uv.lock:4: invalid package name 'requests/json#'"),
+        (read_poetry_lock, "poetry.lock",
+         "[[package]]\n" + _IDNA + 'groups = ["main"]\n' + _POETRY_TAIL,
+         "poetry.lock:2: idna has no version"),
+        (read_poetry_lock, "poetry.lock",
+         "[[package]]\n" + _IDNA + _BAD_VERSION + 'groups = ["main"]\n' + _POETRY_TAIL,
+         "poetry.lock:2: idna: invalid version 'not a version!!'"),
+        (read_poetry_lock, "poetry.lock", "[[package]]\n" + _BAD_NAME + _POETRY_TAIL,
+         "poetry.lock:2: invalid package name 'requests/json#'"),
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + "[[packages]]\n" + _IDNA,
+         "pylock.toml:3: idna has no version"),
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + "[[packages]]\n" + _IDNA + _BAD_VERSION,
+         "pylock.toml:3: idna: invalid version 'not a version!!'"),
+        (read_pylock, "pylock.toml",
+         _PYLOCK_HEAD + "[[packages]]\n" + _IDNA + 'version = "3.10"\n'
+         'marker = "python_version >>> 3"\n',
+         "pylock.toml:5: invalid marker 'python_version >>> 3'"),
+        (read_pylock, "pylock.toml", _PYLOCK_HEAD + "[[packages]]\n" + _BAD_NAME,
+         "pylock.toml:3: invalid package name 'requests/json#'"),
+        (read_pipfile_lock, "Pipfile.lock",
+         _PIPFILE.format(name="idna", version="==not a version!!"),
+         "Pipfile.lock:3: idna: invalid version 'not a version!!'"),
+        (read_pipfile_lock, "Pipfile.lock", _PIPFILE.format(name="requests/json#", version="==1"),
+         "Pipfile.lock:3: invalid package name 'requests/json#'"),
+    ],
+)  # fmt: skip
+def test_malformed_entry_is_one_line_naming_file_and_line(
+    tmp_path, reader, file_name, text, expected
+):
+    path = tmp_path / file_name
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        reader(path, AS_LOCKED)
+    assert str(raised.value).startswith(f"{path.parent}/{expected}")
+    assert "\n" not in str(raised.value)
+
+
+def test_a_package_from_a_checkout_may_omit_its_version(tmp_path):
+    path = tmp_path / "pylock.toml"
+    path.write_text(
+        _PYLOCK_HEAD + '[[packages]]\nname = "tool"\n'
+        '[packages.vcs]\ntype = "git"\nurl = "https://example.org/tool.git"\ncommit-id = "ab12"\n'
+    )
+    assert packages(read_pylock(path, AS_LOCKED))["tool"].version == ""
+
+
+# -- packages from other indexes ------------------------------------------------------------
+
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def test_uv_lock_package_from_another_index_keeps_its_local_version_and_names_the_index():
+    found = packages(read_uv_lock(LOCKFILES / "other-index" / "uv.lock", AS_LOCKED))
+    assert (found["torch"].version, found["torch"].index_url) == ("2.9.1+cpu", TORCH_INDEX)
+    assert found["requests"].index_url is None  # PyPI is not "another index"
+
+
+def test_poetry_pipenv_and_pylock_name_another_index(tmp_path):
+    poetry = tmp_path / "poetry.lock"
+    poetry.write_text(
+        '[[package]]\nname = "torch"\nversion = "2.9.1+cpu"\ngroups = ["main"]\n'
+        f'[package.source]\ntype = "legacy"\nurl = "{TORCH_INDEX}/"\nreference = "torch-cpu"\n'
+        '[[package]]\nname = "idna"\nversion = "3.10"\ngroups = ["main"]\n'
+        '[package.source]\ntype = "legacy"\nurl = "https://pypi.org/simple/"\nreference = "p"\n'
+        '[metadata]\nlock-version = "2.1"\npython-versions = ">=3.11"\n'
+    )
+    found = packages(read_poetry_lock(poetry, AS_LOCKED))
+    assert (found["torch"].index_url, found["idna"].index_url) == (TORCH_INDEX, None)
+    pipfile = tmp_path / "Pipfile.lock"
+    pipfile.write_text(
+        json.dumps(
+            {
+                "_meta": {
+                    "sources": [
+                        {"name": "pypi", "url": "https://pypi.org/simple"},
+                        {"name": "torch", "url": TORCH_INDEX},
+                    ]
+                },
+                "default": {
+                    "torch": {"version": "==2.9.1+cpu", "index": "torch"},
+                    "idna": {"version": "==3.10", "index": "pypi"},
+                },
+            }
+        )
+    )
+    found = packages(read_pipfile_lock(pipfile, AS_LOCKED))
+    assert (found["torch"].index_url, found["idna"].index_url) == (TORCH_INDEX, None)
+    pylock = tmp_path / "pylock.toml"
+    pylock.write_text(
+        f'lock-version = "1.0"\n[[packages]]\nname = "torch"\nversion = "2.9.1+cpu"\n'
+        f'index = "{TORCH_INDEX}"\n'
+    )
+    assert packages(read_pylock(pylock, AS_LOCKED))["torch"].index_url == TORCH_INDEX
