@@ -246,10 +246,12 @@ def dependencies(files: SdistFiles, filename: str) -> dict:
             [], requires_python, f"the egg-info inside {filename} (no requires.txt: none)"
         )
     if files.pkg_info is None:
-        why = f"{filename} has no readable top-level PKG-INFO"
+        why = f"{filename} has no readable top-level PKG-INFO and no egg-info requires.txt"
     else:
-        why = f"the PKG-INFO of {filename} ({label}) does not list static Requires-Dist"
-    why += " and no egg-info requires.txt"
+        why = (
+            f"{filename} has no egg-info requires.txt, and its PKG-INFO ({label}) states "
+            "no static Requires-Dist"
+        )
     if files.skipped:
         why += f" (skipped: {', '.join(files.skipped)[:300]})"
     return {"unknown": why}

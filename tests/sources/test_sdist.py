@@ -230,7 +230,7 @@ def test_an_index_json_without_requires_dist_is_not_no_dependencies(tmp_path):
     with pytest.raises(MetadataUnavailable) as error:
         read_metadata(store, MOCK_INDEX, "evil", item, httpx.MockTransport(handler))
     store.close()
-    assert "does not list static Requires-Dist" in str(error.value)
+    assert "its PKG-INFO (Metadata-Version 2.1) states no static Requires-Dist" in str(error.value)
     assert "JSON API lists no Requires-Dist" in str(error.value)
 
 
@@ -310,6 +310,20 @@ def test_a_zip_bomb_member_is_skipped_by_its_declared_size(tmp_path):
     result, server, _ = mock_metadata(tmp_path, files, "evil", "evil-1.0.zip")
     assert result.requires_dist == ("requests>=2", 'pysocks; extra == "socks"')
     assert server.bytes_sent < 6 * 2**20 // 100  # the bomb was never fetched
+
+
+def test_a_large_zip_sdist_is_read_by_ranges_not_downloaded(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("evil-1.0/data.bin", os.urandom(2 * 2**20))
+        archive.writestr("evil-1.0/PKG-INFO", PKG_INFO_2_1)
+        archive.writestr("evil-1.0/evil.egg-info/requires.txt", REQUIRES_TXT)
+    files = {"evil-1.0.zip": buffer.getvalue()}
+    result, server, _ = mock_metadata(tmp_path, files, "evil", "evil-1.0.zip")
+    assert result.requires_dist == ("requests>=2", 'pysocks; extra == "socks"')
+    assert result.source == "evil.egg-info/requires.txt inside evil-1.0.zip"
+    assert all(wanted for _, wanted in server.requests)
+    assert server.bytes_sent < 2**20  # the first chunk, the directory, two members
 
 
 # --- servers ---
