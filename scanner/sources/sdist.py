@@ -132,7 +132,7 @@ def read_tar_gz(next_chunk: Callable[[], bytes], project: str) -> SdistFiles:
                 found.requires_txt is not None or has_static_requires(found.pkg_info)
             ):
                 break
-    except (EOFError, OSError, zlib.error) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise SdistUnreadable(f"damaged archive ({type(exc).__name__}: {exc})") from None
     finally:
         found.skipped = tuple(skipped)

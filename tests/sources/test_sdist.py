@@ -354,3 +354,22 @@ def test_a_network_failure_is_not_cached(tmp_path):
     assert "could not read evil-1.0.tar.gz: ConnectError" in str(error.value)
     assert store.get(item.metadata_url, SDIST_METADATA_KIND) is None
     store.close()
+
+
+def test_a_failure_halfway_through_the_archive_is_reported_and_not_cached(tmp_path):
+    noise = regular("evil-1.0/noise.bin", os.urandom(2**20))
+    archive = tar_gz([noise, regular("evil-1.0/PKG-INFO", PKG_INFO_2_1)], level=1)
+    server = RangeServer({"evil-1.0.tar.gz": archive})
+
+    def second_range_fails(request: httpx.Request) -> httpx.Response:
+        if not request.headers.get("Range", "").startswith("bytes=0-"):
+            raise httpx.ReadError("connection reset", request=request)
+        return server(request)
+
+    store = Store(tmp_path / "cache.db")
+    item = release("1.0", "evil-1.0.tar.gz", "https://files.test")
+    with pytest.raises(MetadataUnavailable) as error:
+        read_metadata(store, MOCK_INDEX, "evil", item, httpx.MockTransport(second_range_fails))
+    assert "could not read evil-1.0.tar.gz: ReadError: connection reset" in str(error.value)
+    assert store.get(item.metadata_url, SDIST_METADATA_KIND) is None
+    store.close()
