@@ -254,13 +254,14 @@ class IndexClient:
         url, filename = release.metadata_url, release.metadata_file
         key = redact(url)
         cached = self.fetcher.store.get(key, SDIST_METADATA_KIND)
+        if cached is not None and not {"unknown", "requires_dist"} & set(cached.data):
+            cached = None  # the fallback download's record of a 404: ask again
         if cached is None and not self.fetcher.offline:
             try:
                 outcome = await self._read_sdist(name, url, filename)
             except _DownloadFailed as exc:
                 return None, f"could not read {filename}: {exc}"
-            if outcome is not None:
-                self.fetcher.store.put(key, SDIST_METADATA_KIND, outcome, None, None)
+            self.fetcher.store.put(key, SDIST_METADATA_KIND, outcome, None, None)
         else:
             outcome = cached.data if cached is not None else None
         if outcome is None:
@@ -269,9 +270,9 @@ class IndexClient:
             return None, outcome["unknown"]
         return outcome, ""
 
-    async def _read_sdist(self, name: str, url: str, filename: str) -> dict | None:
-        """The sdist's outcome (see scanner.sources.sdist.dependencies), or None when the
-        index answered nothing usable for the whole-file fallback."""
+    async def _read_sdist(self, name: str, url: str, filename: str) -> dict:
+        """The sdist's outcome (see scanner.sources.sdist.dependencies); _DownloadFailed
+        when the file could not be fetched."""
         is_zip = filename.endswith(".zip")
         try:
             first = await self.fetcher.get_range(
@@ -296,7 +297,7 @@ class IndexClient:
             return {"unknown": f"{filename} could not be read: damaged archive ({exc})"}
         return sdist.dependencies(files, filename)
 
-    async def _read_sdist_whole(self, name: str, url: str, filename: str) -> dict | None:
+    async def _read_sdist_whole(self, name: str, url: str, filename: str) -> dict:
         """For servers that refuse range requests: one download, capped, read in memory."""
         result = await self.fetcher.get_json(
             url,

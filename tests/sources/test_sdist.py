@@ -373,3 +373,13 @@ def test_a_failure_halfway_through_the_archive_is_reported_and_not_cached(tmp_pa
     assert "could not read evil-1.0.tar.gz: ReadError: connection reset" in str(error.value)
     assert store.get(item.metadata_url, SDIST_METADATA_KIND) is None
     store.close()
+
+
+def test_a_missing_sdist_is_reported_each_time(tmp_path):
+    store = Store(tmp_path / "cache.db")
+    item = release("1.0", "evil-1.0.tar.gz", "https://files.test")
+    transport = RangeServer({}).transport()  # every file 404
+    for _ in range(2):  # the second time reads what the first left in the cache
+        with pytest.raises(MetadataUnavailable, match=r"could not read evil-1\.0\.tar\.gz"):
+            read_metadata(store, MOCK_INDEX, "evil", item, transport)
+    store.close()
