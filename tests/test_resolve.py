@@ -3,6 +3,8 @@ JSON with relative file URLs, PEP 658 metadata, and wheels read by range request
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from packaging.markers import Marker
 
@@ -130,3 +132,25 @@ def test_markers_are_evaluated_for_the_target_or_any_platform():
 def test_bad_python_version_is_an_input_error(version):
     with pytest.raises(InputError, match="--python-version"):
         target_environment(version, "linux")
+
+
+def test_an_sdist_only_release_has_the_dependencies_its_sdist_states(fixture_index, tmp_path):
+    """rouge-score 0.1.2 was only ever uploaded as an sdist (recorded from PyPI with its
+    simple page); its egg-info requires.txt names absl-py, nltk, numpy and six."""
+    for name, wheel in [
+        ("absl-py", "absl_py-2.1.0-py3-none-any.whl"),
+        ("nltk", "nltk-3.9.1-py3-none-any.whl"),
+        ("numpy", "numpy-2.1.3-cp311-cp311-manylinux_2_17_x86_64.whl"),
+    ]:
+        # Leaves of the test: pages of one file whose metadata this index does not have.
+        page = {"meta": {"api-version": "1.1"}, "name": name, "files": []}
+        page["files"].append({"filename": wheel, "url": f"../../packages/{wheel}"})
+        fixture_index.pages[name] = json.dumps(page).encode()
+    resolution = run_resolve(fixture_index, ["rouge-score==0.1.2"], tmp_path)
+    assert pins(resolution)["rouge-score"] == "0.1.2"
+    edges = {e.child: e for e in resolution.edges if e.parent == "rouge-score"}
+    assert sorted(edges) == ["absl-py", "nltk", "numpy", "six"]
+    assert edges["six"].specifier == ">=1.14.0"
+    assert pins(resolution)["six"] == "1.17.0"
+    unknown = {p.package for p in resolution.problems if p.kind == "dependencies-unknown"}
+    assert unknown == {"absl-py", "nltk", "numpy"}

@@ -1,15 +1,25 @@
 """What the resolver asks the index: the files of a project (simple API, PEP 691 JSON) and
 the dependencies of one release (PEP 658 `.metadata`, then the wheel's METADATA read with
-HTTP range requests, then the JSON API).
+HTTP range requests, or for a release with only an sdist the sdist's own PKG-INFO or
+egg-info requires.txt (see scanner.sources.sdist), then the JSON API).
 
-Nothing is built or run: a release whose only file is an sdist, on an index that serves no
-metadata for it, has unknown dependencies, and the resolver says so.
+Nothing is built or run: a release whose only file is an sdist that does not state its
+dependencies statically, on an index that serves no metadata for it, has unknown
+dependencies, and the resolver says so.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
+import io
+import stat
 import struct
+import threading
+import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -18,17 +28,22 @@ from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from scanner.sources.http import Fetcher, FetchResult
+from scanner.sources import sdist
+from scanner.sources.http import Fetcher, FetchResult, redact
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base
 
 RELEASES_KIND = "simple-releases-v2"
 METADATA_KIND = "core-metadata-v1"
 RANGE_METADATA_KIND = "wheel-metadata-v1"
-RELEASE_KIND = "pypi-release-deps-v1"
+SDIST_METADATA_KIND = "sdist-deps-v1"
+RELEASE_KIND = "pypi-release-deps-v2"
 # A release's files never change (PyPI forbids re-uploads): their metadata can be kept.
 IMMUTABLE_TTL = 365 * 24 * 3600.0
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 _TAIL_BYTES = 128 * 1024
+_FIRST_SDIST_CHUNK = 256 * 1024  # most sdists are smaller: one request
+_LARGEST_SDIST_CHUNK = 4 * 1024 * 1024
+_CHUNK_TIMEOUT = 300.0  # seconds the archive reader waits for one range
 
 
 @dataclass(frozen=True)
@@ -190,15 +205,26 @@ class IndexClient:
                 source = f"METADATA inside {release.metadata_file} (range requests)"
                 return _release(data, source)
             errors.append(error)
+        else:
+            data, error = await self._sdist_metadata(name, release)
+            if data is not None:
+                return _release(data, data["source"])
+            errors.append(error)
         result = await self.fetcher.get_json(
             f"{self.json_base}/{canonicalize_name(name)}/{release.version}/json",
             RELEASE_KIND,
             _extract_release_deps,
             ttl=IMMUTABLE_TTL,
         )
-        if result.status == "ok":
+        if result.status == "ok" and (
+            result.data["requires_dist"] is not None or release.metadata_is_wheel
+        ):
             return _release(result.data, "the index's JSON API for this release")
-        errors.append(_why(result))
+        if result.status == "ok":
+            # An sdist upload without Requires-Dist leaves it null: not "no dependencies".
+            errors.append("the index's JSON API lists no Requires-Dist for it")
+        else:
+            errors.append(f"JSON API: {_why(result)}")
         raise MetadataUnavailable(
             f"dependencies of {name} {release.version} could not be read without building "
             f"it ({'; '.join(e for e in errors if e)})"
@@ -206,7 +232,8 @@ class IndexClient:
 
     async def _wheel_metadata_by_range(self, release: IndexRelease) -> tuple[dict | None, str]:
         url = release.metadata_url
-        cached = self.fetcher.store.get(url, RANGE_METADATA_KIND)
+        key = redact(url)  # a mirror's token in the URL never reaches the cache
+        cached = self.fetcher.store.get(key, RANGE_METADATA_KIND)
         if cached is not None:
             return cached.data, ""
         if self.fetcher.offline:
@@ -216,8 +243,188 @@ class IndexClient:
         except (ValueError, OSError, zlib.error, struct.error) as exc:
             return None, f"could not read METADATA from {release.metadata_file}: {exc}"
         data = extract_metadata(body)
-        self.fetcher.store.put(url, RANGE_METADATA_KIND, data, None, None)
+        self.fetcher.store.put(key, RANGE_METADATA_KIND, data, None, None)
         return data, ""
+
+    async def _sdist_metadata(self, name: str, release: IndexRelease) -> tuple[dict | None, str]:
+        """The dependencies an sdist states about itself, read from the archive by range
+        requests (or one capped download where ranges are not served), never extracted.
+        Only the outcome is cached, never the archive: found dependencies, or why the
+        archive does not say (it never changes, so neither does the answer)."""
+        url, filename = release.metadata_url, release.metadata_file
+        key = redact(url)
+        cached = self.fetcher.store.get(key, SDIST_METADATA_KIND)
+        if cached is not None and not {"unknown", "requires_dist"} & set(cached.data):
+            cached = None  # the fallback download's record of a 404: ask again
+        if cached is None and not self.fetcher.offline:
+            try:
+                outcome = await self._read_sdist(name, url, filename)
+            except _DownloadFailed as exc:
+                return None, f"could not read {filename}: {exc}"
+            self.fetcher.store.put(key, SDIST_METADATA_KIND, outcome, None, None)
+        else:
+            outcome = cached.data if cached is not None else None
+        if outcome is None:
+            return None, "offline, and not in the cache"
+        if "unknown" in outcome:
+            return None, outcome["unknown"]
+        return outcome, ""
+
+    async def _read_sdist(self, name: str, url: str, filename: str) -> dict:
+        """The sdist's outcome (see scanner.sources.sdist.dependencies); _DownloadFailed
+        when the file could not be fetched."""
+        is_zip = filename.endswith(".zip")
+        try:
+            first = await self.fetcher.get_range(
+                url, f"bytes=0-{_FIRST_SDIST_CHUNK - 1}", _FIRST_SDIST_CHUNK
+            )
+        except (OSError, ValueError) as exc:
+            raise _DownloadFailed(str(exc)) from None
+        if first is None:
+            return await self._read_sdist_whole(name, url, filename)
+        try:
+            if is_zip:
+                files = await _read_zip_sdist(self.fetcher, url, name, first)
+            else:
+                chunks = _RangeChunks(self.fetcher, url, first)
+                try:
+                    files = await _in_thread(functools.partial(sdist.read_tar_gz, chunks, name))
+                finally:
+                    chunks.stop.set()  # an interrupted scan ends the reader at its next chunk
+        except sdist.SdistUnreadable as exc:
+            return {"unknown": f"{filename} could not be read: {exc}"}
+        except (struct.error, zlib.error) as exc:
+            return {"unknown": f"{filename} could not be read: damaged archive ({exc})"}
+        return sdist.dependencies(files, filename)
+
+    async def _read_sdist_whole(self, name: str, url: str, filename: str) -> dict:
+        """For servers that refuse range requests: one download, capped, read in memory."""
+        result = await self.fetcher.get_json(
+            url,
+            SDIST_METADATA_KIND,
+            functools.partial(_sdist_from_body, project=name, filename=filename),
+            ttl=IMMUTABLE_TTL,
+            parse=_bytes_as_they_are,
+            accept="*/*",
+        )
+        if result.status != "ok":
+            raise _DownloadFailed(_why(result))
+        return result.data
+
+
+class _DownloadFailed(Exception):
+    """The sdist could not be fetched (a network failure, not the archive's fault)."""
+
+
+class _RangeChunks:
+    """The archive's compressed bytes, chunk by chunk, as the tar reader in its worker
+    thread asks for them: each chunk one range request on the fetcher's event loop,
+    growing from the first (already read) so that a large sdist costs few requests."""
+
+    def __init__(self, fetcher: Fetcher, url: str, first: tuple[bytes, int]) -> None:
+        self.fetcher = fetcher
+        self.url = url
+        self.loop = asyncio.get_running_loop()
+        self.stop = threading.Event()
+        self._first: bytes | None = first[0]
+        self.size = first[1]
+        self.offset = len(first[0])
+        self.chunk = _FIRST_SDIST_CHUNK
+
+    def __call__(self) -> bytes:
+        if self._first is not None:
+            chunk, self._first = self._first, None
+            return chunk
+        if self.stop.is_set():
+            raise sdist.SdistUnreadable("stopped")
+        if self.offset >= self.size:
+            return b""
+        self.chunk = min(self.chunk * 2, _LARGEST_SDIST_CHUNK)
+        end = min(self.offset + self.chunk, self.size) - 1
+        future = asyncio.run_coroutine_threadsafe(
+            self.fetcher.get_range(self.url, f"bytes={self.offset}-{end}", self.chunk),
+            self.loop,
+        )
+        try:
+            response = future.result(timeout=_CHUNK_TIMEOUT)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise _DownloadFailed("timed out reading the archive") from None
+        except (OSError, ValueError) as exc:
+            raise _DownloadFailed(str(exc)) from None
+        if response is None or not response[0]:
+            raise _DownloadFailed("the server stopped answering range requests")
+        self.offset += len(response[0])
+        return response[0]
+
+
+async def _in_thread(work: Callable[[], Any]) -> Any:
+    """Run blocking work (tarfile reads a stream synchronously) in a daemon thread, so
+    that an interrupted scan never waits for it at exit. The work may call back into this
+    loop, which stays free while it runs."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not future.done():
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def run() -> None:
+        try:
+            outcome = (True, work())
+        except BaseException as exc:  # handed to the awaiting coroutine
+            outcome = (False, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:
+            pass  # the loop is gone: nobody is waiting
+
+    threading.Thread(target=run, name="trustmap-sdist", daemon=True).start()
+    return await future
+
+
+def _bytes_as_they_are(body: bytes) -> bytes:
+    return body
+
+
+def _sdist_from_body(body: bytes, url: str, *, project: str, filename: str) -> dict:
+    """The whole-file fallback's extraction: the same reading, over bytes in memory."""
+    try:
+        if filename.endswith(".zip"):
+            files = _zip_sdist_in_memory(body, project)
+        else:
+            step = 64 * 1024
+            chunks = iter([body[i : i + step] for i in range(0, len(body), step)])
+            files = sdist.read_tar_gz(lambda: next(chunks, b""), project)
+    except (sdist.SdistUnreadable, zipfile.BadZipFile, zlib.error) as exc:
+        return {"unknown": f"{filename} could not be read: {exc}"}
+    return sdist.dependencies(files, filename)
+
+
+def _zip_sdist_in_memory(body: bytes, project: str) -> sdist.SdistFiles:
+    found = sdist.SdistFiles(complete=True)
+    skipped = []
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        for info in archive.infolist()[: sdist.MAX_MEMBERS]:
+            role = sdist.member_role(info.filename, canonicalize_name(project))
+            if role == "egg-info":
+                found.egg_info_seen = True
+            if role not in ("pkg-info", "requires"):
+                continue
+            if stat.S_ISLNK(info.external_attr >> 16) or info.file_size > sdist.MAX_MEMBER_BYTES:
+                skipped.append(info.filename)
+                continue
+            with archive.open(info) as handle:
+                data = handle.read(sdist.MAX_MEMBER_BYTES + 1)
+            if role == "pkg-info" and found.pkg_info is None:
+                found.pkg_info = data
+            elif role == "requires" and found.requires_txt is None:
+                found.requires_txt, found.requires_txt_name = data, info.filename
+    found.skipped = tuple(skipped)
+    return found
 
 
 class MetadataUnavailable(Exception):
@@ -225,15 +432,18 @@ class MetadataUnavailable(Exception):
 
 
 def _extract_release_deps(doc: dict[str, Any], url: str) -> dict[str, Any]:
+    """`requires_dist` stays None where the index has none: for a wheel that means no
+    dependencies, for an sdist-only release only that it did not say."""
     info = doc["info"]
+    requires = info.get("requires_dist")
     return {
-        "requires_dist": [str(r)[:500] for r in info.get("requires_dist") or []][:500],
+        "requires_dist": None if requires is None else [str(r)[:500] for r in requires][:500],
         "requires_python": str(info.get("requires_python") or "")[:200],
     }
 
 
 def _release(data: dict[str, Any], source: str) -> ReleaseMetadata:
-    return ReleaseMetadata(tuple(data["requires_dist"]), data["requires_python"], source)
+    return ReleaseMetadata(tuple(data["requires_dist"] or ()), data["requires_python"], source)
 
 
 def _why(result: FetchResult) -> str:
@@ -244,53 +454,125 @@ async def read_wheel_metadata(fetcher: Fetcher, url: str) -> bytes:
     """The `*.dist-info/METADATA` member of a remote wheel, read with two or three HTTP
     range requests (the zip's end, its central directory, the one member) instead of
     downloading a wheel that may weigh hundreds of megabytes."""
-    tail, size = await _range(fetcher, url, f"bytes=-{_TAIL_BYTES}")
-    end = tail.rfind(b"PK\x05\x06")
-    if end < 0 or len(tail) - end < 22:
-        raise ValueError("no zip end record in the last 128 KiB")
-    _, _, _, _, entries, cd_size, cd_offset, _ = struct.unpack("<IHHHHIIH", tail[end : end + 22])
-    tail_start = size - len(tail)
+    tail = await _range(fetcher, url, f"bytes=-{_TAIL_BYTES}")
+    for entry in await _zip_directory(fetcher, url, tail):
+        parts = entry.name.split("/")
+        if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+            return await _zip_member(fetcher, url, entry)
+    raise ValueError("no .dist-info/METADATA in the wheel")
+
+
+async def _read_zip_sdist(
+    fetcher: Fetcher, url: str, project: str, first: tuple[bytes, int]
+) -> sdist.SdistFiles:
+    """PKG-INFO and egg-info requires.txt of a .zip sdist, by range requests: its central
+    directory lists every member, so the archive is known whole without reading it."""
+    body, size = first
+    whole = body if len(body) >= size else None
+    tail = first if whole is not None else await _range(fetcher, url, f"bytes=-{_TAIL_BYTES}")
+    found = sdist.SdistFiles(complete=True)
+    skipped = []
+    project = canonicalize_name(project)
+    try:
+        entries = await _zip_directory(fetcher, url, tail)
+    except ValueError as exc:
+        raise sdist.SdistUnreadable(str(exc)) from None
+    for entry in entries[: sdist.MAX_MEMBERS]:
+        role = sdist.member_role(entry.name, project)
+        if role == "egg-info":
+            found.egg_info_seen = True
+        if role not in ("pkg-info", "requires"):
+            continue
+        if role == "pkg-info" and found.pkg_info is not None:
+            continue
+        if role == "requires" and found.requires_txt is not None:
+            continue
+        if entry.is_link or max(entry.compressed, entry.size) > sdist.MAX_MEMBER_BYTES:
+            skipped.append(f"{entry.name} ({'a link' if entry.is_link else 'too large'})")
+            continue
+        try:
+            data = await _zip_member(fetcher, url, entry, whole)
+        except (ValueError, zlib.error, struct.error) as exc:
+            skipped.append(f"{entry.name} ({exc})")
+            continue
+        if role == "pkg-info":
+            found.pkg_info = data
+        else:
+            found.requires_txt, found.requires_txt_name = data, entry.name
+    found.skipped = tuple(skipped)
+    return found
+
+
+@dataclass(frozen=True)
+class _ZipEntry:
+    name: str
+    offset: int  # of the local header
+    compressed: int
+    size: int
+    method: int
+    is_link: bool
+
+
+async def _zip_directory(fetcher: Fetcher, url: str, tail: tuple[bytes, int]) -> list[_ZipEntry]:
+    """The central directory of a remote zip whose last bytes (and size) are `tail`."""
+    data, size = tail
+    end = data.rfind(b"PK\x05\x06")
+    if end < 0 or len(data) - end < 22:
+        raise ValueError(f"no zip end record in the last {_TAIL_BYTES // 1024} KiB")
+    _, _, _, _, entries, cd_size, cd_offset, _ = struct.unpack("<IHHHHIIH", data[end : end + 22])
+    tail_start = size - len(data)
     if cd_offset == 0xFFFFFFFF:
-        raise ValueError("zip64 wheels are not read by range")
+        raise ValueError("zip64 archives are not read by range")
+    if cd_size > MAX_METADATA_BYTES:
+        raise ValueError("zip central directory larger than the cap")
     if cd_offset >= tail_start:
-        directory = tail[cd_offset - tail_start : cd_offset - tail_start + cd_size]
+        directory = data[cd_offset - tail_start : cd_offset - tail_start + cd_size]
     else:
-        directory, _ = await _range(fetcher, url, f"bytes={cd_offset}-{cd_offset + cd_size - 1}")
-    member = _find_metadata_member(directory, entries)
-    if member is None:
-        raise ValueError("no .dist-info/METADATA in the wheel")
-    offset, compressed, method = member
-    if compressed > MAX_METADATA_BYTES:
-        raise ValueError("METADATA larger than the cap")
-    # The local header (30 bytes + name + extra) precedes the data; read enough for both.
-    chunk, _ = await _range(fetcher, url, f"bytes={offset}-{offset + 30 + 1024 + compressed}")
-    name_length, extra_length = struct.unpack("<HH", chunk[26:30])
-    start = 30 + name_length + extra_length
-    data = chunk[start : start + compressed]
-    if method == 8:
-        return zlib.decompress(data, -15)[:MAX_METADATA_BYTES]
-    if method == 0:
-        return data
-    raise ValueError(f"unsupported zip compression method {method}")
-
-
-def _find_metadata_member(directory: bytes, entries: int) -> tuple[int, int, int] | None:
+        directory = await _range(fetcher, url, f"bytes={cd_offset}-{cd_offset + cd_size - 1}")
+        directory = directory[0]
+    found = []
     position = 0
     for _ in range(entries):
         if directory[position : position + 4] != b"PK\x01\x02":
-            return None
+            break
         method = struct.unpack("<H", directory[position + 10 : position + 12])[0]
-        compressed = struct.unpack("<I", directory[position + 20 : position + 24])[0]
+        compressed, size = struct.unpack("<II", directory[position + 20 : position + 28])
         name_length, extra_length, comment_length = struct.unpack(
             "<HHH", directory[position + 28 : position + 34]
         )
-        local_offset = struct.unpack("<I", directory[position + 42 : position + 46])[0]
+        attributes, local_offset = struct.unpack("<II", directory[position + 38 : position + 46])
         name = directory[position + 46 : position + 46 + name_length].decode("utf-8", "replace")
-        parts = name.split("/")
-        if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-            return local_offset, compressed, method
+        link = stat.S_ISLNK(attributes >> 16)
+        found.append(_ZipEntry(name, local_offset, compressed, size, method, link))
         position += 46 + name_length + extra_length + comment_length
-    return None
+    return found
+
+
+async def _zip_member(
+    fetcher: Fetcher, url: str, entry: _ZipEntry, whole: bytes | None = None
+) -> bytes:
+    """One member's contents, decompressed with a cap (a deflate bomb stops there).
+    `whole`: the entire file, when one request already brought it."""
+    if entry.compressed > MAX_METADATA_BYTES:
+        raise ValueError(f"{entry.name} larger than the cap")
+    # The local header (30 bytes + name + extra) precedes the data; read enough for both.
+    first, last = entry.offset, entry.offset + 30 + 1024 + entry.compressed
+    if whole is not None:
+        chunk = whole[first : last + 1]
+    else:
+        chunk = (await _range(fetcher, url, f"bytes={first}-{last}"))[0]
+    if chunk[:4] != b"PK\x03\x04":
+        raise ValueError(f"no local header for {entry.name}")
+    name_length, extra_length = struct.unpack("<HH", chunk[26:30])
+    start = 30 + name_length + extra_length
+    data = chunk[start : start + entry.compressed]
+    if len(data) < entry.compressed:
+        raise ValueError(f"{entry.name}: local header too long")
+    if entry.method == 8:
+        return zlib.decompressobj(-15).decompress(data, MAX_METADATA_BYTES)
+    if entry.method == 0:
+        return data[:MAX_METADATA_BYTES]
+    raise ValueError(f"unsupported zip compression method {entry.method}")
 
 
 async def _range(fetcher: Fetcher, url: str, byte_range: str) -> tuple[bytes, int]:
