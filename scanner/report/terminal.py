@@ -76,15 +76,24 @@ def render_terminal(
             f"; {plural(summary.undetermined, 'rule check')} undetermined (facts unknown)",
             style="yellow",
         )
-    for item in summary.not_checked:
-        lines.append("\nNot checked: ", style="bold yellow")
-        share = f"all {item.of}" if item.packages == item.of else f"{item.packages} of {item.of}"
-        lines.append(
-            f"{item.kind} for {share} {'package' if item.of == 1 else 'packages'} "
-            f"({safe_text(item.reason, 120)})",
-            style="yellow",
-        )
     console.print(lines)
+    if summary.not_checked:
+        # Said next to the counts, so that "0 critical" is never read as "checked, clean".
+        console.print(Text("Not checked:", style="bold yellow"))
+        for item in summary.not_checked:
+            share = (
+                f"all {item.of}" if item.packages == item.of else f"{item.packages} of {item.of}"
+            )
+            console.print(
+                indented(
+                    Text(
+                        f"{item.kind} for {share} {'package' if item.of == 1 else 'packages'}: "
+                        f"{safe_text(item.reason, 200)}",
+                        style="yellow",
+                    ),
+                    2,
+                )
+            )
     _look_first(console, summary)
     _who_can_ship(console, summary, verbose)
 
