@@ -125,6 +125,9 @@ class Summary:
     top_accounts: list[AccountShare]  # accounts that can publish the most packages
     organization_names: list[str] = field(default_factory=list)
     ownership_unknown_packages: list[str] = field(default_factory=list)
+    # The project's own code: who can change it is its repository's business, not the
+    # index's, so it is not "ownership unknown".
+    first_party: list[str] = field(default_factory=list)
     look_first: list[LookFirst] = field(default_factory=list)
     concentrated_accounts: list[AccountShare] = field(default_factory=list)
     not_checked: list[NotChecked] = field(default_factory=list)
@@ -145,6 +148,7 @@ class Summary:
             "organization_names": self.organization_names,
             "packages_with_unknown_ownership": self.ownership_unknown,
             "unknown_ownership": self.ownership_unknown_packages,
+            "first_party": self.first_party,
             "findings_by_severity": self.findings_by_severity,
             "undetermined": self.undetermined,
             "problems": self.problems,
@@ -172,9 +176,13 @@ def summarize(
     controlled: dict[str, list[str]] = {}
     organizations: set[str] = set()
     unknown: list[str] = []
+    first_party = sorted(
+        name for name in names if name in result.facts and result.facts[name].get("first_party")
+    )
     for name, owner in owners.items():
         if owner.accounts is None:
-            unknown.append(name)
+            if name not in first_party:
+                unknown.append(name)
             continue
         for account in owner.accounts:
             controlled.setdefault(account, []).append(name)
@@ -201,6 +209,7 @@ def summarize(
         ],
         organization_names=sorted(organizations),
         ownership_unknown_packages=sorted(unknown),
+        first_party=first_party,
         look_first=[
             LookFirst(
                 name=risk.name,

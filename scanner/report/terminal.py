@@ -254,6 +254,10 @@ def _who_can_ship(console: Console, summary: Summary, verbose: bool) -> None:
     )
     if summary.organization_names:
         block.append(f" ({_names(summary.organization_names, 5)})")
+    if summary.first_party:
+        block.append(
+            f"\n  the project's own code (first-party): {_names(summary.first_party)}", style="dim"
+        )
     if summary.ownership_unknown:
         block.append(
             f"\n  ownership unknown for {plural(summary.ownership_unknown, 'package')}: "
