@@ -4,12 +4,16 @@ used to crash the scan, each through the `trustmap` command against the local in
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
-from tests.conftest import add_dist, build_venv, site_packages
+from tests.conftest import _handler, add_dist, build_venv, site_packages
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -60,3 +64,74 @@ def test_a_version_that_is_no_version_is_reported_and_the_scan_completes(
     assert package["publishers"]["known"] is True  # six's own, from its own document
     (problem,) = doc["problems"]
     assert "is not a valid version (PEP 440)" in problem["message"]
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("https://host:99999/simple", "port out of range"),
+        ("https://user:s3cret@host:99999/simple", "port out of range"),
+        ("https://[::1/simple", "invalid IPv6 URL"),
+        ("https://user:s3cret@[::1/simple", "invalid IPv6 URL"),
+        ("https://[::1]x/simple", "IPv6 address in brackets"),
+        ("https://host:port/simple", "port could not be cast"),
+        ("ftp://host/simple", "must start with http:// or https://"),
+        ("pypi.org/simple", "must start with http:// or https://"),
+        ("https:///simple", "has no host name"),
+    ],
+)
+@pytest.mark.parametrize("given_as", ["option", "config", "requirements", "environment"])
+def test_a_bad_index_url_is_one_line_naming_where_it_was_given(
+    tmp_path: Path, monkeypatch, url, message, given_as
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["scan", "six==1.16.0"]
+    expected_origin = {
+        "option": "--index-url",
+        "config": "trustmap.toml: index-url:",
+        "requirements": "requirements.txt:1: --index-url",
+        "environment": "PIP_INDEX_URL",
+    }[given_as]
+    if given_as == "option":
+        args += ["--index-url", url]
+    elif given_as == "config":
+        (tmp_path / "trustmap.toml").write_text(f"index-url = {json.dumps(url)}\n")
+    elif given_as == "requirements":
+        (tmp_path / "requirements.txt").write_text(f"--index-url {url}\nsix==1.16.0\n")
+        args = ["scan", "requirements.txt"]
+    else:
+        monkeypatch.setenv("PIP_INDEX_URL", url)
+
+    code, out, err = run(*args)
+
+    assert code == 2
+    assert err.startswith("trustmap: error: ") and expected_origin in err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "s3cret" not in err + out
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def test_an_ipv6_index_url_works_and_keeps_its_brackets(tmp_path: Path, fixture_index):
+    try:
+        server = _IPv6Server(("::1", 0), _handler(fixture_index))
+    except OSError as error:
+        pytest.skip(f"no IPv6 loopback here: {error}")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        venv = build_venv(tmp_path / "venv", ["six-1.16.0.dist-info"])
+        port = server.server_address[1]
+        url = f"http://user:s3cret@[::1]:{port}/simple"
+        code, out, err = run("scan", str(venv), "--index-url", url, "-f", "json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert f"index: http://[::1]:{port}/simple" in doc["notes"]
+    assert doc["packages"][0]["publishers"]["known"] is True
+    assert "s3cret" not in out + err

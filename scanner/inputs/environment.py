@@ -32,7 +32,7 @@ from scanner.model import (
     Resolution,
     TargetEnvironment,
 )
-from scanner.names import invalid_name_reason, is_project_name
+from scanner.names import invalid_name_reason, is_project_name, is_version
 
 # METADATA headers are small; the long description after them is not needed and may be
 # huge or hostile. Read at most this much of a file.
@@ -351,7 +351,7 @@ def _read_dist_info(folder: Path) -> tuple[_Dist | None, Problem | None]:
         # another project's documents and borrow that project's trust.
         notes.append(f"METADATA Name {invalid_name_reason(name)}")
         fatal = True
-    if not _is_version(version):
+    if not is_version(version):
         notes.append(f"METADATA Version {version[:100]!r} is not a valid version (PEP 440)")
     requires: list[PackagingRequirement] = []
     for line in headers.get("requires-dist", []):
@@ -417,14 +417,6 @@ def read_headers(raw: bytes) -> dict[str, list[str]]:
 def _first(headers: dict[str, list[str]], field: str) -> str:
     values = headers.get(field)
     return values[0] if values else ""
-
-
-def _is_version(text: str) -> bool:
-    try:
-        Version(text)
-    except InvalidVersion:
-        return False
-    return True
 
 
 def _broken(name: str, version: str, location: Location, why: str) -> tuple[_Dist, Problem]:

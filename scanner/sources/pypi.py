@@ -18,8 +18,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
+from scanner.model import InputError
 from scanner.names import invalid_name_reason, is_project_name
 from scanner.sources.http import Fetcher, FetchResult, redact
+from scanner.urls import index_url_problem, without_credentials
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -31,7 +33,18 @@ MAX_TEXT = 2000
 
 
 def index_url_from_environment(explicit: str | None = None) -> str:
-    return (explicit or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL).rstrip("/")
+    """The index URL to use: `explicit` (checked where it was given), else PIP_INDEX_URL,
+    else PyPI."""
+    if explicit:
+        return explicit.rstrip("/")
+    from_environment = os.environ.get("PIP_INDEX_URL", "").strip()
+    if not from_environment:
+        return DEFAULT_INDEX_URL
+    problem = index_url_problem(from_environment)
+    if problem:
+        shown = without_credentials(from_environment)
+        raise InputError(f"PIP_INDEX_URL {shown!r} {problem}")
+    return from_environment.rstrip("/")
 
 
 def segment(value: str) -> str:
