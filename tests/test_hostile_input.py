@@ -135,3 +135,53 @@ def test_an_ipv6_index_url_works_and_keeps_its_brackets(tmp_path: Path, fixture_
     assert f"index: http://[::1]:{port}/simple" in doc["notes"]
     assert doc["packages"][0]["publishers"]["known"] is True
     assert "s3cret" not in out + err
+
+
+@pytest.mark.parametrize(
+    "file_name, text",
+    [
+        ("requirements.txt", ""),
+        ("requirements.txt", "# nothing pinned yet\n\n--index-url https://pypi.org/simple\n"),
+        ("pyproject.toml", '[project]\nname = "empty"\nversion = "1"\n'),
+        ("pyproject.toml", '[project]\nname = "empty"\nversion = "1"\ndependencies = []\n'),
+    ],
+)
+def test_a_manifest_that_declares_nothing_scans_to_an_empty_report(
+    tmp_path: Path, fixture_index, file_name, text
+):
+    manifest = tmp_path / file_name
+    manifest.write_text(text)
+    code, out, err = run(
+        "scan", str(manifest), "--index-url", fixture_index.simple_url, "-f", "json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["packages"] == [] and doc["summary"]["packages"] == 0
+    assert "the inputs declare no requirements: nothing to scan" in doc["target"]["notes"]
+    assert fixture_index.paths() == []
+    code, out, err = run("scan", str(manifest), "--index-url", fixture_index.simple_url)
+    assert code == 0, err
+    assert "Packages: 0" in out
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx-json", "cyclonedx-xml"])
+def test_sboms_of_an_empty_scan_and_of_an_invalid_name_validate(tmp_path: Path, fixture_index, fmt):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from cyclonedx.validation.xml import XmlValidator
+
+    validator = JsonStrictValidator if fmt.endswith("json") else XmlValidator
+    empty = tmp_path / "requirements.txt"
+    empty.write_text("")
+    venv = build_venv(tmp_path / "venv", [])
+    folder = add_dist(site_packages(venv), "evil", "1.0")
+    metadata = folder / "METADATA"
+    metadata.write_text(metadata.read_text().replace("Name: evil", "Name: requests/json#"))
+    for target, expected_code in ((empty, 0), (venv, 2)):
+        out_file = tmp_path / f"sbom-{expected_code}"
+        args = ["scan", str(target), "--index-url", fixture_index.simple_url, "-f", fmt]
+        code, _, err = run(*args, "-o", str(out_file))
+        assert code == expected_code, err
+        assert validator(SchemaVersion.V1_6).validate_str(out_file.read_text()) is None
+        # No purl that a consumer would read as the project `requests`' (namespace or name).
+        assert "pkg:pypi/requests" not in out_file.read_text()
