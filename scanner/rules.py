@@ -45,6 +45,10 @@ _PROBES: dict[str, tuple[Any, ...]] = {
 }
 _FACT_PROBES = {spec.name: (None, *_PROBES.get(spec.type, ())) for spec in FACTS}
 _MAX_PROBE_COMBINATIONS = 256
+# What a condition may raise on some facts (a null compared with a number, a division by
+# zero, an index out of range, an overflow): the rule is then undetermined for that
+# package, never a crash and never a pass.
+_CONDITION_ERRORS = (TypeError, ValueError, LookupError, ArithmeticError, RuntimeError)
 
 
 def _load_cel() -> Any:
@@ -199,6 +203,35 @@ def _check_condition(rule: Rule, where: Path | str) -> None:
     unknown_params = sorted(set(_PARAM_REFERENCE.findall(rule.condition)) - set(rule.params))
     if unknown_params:
         raise InputError(f"{where}: condition uses params not in [params]: {unknown_params}")
+    _check_gives_true_or_false(rule, where)
+
+
+def _sample_facts(rule: Rule) -> Iterable[dict[str, Any]]:
+    """Fact maps to try a condition on at load: every fact set to its type's first,
+    second, ... probe value (values of the type the schema says), then every fact null."""
+    used = sorted(FACT_NAMES) if _OTHER_FACTS_USE.search(rule.condition) else rule.facts_used
+    typed = {name: _FACT_PROBES.get(name, (None,))[1:] or (None,) for name in used}
+    for index in range(max((len(values) for values in typed.values()), default=0)):
+        yield {name: values[index % len(values)] for name, values in typed.items()}
+    yield dict.fromkeys(used)
+
+
+def _check_gives_true_or_false(rule: Rule, where: Path | str) -> None:
+    """A condition that gives anything but true or false (`"1"`, `facts.publisher_count`)
+    would never fire, silently: reject it at load. CEL has no static type check in this
+    engine, so the condition is run on sample facts; errors there are left to run time,
+    where they make the rule undetermined."""
+    program = _cel.compile(rule.condition)
+    functions = {n: f for n, f in FUNCTIONS.items() if re.search(rf"\b{n}\s*\(", rule.condition)}
+    for facts in _sample_facts(rule):
+        bindings = {"facts": facts, "params": dict(rule.params)}
+        try:
+            result = program.execute(_cel.Context(bindings, functions) if functions else bindings)
+        except _CONDITION_ERRORS:
+            continue
+        if not isinstance(result, bool):
+            shown = "null" if result is None else f"{type(result).__name__} {result!r:.60}"
+            raise InputError(f"{where}: condition must give true or false, not {shown}")
 
 
 def _apply_override(rule: Rule, override: Mapping[str, Any]) -> Rule:
@@ -320,7 +353,7 @@ def _decide(
     if not unknown:
         try:
             return run(visible) is True, ""
-        except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+        except _CONDITION_ERRORS as exc:
             return None, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     probe_sets = [_FACT_PROBES.get(f, (None,)) for f in unknown]
     combinations = 1
@@ -332,7 +365,7 @@ def _decide(
     for values in itertools.product(*probe_sets):
         try:
             result = run({**visible, **dict(zip(unknown, values, strict=True))})
-        except (TypeError, ValueError, KeyError, RuntimeError):
+        except _CONDITION_ERRORS:
             result = "error"
         answers.add(result is True if result != "error" else "error")
         if len(answers) > 1:

@@ -135,6 +135,16 @@ def test_a_user_rule_folder_adds_rules(tmp_path):
         ({"motivation": ""}, "lacks motivation"),
         ({"id": "Bad Id"}, "must be lower-case"),
         ({"condition": "facts.release_count < params.missing"}, "params not in [params]"),
+        ({"condition": "string(1)"}, "condition must give true or false, not str '1'"),
+        ({"condition": "facts.publisher_count"}, "condition must give true or false, not int"),
+        ({"condition": "facts.release_count + params.n"}, "must give true or false, not int"),
+        ({"condition": "null"}, "condition must give true or false, not null"),
+        ({"condition": "facts.name"}, "condition must give true or false, not str"),
+        (
+            {"condition": "facts.publisher_count == 1 ? facts.name : false"},
+            "condition must give true or false, not str",
+        ),
+        ({"condition": "facts.glob"}, "unknown facts glob"),
     ],
 )
 def test_invalid_rule_files_are_rejected_at_load(tmp_path, fields, message):
@@ -467,3 +477,24 @@ def test_well_kept_packages_get_no_high_findings():
     facts = {n: facts_for(n, v, history={}, accounts={}) for n, v in _KEPT.items()}
     high = {k for k, _ in findings_of(facts).items() if load_rules().get(k[0]).severity == "high"}
     assert high == set()
+
+
+@pytest.mark.parametrize(
+    "condition, error",
+    [
+        ("facts.release_count / 0 > 1", "division by zero"),
+        ("facts.release_count % 0 == 0", "modulo by zero"),
+        ("[1][facts.release_count] == 1", "index out of bounds"),
+        ("facts.release_count + 9223372036854775807 > 0", "overflow"),
+    ],
+)
+def test_a_condition_that_fails_at_run_time_is_undetermined_not_a_crash(tmp_path, condition, error):
+    write_rule(tmp_path, condition=condition)
+    rules = load_rules([tmp_path])
+    known = {"x": Facts({"release_count": 1})}
+    unknown = {"y": Facts({}, {"release_count": "not served"})}
+    findings, undetermined = evaluate(rules, {**known, **unknown})
+    assert "custom" not in {f.rule_id for f in findings}
+    custom = {u.package: u for u in undetermined if u.rule_id == "custom"}
+    assert set(custom) == {"x", "y"}
+    assert any(error in reason for reason in custom["x"].reasons)
