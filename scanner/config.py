@@ -197,26 +197,13 @@ def load_rules(config: Config, extra_dirs: tuple[str, ...] = ()):
             if name not in rule.params:
                 known = ", ".join(rule.params) or "none"
                 raise ConfigError(f"{key}.params.{name}: no such param (it has: {known})")
-            expected = type(rule.params[name])
-            if type(value) is not expected:
-                raise ConfigError(
-                    f"{key}.params.{name}: must be {_type_name(expected)}, got {value!r}"
-                )
+            problem = rules_stage.param_problem(rule.params[name], value)
+            if problem:
+                raise ConfigError(f"{key}.params.{name}: {problem}")
     try:
         return rules_stage.load_rules(folders, config.rule_overrides)
     except InputError as exc:
         raise ConfigError(f"{config.path}: {exc}") from None
-
-
-def _type_name(kind: type) -> str:
-    return {
-        bool: "true or false",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(kind, kind.__name__)
 
 
 def scan_options(settings: Mapping[str, Any]) -> ScanOptions:

@@ -16,6 +16,7 @@ import glob
 import importlib.machinery
 import importlib.util
 import itertools
+import math
 import os
 import re
 import tomllib
@@ -234,6 +235,28 @@ def _check_gives_true_or_false(rule: Rule, where: Path | str) -> None:
             raise InputError(f"{where}: condition must give true or false, not {shown}")
 
 
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+               list: "a list", dict: "a table"}  # fmt: skip
+
+
+def param_problem(default: Any, value: Any) -> str | None:
+    """What is wrong with `value` as an override of a param whose rule-file value is
+    `default`, or None. Besides the type: a param that is a count, a number of days or a
+    rank (a whole number not below 0 in the rule file) cannot be negative, and a list of
+    strings (or an empty list: patterns) holds non-empty strings only."""
+    expected = type(default)
+    if type(value) is not expected:
+        return f"must be {_TYPE_NAMES.get(expected, expected.__name__)}, got {value!r}"
+    if expected is int and default >= 0 and value < 0:
+        return f"must be 0 or more, got {value!r}"
+    if expected is float and not math.isfinite(value):
+        return f"must be a finite number, got {value!r}"
+    if expected is list and all(isinstance(item, str) for item in default):
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            return f"must be a list of non-empty strings, got {value!r}"
+    return None
+
+
 def _apply_override(rule: Rule, override: Mapping[str, Any]) -> Rule:
     where = f"config for rule {rule.id}"
     unknown = set(override) - {"enabled", "severity", "params"}
@@ -246,10 +269,9 @@ def _apply_override(rule: Rule, override: Mapping[str, Any]) -> Rule:
     for key, value in new_params.items():
         if key not in params:
             raise InputError(f"{where}: no param {key!r} (it has {', '.join(params) or 'none'})")
-        if type(value) is not type(params[key]):
-            raise InputError(
-                f"{where}: param {key} must be {type(params[key]).__name__}, got {value!r}"
-            )
+        problem = param_problem(params[key], value)
+        if problem:
+            raise InputError(f"{where}: param {key} {problem}")
         params[key] = value
     enabled = override.get("enabled", rule.enabled)
     if not isinstance(enabled, bool):

@@ -133,6 +133,27 @@ def test_missing_explicit_file(tmp_path):
             "rules.low-usage.params.top_n: must be an integer, got 'many'",
         ),
         ("rules = ['missing']\n", "rules: folder"),
+        (
+            "[rules.low-usage.params]\ntop_n = -5\n",
+            "rules.low-usage.params.top_n: must be 0 or more, got -5",
+        ),
+        ("[rules.stale]\nparams = { days = -1 }\n", "rules.stale.params.days: must be 0 or"),
+        (
+            "[rules.low-usage.params]\ntop_n = 5000.0\n",
+            "rules.low-usage.params.top_n: must be an integer, got 5000.0",
+        ),
+        (
+            "[rules.ownership-change.params]\ncount_removals = 1\n",
+            "rules.ownership-change.params.count_removals: must be true or false, got 1",
+        ),
+        (
+            "[rules.dependency-confusion.params]\ninternal_patterns = [1]\n",
+            "rules.dependency-confusion.params.internal_patterns: must be a list of non-empty",
+        ),
+        (
+            "[rules.dependency-confusion.params]\ninternal_patterns = ['acme-*', '']\n",
+            "internal_patterns: must be a list of non-empty strings",
+        ),
     ],
 )
 def test_settings_the_rules_reject_name_the_file_and_key(tmp_path, text, expected):

@@ -166,7 +166,9 @@ def test_invalid_toml_is_rejected(tmp_path):
     [
         ({"nope": {}}, "no rule with id 'nope'"),
         ({"low-usage": {"params": {"top_m": 3}}}, "no param 'top_m'"),
-        ({"low-usage": {"params": {"top_n": "many"}}}, "must be int"),
+        ({"low-usage": {"params": {"top_n": "many"}}}, "param top_n must be an integer"),
+        ({"low-usage": {"params": {"top_n": -5}}}, "param top_n must be 0 or more, got -5"),
+        ({"low-usage": {"params": {"top_n": True}}}, "must be an integer, got True"),
         ({"low-usage": {"severity": "huge"}}, "severity 'huge'"),
     ],
 )
