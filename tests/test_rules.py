@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.facts import build_facts
 from scanner.model import Facts, InputError, Package
@@ -500,3 +502,32 @@ def test_a_condition_that_fails_at_run_time_is_undetermined_not_a_crash(tmp_path
     custom = {u.package: u for u in undetermined if u.rule_id == "custom"}
     assert set(custom) == {"x", "y"}
     assert any(error in reason for reason in custom["x"].reasons)
+
+
+_CONDITION_PIECES = st.sampled_from(
+    ["facts.release_count", "facts.name", "facts.publishers", "facts.version_yanked",
+     "params.n", " / ", " % ", " + ", " < ", " == ", " && ", " || ", "!", "(", ")", "0", "1",
+     "string(1)", "null", "true", "size(", "[1]", "[", "]", "?", ":", "9223372036854775807"]
+)  # fmt: skip
+_FACT_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "release_count": st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        "name": st.text(max_size=5),
+        "publishers": st.lists(st.text(max_size=3), max_size=2),
+        "version_yanked": st.booleans(),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_CONDITION_PIECES, min_size=1, max_size=8).map("".join), _FACT_VALUES)
+def test_any_condition_loads_or_is_rejected_and_never_crashes_a_scan(tmp_path_factory, text, facts):
+    folder = tmp_path_factory.mktemp("rules")
+    write_rule(folder, condition=text)
+    try:
+        rules = load_rules([folder])
+    except InputError as error:
+        assert "\n" not in str(error)
+        return
+    evaluate(rules, {"x": Facts(facts, {"publisher_count": "not served"})})

@@ -6,9 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scanner.inputs.environment import read_environment
 from scanner.model import InputError
+from scanner.names import is_project_name
 from tests.conftest import LAB_DISTS, add_dist, build_venv, site_packages
 
 
@@ -231,3 +234,35 @@ def test_a_version_that_is_no_version_is_reported_not_fatal(tmp_path, version):
     assert "is not a valid version (PEP 440)" in bad[0].message
     # The requirement on it cannot be checked against such a version: not satisfied.
     assert any(p.kind == "unsatisfied-requirement" for p in resolution.problems)
+
+
+_NAME_PIECES = st.sampled_from(["requests", "json", "a", "1", "/", "#", "?", "..", "-", "_", ".",
+                                " ", "\u00e9", "\u212a", "%2F"])  # fmt: skip
+_STRUCTURED_METADATA = st.tuples(
+    st.lists(_NAME_PIECES, min_size=1, max_size=6).map("".join) | st.text(max_size=10),
+    st.sampled_from(["1.0", "../../x", "not a version", "2.0/json#"]) | st.text(max_size=6),
+).map(lambda nv: f"Metadata-Version: 2.1\nName: {nv[0]}\nVersion: {nv[1]}\n\n".encode())
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    _STRUCTURED_METADATA | st.binary(max_size=200),
+    st.sampled_from(["evil-1.0.dist-info", "requests#x-1.0.dist-info", "x.dist-info"]),
+)
+def test_any_metadata_gives_packages_with_project_names_or_a_fatal_problem(
+    tmp_path_factory, metadata, folder_name
+):
+    venv = build_venv(tmp_path_factory.mktemp("fuzz") / "v", [])
+    folder = site_packages(venv) / folder_name
+    folder.mkdir()
+    (folder / "METADATA").write_bytes(metadata)
+    try:
+        resolution = read_environment(venv)
+    except InputError as error:
+        assert "\n" not in str(error)
+        return
+    fatal = {p.package for p in resolution.problems if p.fatal}
+    for package in resolution.packages:
+        assert is_project_name(package.name) or package.name in fatal, package
