@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner.model import SEVERITIES, InputError
+from scanner.urls import index_url_problem, without_credentials
 
 if TYPE_CHECKING:
     from scanner.scan import ScanOptions
@@ -116,6 +117,11 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
     index_url = data.get("index-url")
     if index_url is not None and (not isinstance(index_url, str) or not index_url.strip()):
         raise fail("index-url", f"must be a non-empty string, got {index_url!r}")
+    if index_url is not None:
+        index_url = index_url.strip()
+        problem = index_url_problem(index_url)
+        if problem:
+            raise fail("index-url", f"{without_credentials(index_url)!r} {problem}")
 
     patterns = data.get("internal-packages", [])
     if not _is_string_list(patterns) or any(not p.strip() for p in patterns):
@@ -154,7 +160,7 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
         rules_dirs=tuple(str(base / folder) for folder in folders),
         rule_overrides=overrides,
         internal_patterns=tuple(patterns),
-        index_url=index_url.strip() if index_url else None,
+        index_url=index_url or None,
     )
 
 
@@ -191,26 +197,13 @@ def load_rules(config: Config, extra_dirs: tuple[str, ...] = ()):
             if name not in rule.params:
                 known = ", ".join(rule.params) or "none"
                 raise ConfigError(f"{key}.params.{name}: no such param (it has: {known})")
-            expected = type(rule.params[name])
-            if type(value) is not expected:
-                raise ConfigError(
-                    f"{key}.params.{name}: must be {_type_name(expected)}, got {value!r}"
-                )
+            problem = rules_stage.param_problem(rule.params[name], value)
+            if problem:
+                raise ConfigError(f"{key}.params.{name}: {problem}")
     try:
         return rules_stage.load_rules(folders, config.rule_overrides)
     except InputError as exc:
         raise ConfigError(f"{config.path}: {exc}") from None
-
-
-def _type_name(kind: type) -> str:
-    return {
-        bool: "true or false",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(kind, kind.__name__)
 
 
 def scan_options(settings: Mapping[str, Any]) -> ScanOptions:
@@ -220,11 +213,15 @@ def scan_options(settings: Mapping[str, Any]) -> ScanOptions:
     from scanner.scan import ScanOptions
 
     config = load_config(settings.get("config_path"))
+    index_url = (settings.get("index_url") or "").strip() or None
+    problem = index_url_problem(index_url) if index_url is not None else None
+    if problem:
+        raise InputError(f"--index-url {without_credentials(index_url)!r} {problem}")
     extra_dirs = tuple(settings.get("rules_dirs") or ())
     load_rules(config, extra_dirs)  # fail now, before any network traffic, naming the file
     cache_path = settings.get("cache_path")
     return ScanOptions(
-        index_url=settings.get("index_url") or config.index_url,
+        index_url=index_url or config.index_url,
         offline=bool(settings.get("offline")),
         refresh=bool(settings.get("refresh")),
         cache_path=Path(cache_path) if cache_path else None,

@@ -1,5 +1,6 @@
-"""Name similarity: look-alike names of popular projects (typosquatting), and whether a
-linked repository names the project. Pure functions over canonical (PEP 503) names.
+"""Names: which strings are project names (PEP 508) and versions (PEP 440) at all,
+look-alike names of popular projects (typosquatting), and whether a linked repository
+names the project. Pure functions over canonical (PEP 503) names.
 
 `NameIndex` is built once from the popular names (the top-packages dataset, 15,000
 names) and then answers in a few microseconds per name: every name's single-character
@@ -15,6 +16,36 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from packaging.version import InvalidVersion, Version
+
+# PEP 508: letters and digits, with "." "_" "-" inside. Names from untrusted metadata
+# become URL path segments; anything else ("requests/json#") could address another
+# project's documents, so it is never looked up.
+_PROJECT_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE | re.ASCII)
+
+
+def is_project_name(name: object) -> bool:
+    """Whether `name` is a valid PEP 508 project name (ASCII; no trailing newline)."""
+    return isinstance(name, str) and _PROJECT_NAME.fullmatch(name) is not None
+
+
+def is_version(text: str) -> bool:
+    """Whether `text` is a valid PEP 440 version."""
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def invalid_name_reason(name: str) -> str:
+    """Why a name is refused, for problems and unknown facts."""
+    return (
+        f"{name[:100]!r} is not a valid project name (PEP 508: letters, digits and . _ - "
+        "inside), so it is never looked up on the index"
+    )
+
 
 # Characters that read alike in a name (PEP 503 names are ASCII letters, digits and
 # separators): each maps to one skeleton form, longer sequences first.

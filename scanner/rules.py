@@ -16,6 +16,7 @@ import glob
 import importlib.machinery
 import importlib.util
 import itertools
+import math
 import os
 import re
 import tomllib
@@ -45,6 +46,10 @@ _PROBES: dict[str, tuple[Any, ...]] = {
 }
 _FACT_PROBES = {spec.name: (None, *_PROBES.get(spec.type, ())) for spec in FACTS}
 _MAX_PROBE_COMBINATIONS = 256
+# What a condition may raise on some facts (a null compared with a number, a division by
+# zero, an index out of range, an overflow): the rule is then undetermined for that
+# package, never a crash and never a pass.
+_CONDITION_ERRORS = (TypeError, ValueError, LookupError, ArithmeticError, RuntimeError)
 
 
 def _load_cel() -> Any:
@@ -207,6 +212,61 @@ def _check_condition(rule: Rule, where: Path | str) -> None:
     unknown_params = sorted(set(_PARAM_REFERENCE.findall(rule.condition)) - set(rule.params))
     if unknown_params:
         raise InputError(f"{where}: condition uses params not in [params]: {unknown_params}")
+    _check_gives_true_or_false(rule, where)
+
+
+def _sample_facts(rule: Rule) -> Iterable[dict[str, Any]]:
+    """Fact maps to try a condition on at load: every fact set to its type's first,
+    second, ... probe value (values of the type the schema says), then every fact null."""
+    used = sorted(FACT_NAMES) if _OTHER_FACTS_USE.search(rule.condition) else rule.facts_used
+    typed = {name: _FACT_PROBES.get(name, (None,))[1:] or (None,) for name in used}
+    for index in range(max((len(values) for values in typed.values()), default=0)):
+        yield {name: values[index % len(values)] for name, values in typed.items()}
+    yield dict.fromkeys(used)
+
+
+def _check_gives_true_or_false(rule: Rule, where: Path | str) -> None:
+    """A condition that gives anything but true or false (`"1"`, `facts.publisher_count`)
+    would never fire, silently: reject it at load. CEL has no static type check in this
+    engine, so the condition is run on sample facts; errors there are left to run time,
+    where they make the rule undetermined."""
+    program = _cel.compile(rule.condition)
+    functions = {n: f for n, f in FUNCTIONS.items() if re.search(rf"\b{n}\s*\(", rule.condition)}
+    for facts in _sample_facts(rule):
+        bindings = {"facts": facts, "params": dict(rule.params)}
+        try:
+            result = program.execute(_cel.Context(bindings, functions) if functions else bindings)
+        except _CONDITION_ERRORS:
+            continue
+        # null is what a condition may give on unknown facts (`facts.first_party` when
+        # it is unknown): undetermined at run time. On known facts it is a mistake.
+        if result is None and any(value is None for value in facts.values()):
+            continue
+        if not isinstance(result, bool):
+            shown = "null" if result is None else f"{type(result).__name__} {result!r:.60}"
+            raise InputError(f"{where}: condition must give true or false, not {shown}")
+
+
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+               list: "a list", dict: "a table"}  # fmt: skip
+
+
+def param_problem(default: Any, value: Any) -> str | None:
+    """What is wrong with `value` as an override of a param whose rule-file value is
+    `default`, or None. Besides the type: a param that is a count, a number of days or a
+    rank (a whole number not below 0 in the rule file) cannot be negative, and a list of
+    strings (or an empty list: patterns) holds non-empty strings only."""
+    expected = type(default)
+    if type(value) is not expected:
+        return f"must be {_TYPE_NAMES.get(expected, expected.__name__)}, got {value!r}"
+    if expected is int and default >= 0 and value < 0:
+        return f"must be 0 or more, got {value!r}"
+    if expected is float and not math.isfinite(value):
+        return f"must be a finite number, got {value!r}"
+    if expected is list and all(isinstance(item, str) for item in default):
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            return f"must be a list of non-empty strings, got {value!r}"
+    return None
 
 
 def _apply_override(rule: Rule, override: Mapping[str, Any]) -> Rule:
@@ -221,10 +281,9 @@ def _apply_override(rule: Rule, override: Mapping[str, Any]) -> Rule:
     for key, value in new_params.items():
         if key not in params:
             raise InputError(f"{where}: no param {key!r} (it has {', '.join(params) or 'none'})")
-        if type(value) is not type(params[key]):
-            raise InputError(
-                f"{where}: param {key} must be {type(params[key]).__name__}, got {value!r}"
-            )
+        problem = param_problem(params[key], value)
+        if problem:
+            raise InputError(f"{where}: param {key} {problem}")
         params[key] = value
     enabled = override.get("enabled", rule.enabled)
     if not isinstance(enabled, bool):
@@ -386,7 +445,7 @@ def _decide(
     if not unknown:
         try:
             return run(visible) is True, ""
-        except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+        except _CONDITION_ERRORS as exc:
             return None, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     probe_sets = [_FACT_PROBES.get(f, (None,)) for f in unknown]
     combinations = 1
@@ -398,7 +457,7 @@ def _decide(
     for values in itertools.product(*probe_sets):
         try:
             result = run({**visible, **dict(zip(unknown, values, strict=True))})
-        except (TypeError, ValueError, KeyError, RuntimeError):
+        except _CONDITION_ERRORS:
             result = "error"
         answers.add(result is True if result != "error" else "error")
         if len(answers) > 1:

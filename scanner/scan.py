@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scanner import facts as facts_stage
@@ -60,8 +60,7 @@ def read_targets(targets: tuple[str, ...], options: ScanOptions) -> Resolution:
     resolutions = list(inputs.pinned)
     if inputs.declared:
         resolutions.append(_resolve_declared(inputs, options))
-    merged = _merge(resolutions, inputs)
-    return merged
+    return _merge(resolutions, inputs, options)
 
 
 def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
@@ -106,7 +105,21 @@ def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
     )
 
 
-def _merge(resolutions: list[Resolution], inputs: InputSet) -> Resolution:
+def _merge(resolutions: list[Resolution], inputs: InputSet, options: ScanOptions) -> Resolution:
+    if not resolutions:
+        # Only manifests that declare nothing (an empty requirements file, a pyproject.toml
+        # without dependencies): an empty closure, reported as such.
+        target = target_environment(options.python_version, options.platform, options.all_platforms)
+        notes = (*target.notes, "the inputs declare no requirements: nothing to scan")
+        return Resolution(
+            packages=(),
+            edges=(),
+            target=replace(target, notes=notes),
+            source=inputs.source,
+            roots=(),
+            problems=tuple(inputs.problems),
+            document=inputs.sbom,
+        )
     if len(resolutions) == 1 and not inputs.problems:
         only = resolutions[0]
         if inputs.sbom is None:

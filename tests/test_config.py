@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scanner.config import ConfigError, load_config, load_rules, scan_options
+from scanner.config import ConfigError, load_config, load_rules, parse_config, scan_options
+from scanner.urls import index_url_problem
 
 RULE = """\
 id = "house-rule"
@@ -133,6 +136,27 @@ def test_missing_explicit_file(tmp_path):
             "rules.low-usage.params.top_n: must be an integer, got 'many'",
         ),
         ("rules = ['missing']\n", "rules: folder"),
+        (
+            "[rules.low-usage.params]\ntop_n = -5\n",
+            "rules.low-usage.params.top_n: must be 0 or more, got -5",
+        ),
+        ("[rules.stale]\nparams = { days = -1 }\n", "rules.stale.params.days: must be 0 or"),
+        (
+            "[rules.low-usage.params]\ntop_n = 5000.0\n",
+            "rules.low-usage.params.top_n: must be an integer, got 5000.0",
+        ),
+        (
+            "[rules.ownership-change.params]\ncount_removals = 1\n",
+            "rules.ownership-change.params.count_removals: must be true or false, got 1",
+        ),
+        (
+            "[rules.dependency-confusion.params]\ninternal_patterns = [1]\n",
+            "rules.dependency-confusion.params.internal_patterns: must be a list of non-empty",
+        ),
+        (
+            "[rules.dependency-confusion.params]\ninternal_patterns = ['acme-*', '']\n",
+            "internal_patterns: must be a list of non-empty strings",
+        ),
     ],
 )
 def test_settings_the_rules_reject_name_the_file_and_key(tmp_path, text, expected):
@@ -187,3 +211,53 @@ rules = ["policy"]
     # The command line wins.
     options = scan_options({"index_url": "https://cli.example/simple"})
     assert options.index_url == "https://cli.example/simple"
+
+
+_SCALARS = (
+    st.booleans()
+    | st.integers(min_value=-10, max_value=10)
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
+    | st.sampled_from(["https://[::1/simple", "https://h:99999/s", "low", "acme-*", ""])
+)
+_VALUES = _SCALARS | st.lists(_SCALARS, max_size=3)
+# Mostly the params' own types, of any value, so that ranges are tried, not only types.
+_PARAM_VALUES = st.integers(min_value=-10, max_value=10) | st.lists(st.text(max_size=3)) | _VALUES
+_PARAMS = st.dictionaries(
+    st.sampled_from(["days", "top_n", "internal_patterns", "count_removals", "nope"]),
+    _PARAM_VALUES,
+    max_size=2,
+)
+_RULE_SETTINGS = st.fixed_dictionaries(
+    {"params": _PARAMS},
+    optional={"enabled": _VALUES, "severity": st.sampled_from(["low", "dire"]) | _VALUES},
+)
+_RULES = st.dictionaries(
+    st.sampled_from(["stale", "low-usage", "dependency-confusion", "ownership-change"]),
+    _RULE_SETTINGS,
+    max_size=2,
+)
+_CONFIG_TABLES = st.fixed_dictionaries(
+    {"rules": _RULES | _VALUES},
+    optional={"index-url": _VALUES, "internal-packages": _VALUES, "colour": _VALUES},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CONFIG_TABLES)
+def test_any_table_gives_a_configuration_or_one_line_naming_the_file(tmp_path_factory, table):
+    folder = tmp_path_factory.mktemp("config")
+    path = folder / "trustmap.toml"
+    try:
+        config = parse_config(table, path)
+        rules = load_rules(config)
+    except ConfigError as error:
+        assert str(error).startswith(f"{path}: ") and "\n" not in str(error)
+        return
+    if config.index_url is not None:
+        assert index_url_problem(config.index_url) is None
+    for rule in rules.rules:
+        for value in rule.params.values():
+            assert not (type(value) is int and value < 0), rule
+            assert not (isinstance(value, list) and not all(isinstance(v, str) for v in value))

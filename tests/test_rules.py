@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.facts import add_requirer_facts, build_facts
 from scanner.model import Facts, InputError, Package
@@ -146,6 +148,16 @@ def test_a_user_rule_folder_adds_rules(tmp_path):
         ({"motivation": ""}, "lacks motivation"),
         ({"id": "Bad Id"}, "must be lower-case"),
         ({"condition": "facts.release_count < params.missing"}, "params not in [params]"),
+        ({"condition": "string(1)"}, "condition must give true or false, not str '1'"),
+        ({"condition": "facts.publisher_count"}, "condition must give true or false, not int"),
+        ({"condition": "facts.release_count + params.n"}, "must give true or false, not int"),
+        ({"condition": "null"}, "condition must give true or false, not null"),
+        ({"condition": "facts.name"}, "condition must give true or false, not str"),
+        (
+            {"condition": "facts.publisher_count == 1 ? facts.name : false"},
+            "condition must give true or false, not str",
+        ),
+        ({"condition": "facts.glob"}, "unknown facts glob"),
     ],
 )
 def test_invalid_rule_files_are_rejected_at_load(tmp_path, fields, message):
@@ -167,7 +179,9 @@ def test_invalid_toml_is_rejected(tmp_path):
     [
         ({"nope": {}}, "no rule with id 'nope'"),
         ({"low-usage": {"params": {"top_m": 3}}}, "no param 'top_m'"),
-        ({"low-usage": {"params": {"top_n": "many"}}}, "must be int"),
+        ({"low-usage": {"params": {"top_n": "many"}}}, "param top_n must be an integer"),
+        ({"low-usage": {"params": {"top_n": -5}}}, "param top_n must be 0 or more, got -5"),
+        ({"low-usage": {"params": {"top_n": True}}}, "must be an integer, got True"),
         ({"low-usage": {"severity": "huge"}}, "severity 'huge'"),
     ],
 )
@@ -566,3 +580,53 @@ def test_first_party_code_is_said_so_and_not_flagged_as_of_unknown_origin():
     assert "low-usage" in folded
     # The third-party checks do not apply to one's own code, decided or not.
     assert not folded & {u.rule_id for u in undetermined}
+
+
+@pytest.mark.parametrize(
+    "condition, error",
+    [
+        ("facts.release_count / 0 > 1", "division by zero"),
+        ("facts.release_count % 0 == 0", "modulo by zero"),
+        ("[1][facts.release_count] == 1", "index out of bounds"),
+        ("facts.release_count + 9223372036854775807 > 0", "overflow"),
+    ],
+)
+def test_a_condition_that_fails_at_run_time_is_undetermined_not_a_crash(tmp_path, condition, error):
+    write_rule(tmp_path, condition=condition)
+    rules = load_rules([tmp_path])
+    known = {"x": Facts({"release_count": 1})}
+    unknown = {"y": Facts({}, {"release_count": "not served"})}
+    findings, undetermined = evaluate(rules, {**known, **unknown})
+    assert "custom" not in {f.rule_id for f in findings}
+    custom = {u.package: u for u in undetermined if u.rule_id == "custom"}
+    assert set(custom) == {"x", "y"}
+    assert any(error in reason for reason in custom["x"].reasons)
+
+
+_CONDITION_PIECES = st.sampled_from(
+    ["facts.release_count", "facts.name", "facts.publishers", "facts.version_yanked",
+     "params.n", " / ", " % ", " + ", " < ", " == ", " && ", " || ", "!", "(", ")", "0", "1",
+     "string(1)", "null", "true", "size(", "[1]", "[", "]", "?", ":", "9223372036854775807"]
+)  # fmt: skip
+_FACT_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "release_count": st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        "name": st.text(max_size=5),
+        "publishers": st.lists(st.text(max_size=3), max_size=2),
+        "version_yanked": st.booleans(),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_CONDITION_PIECES, min_size=1, max_size=8).map("".join), _FACT_VALUES)
+def test_any_condition_loads_or_is_rejected_and_never_crashes_a_scan(tmp_path_factory, text, facts):
+    folder = tmp_path_factory.mktemp("rules")
+    write_rule(folder, condition=text)
+    try:
+        rules = load_rules([folder])
+    except InputError as error:
+        assert "\n" not in str(error)
+        return
+    evaluate(rules, {"x": Facts(facts, {"publisher_count": "not served"})})

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from packageurl import PackageURL
 
 from ..model import Edge, Location, Package, Problem, Resolution, TargetEnvironment
+from ..names import is_version
 from ._common import (
     LineFinder,
     canonical,
@@ -78,6 +79,17 @@ def read_cyclonedx_text(text: str, path: str = "<sbom>") -> CycloneDxSbom:
         if package is None:
             skipped.append(str(component.get("purl") or component.get("name") or "?"))
             continue
+        if not is_version(package.version):
+            # Still scanned: only the facts of the pinned release will be unknown.
+            problems.append(
+                Problem(
+                    kind="invalid-version",
+                    message=f"{package.name}: version {package.version[:100]!r} is not a "
+                    "valid version (PEP 440)",
+                    package=package.name,
+                    location=package.origin,
+                )
+            )
         ref = component.get("bom-ref")
         if isinstance(ref, str):
             name_by_ref[ref] = package.name
@@ -222,7 +234,11 @@ def _component_line(component: Mapping[str, Any], lines: LineFinder) -> int | No
     for key in ("bom-ref", "purl", "name"):
         value = component.get(key)
         if isinstance(value, str):
-            line = lines.find(f'"{key}": {json.dumps(value)}') or lines.find(json.dumps(value))
-            if line:
-                return line
+            # Written as UTF-8 or with \u escapes, whichever the tool chose.
+            for literal in dict.fromkeys(
+                (json.dumps(value, ensure_ascii=False), json.dumps(value))
+            ):
+                line = lines.find(f'"{key}": {literal}') or lines.find(literal)
+                if line:
+                    return line
     return None

@@ -32,6 +32,7 @@ from scanner.model import (
     Resolution,
     TargetEnvironment,
 )
+from scanner.names import invalid_name_reason, is_project_name, is_version
 
 # METADATA headers are small; the long description after them is not needed and may be
 # huge or hostile. Read at most this much of a file.
@@ -344,6 +345,14 @@ def _read_dist_info(folder: Path) -> tuple[_Dist | None, Problem | None]:
             folder_name, folder_version, location, "corrupt METADATA: no Name or Version header"
         )
     notes: list[str] = []
+    fatal = False
+    if not is_project_name(name):
+        # Kept, so that it is seen, but under no lookup: as a URL path it could fetch
+        # another project's documents and borrow that project's trust.
+        notes.append(f"METADATA Name {invalid_name_reason(name)}")
+        fatal = True
+    if not is_version(version):
+        notes.append(f"METADATA Version {version[:100]!r} is not a valid version (PEP 440)")
     requires: list[PackagingRequirement] = []
     for line in headers.get("requires-dist", []):
         try:
@@ -368,7 +377,13 @@ def _read_dist_info(folder: Path) -> tuple[_Dist | None, Problem | None]:
         problems=tuple(notes),
     )
     problem = (
-        Problem("bad-metadata", "; ".join(notes), package=package.name, location=location)
+        Problem(
+            "bad-metadata",
+            f"{location.path}: {'; '.join(notes)}",
+            package=package.name,
+            location=location,
+            fatal=fatal,
+        )
         if notes
         else None
     )
@@ -406,7 +421,10 @@ def _first(headers: dict[str, list[str]], field: str) -> str:
 
 def _broken(name: str, version: str, location: Location, why: str) -> tuple[_Dist, Problem]:
     """A dist-info folder whose METADATA cannot be read: keep the package, from its folder
-    name, so that nothing is lost; its facts come from the index like any other."""
+    name, so that nothing is lost; its facts come from the index like any other (unless
+    the folder name is no project name either: then it is never looked up)."""
+    if not is_project_name(name):
+        why = f"{why}; the folder name {invalid_name_reason(name)}"
     package = Package(
         name=canonicalize_name(name),
         version=version or "0",

@@ -24,6 +24,7 @@ from packaging.utils import (
 )
 
 from ..model import InputError, Location, Problem, Requirement
+from ..urls import index_url_problem, without_credentials
 from ._common import (
     canonical,
     check_marker,
@@ -293,6 +294,10 @@ def _apply_option(
             raise input_error(path, line_number, "editable requirements cannot be constraints")
         collected.requirements.append(requirement)
     elif option == "--index-url":
+        problem = index_url_problem(value or "")
+        if problem:
+            shown = without_credentials(value or "")
+            raise input_error(path, line_number, f"--index-url {shown!r} {problem}")
         collected.index_url = value
     elif option == "--extra-index-url":
         collected.extra_index_urls.append(value or "")
@@ -410,6 +415,11 @@ def _parse_direct_reference(
             f"cannot tell the project name of {reference!r}; add '#egg=<name>' "
             "or write it as '<name> @ <url>'",
         )
+    if not is_valid_name(name):
+        # File names and egg fragments are not checked as PEP 508 names by packaging.
+        raise input_error(
+            path, line_number, f"{name!r} in {reference!r} is not a valid project name"
+        )
     return Requirement(
         name=canonical(name),
         specifier=specifier,
@@ -428,8 +438,7 @@ def _name_of_reference(reference: str, base_dir: str) -> tuple[str | None, str]:
     fragment = split.fragment if split else reference.partition("#")[2]
     egg = re.search(r"(?:^|&)egg=([^&]+)", fragment)
     if egg:
-        name = egg.group(1).split("[", 1)[0]
-        return (name if is_valid_name(name) else None), ""
+        return egg.group(1).split("[", 1)[0], ""
     location_text = unquote(split.path) if split else reference.partition("#")[0]
     file_name = location_text.rstrip("/").rsplit("/", 1)[-1]
     try:

@@ -45,6 +45,7 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from scanner.model import Facts, Package, ScanResult
+from scanner.names import is_project_name
 from scanner.report.summary import Summary, summarize
 
 SCHEMA_VERSION = SchemaVersion.V1_6
@@ -340,9 +341,12 @@ def _component(package: Package, facts: Facts, properties: list[Property]) -> Co
     name = clean(package.name, MAX_NAME)
     version = clean(package.version, MAX_VERSION)
     try:
+        if not is_project_name(name):
+            # packageurl leaves "/" unquoted: "requests/json#" would read as another name.
+            raise ValueError(name)
         purl: PackageURL | None = PackageURL(type="pypi", name=name, version=version or None)
         bom_ref = purl.to_string()
-    except ValueError:  # an empty name: no purl, but still a component
+    except ValueError:  # an empty or invalid name: no purl, but still a component
         purl, bom_ref = None, f"trustmap:package:{name}"
     return Component(
         type=ComponentType.LIBRARY,

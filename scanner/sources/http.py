@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from scanner.store import CachedResponse, Store
+from scanner.urls import without_credentials
 
 if TYPE_CHECKING:
     import httpx
@@ -62,14 +62,9 @@ class _Retryable(Exception):
 
 def redact(url: str) -> str:
     """The URL without credentials: private mirrors put tokens in the index URL, and
-    those must never reach the cache, a log or a report."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    those must never reach the cache, a log or a report. Never raises, and keeps the
+    host as written (an IPv6 address keeps its brackets)."""
+    return without_credentials(url)
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

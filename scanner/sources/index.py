@@ -28,9 +28,10 @@ from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from scanner.names import invalid_name_reason, is_project_name
 from scanner.sources import sdist
 from scanner.sources.http import Fetcher, FetchResult, redact
-from scanner.sources.pypi import SIMPLE_JSON, json_api_base
+from scanner.sources.pypi import SIMPLE_JSON, json_api_base, segment
 
 RELEASES_KIND = "simple-releases-v2"
 METADATA_KIND = "core-metadata-v1"
@@ -168,9 +169,11 @@ class IndexClient:
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         """Every release of a project that has an installable file, or None and why."""
+        if not is_project_name(name):
+            return None, invalid_name_reason(name)
         name = canonicalize_name(name)
         result = await self.fetcher.get_json(
-            f"{self.index_url}/{name}/",
+            f"{self.index_url}/{segment(name)}/",
             RELEASES_KIND,
             extract_releases,
             accept=SIMPLE_JSON,
@@ -211,7 +214,7 @@ class IndexClient:
                 return _release(data, data["source"])
             errors.append(error)
         result = await self.fetcher.get_json(
-            f"{self.json_base}/{canonicalize_name(name)}/{release.version}/json",
+            f"{self.json_base}/{segment(canonicalize_name(name))}/{segment(release.version)}/json",
             RELEASE_KIND,
             _extract_release_deps,
             ttl=IMMUTABLE_TTL,

@@ -14,11 +14,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
+from scanner.model import InputError
+from scanner.names import invalid_name_reason, is_project_name
 from scanner.sources.http import Fetcher, FetchResult, redact
+from scanner.urls import index_url_problem, without_credentials
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -30,7 +33,26 @@ MAX_TEXT = 2000
 
 
 def index_url_from_environment(explicit: str | None = None) -> str:
-    return (explicit or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL).rstrip("/")
+    """The index URL to use: `explicit` (checked where it was given), else PIP_INDEX_URL,
+    else PyPI."""
+    if explicit:
+        return explicit.rstrip("/")
+    from_environment = os.environ.get("PIP_INDEX_URL", "").strip()
+    if not from_environment:
+        return DEFAULT_INDEX_URL
+    problem = index_url_problem(from_environment)
+    if problem:
+        shown = without_credentials(from_environment)
+        raise InputError(f"PIP_INDEX_URL {shown!r} {problem}")
+    return from_environment.rstrip("/")
+
+
+def segment(value: str) -> str:
+    """One URL path segment built from data (a name, a version): "/", "#" and "?" are
+    quoted, and "." or ".." too, which a client would otherwise resolve away."""
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
 
 
 def json_api_base(index_url: str) -> str:
@@ -78,13 +100,16 @@ class PyPISource:
         return redact(self.index_url)
 
     def project_url(self, name: str) -> str:
-        return f"{self.json_base}/{canonicalize_name(name)}/json"
+        return f"{self.json_base}/{segment(canonicalize_name(name))}/json"
 
     def prime(self, names: Iterable[str]) -> None:
-        self.fetcher.prime([self.project_url(n) for n in names], PROJECT_KIND)
+        urls = [self.project_url(n) for n in names if is_project_name(n)]
+        self.fetcher.prime(urls, PROJECT_KIND)
 
     async def lookup(self, name: str, version: str) -> IndexRecord:
         """The project document for `name`, and the vulnerabilities of `version`."""
+        if not is_project_name(name):
+            return IndexRecord(name, "unknown", reason=invalid_name_reason(name))
         result = await self.fetcher.get_json(
             self.project_url(name),
             PROJECT_KIND,
@@ -131,7 +156,7 @@ class PyPISource:
         """The JSON API has no such project. Some indexes serve no JSON API at all, so ask
         the simple API before saying the index does not know the project."""
         simple = await self.fetcher.get_json(
-            f"{self.index_url}/{canonicalize_name(name)}/",
+            f"{self.index_url}/{segment(canonicalize_name(name))}/",
             SIMPLE_KIND,
             extract_simple_existence,
             accept=SIMPLE_JSON,
@@ -159,7 +184,7 @@ class PyPISource:
             )
             return
         result = await self.fetcher.get_json(
-            f"{self.json_base}/{canonicalize_name(name)}/{version}/json",
+            f"{self.json_base}/{segment(canonicalize_name(name))}/{segment(version)}/json",
             VERSION_KIND,
             extract_version_vulnerabilities,
         )
@@ -312,7 +337,7 @@ async def lookup_all(
     for name, version in pairs:
         by_project.setdefault(canonicalize_name(name), set()).add(version)
     await source.fetcher.prefetch(
-        [source.project_url(name) for name, _ in pairs],
+        [source.project_url(name) for name, _ in pairs if is_project_name(name)],
         PROJECT_KIND,
         functools.partial(
             extract_project,

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from scanner.inputs.cyclonedx_sbom import read_cyclonedx_sbom, read_cyclonedx_text
 from scanner.model import Edge, InputError
+from scanner.names import is_project_name
 
 SBOMS = Path(__file__).resolve().parents[2] / "fixtures" / "sbom"
 
@@ -92,6 +93,16 @@ def test_components_without_purl_nested_and_foreign():
             ' "components": [{"purl": "pkg:pypi"}]}',
             "bom.json:2: invalid purl",
         ),
+        (
+            '{"bomFormat": "CycloneDX", "specVersion": "1.6",\n'
+            ' "components": [{"purl": "pkg:pypi/requests%2Fjson%23@1.0"}]}',
+            "bom.json:2: invalid Python package name 'requests/json#'",
+        ),
+        (
+            '{"bomFormat": "CycloneDX", "specVersion": "1.6",\n'
+            ' "components": [{"name": "r\u00e9quests", "version": "1.0"}]}',
+            "bom.json:2: invalid Python package name",
+        ),
     ],
 )
 def test_errors(text, message):
@@ -146,9 +157,11 @@ def test_any_structure_gives_a_result_or_input_error(body):
     if isinstance(body, dict):
         document.update(body)
     try:
-        read_cyclonedx_text(json.dumps(document), "fuzz.json")
+        sbom = read_cyclonedx_text(json.dumps(document), "fuzz.json")
     except InputError as error:
         assert "\n" not in str(error)
+        return
+    assert all(is_project_name(p.name) for p in sbom.resolution.packages)
 
 
 @settings(max_examples=200, deadline=None)
@@ -158,3 +171,15 @@ def test_any_text_gives_a_result_or_input_error(text):
         read_cyclonedx_text(text, "fuzz.json")
     except InputError as error:
         assert "\n" not in str(error)
+
+
+@pytest.mark.parametrize("version", ["../../requests/2.0", "not a version", ""])
+def test_a_version_that_is_no_version_is_reported_and_kept(version):
+    component = (
+        {"purl": "pkg:pypi/six", "version": version} if version else {"purl": "pkg:pypi/six"}
+    )
+    text = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [component]})
+    resolution = read_cyclonedx_text(text, "bom.json").resolution
+    assert [(p.name, p.version) for p in resolution.packages] == [("six", version)]
+    (problem,) = resolution.problems
+    assert problem.kind == "invalid-version" and not problem.fatal

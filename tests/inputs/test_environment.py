@@ -6,9 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scanner.inputs.environment import read_environment
 from scanner.model import InputError
+from scanner.names import is_project_name
 from tests.conftest import LAB_DISTS, add_dist, build_venv, site_packages
 
 
@@ -184,3 +187,82 @@ def test_running_environment_is_the_default():
     resolution = read_environment(None)
     assert any(p.name == "trustmap" for p in resolution.packages)
     assert "running environment" in resolution.source
+
+
+def _with_metadata(venv: Path, folder_name: str, name: str, version: str) -> Path:
+    folder = site_packages(venv) / folder_name
+    folder.mkdir()
+    text = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
+    (folder / "METADATA").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["requests/json#", "requests?x", "../requests", "r\u00e9quests", "\u212aiwi", "-a", "a b"],
+)
+def test_a_name_that_is_no_project_name_is_kept_and_a_fatal_problem(tmp_path, name):
+    venv = build_venv(tmp_path / "v", [])
+    _with_metadata(venv, "evil-1.0.dist-info", name, "1.0")
+    resolution = read_environment(venv)
+    (package,) = resolution.packages
+    assert package.display_name == name
+    (problem,) = resolution.problems
+    assert problem.fatal and problem.kind == "bad-metadata"
+    assert "evil-1.0.dist-info" in problem.message and repr(name) in problem.message
+
+
+def test_corrupt_metadata_in_a_folder_whose_name_is_no_project_name(tmp_path):
+    venv = build_venv(tmp_path / "v", [])
+    folder = site_packages(venv) / "requests#x-1.0.dist-info"
+    folder.mkdir()
+    (folder / "METADATA").write_bytes(b"")
+    resolution = read_environment(venv)
+    (problem,) = resolution.problems
+    assert problem.fatal and "'requests#x' is not a valid project name" in problem.message
+
+
+@pytest.mark.parametrize("version", ["not a version", "1.0/../../x", "2004d-legacy"])
+def test_a_version_that_is_no_version_is_reported_not_fatal(tmp_path, version):
+    venv = build_venv(tmp_path / "v", [])
+    _with_metadata(venv, "odd-1.0.dist-info", "odd", version)
+    add_dist(site_packages(venv), "user", "1.0", ["odd>=1"])
+    resolution = read_environment(venv)
+    assert [p.version for p in resolution.packages if p.name == "odd"] == [version]
+    bad = [p for p in resolution.problems if p.kind == "bad-metadata"]
+    assert len(bad) == 1 and not bad[0].fatal
+    assert "is not a valid version (PEP 440)" in bad[0].message
+    # The requirement on it cannot be checked against such a version: not satisfied.
+    assert any(p.kind == "unsatisfied-requirement" for p in resolution.problems)
+
+
+_NAME_PIECES = st.sampled_from(["requests", "json", "a", "1", "/", "#", "?", "..", "-", "_", ".",
+                                " ", "\u00e9", "\u212a", "%2F"])  # fmt: skip
+_STRUCTURED_METADATA = st.tuples(
+    st.lists(_NAME_PIECES, min_size=1, max_size=6).map("".join) | st.text(max_size=10),
+    st.sampled_from(["1.0", "../../x", "not a version", "2.0/json#"]) | st.text(max_size=6),
+).map(lambda nv: f"Metadata-Version: 2.1\nName: {nv[0]}\nVersion: {nv[1]}\n\n".encode())
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    _STRUCTURED_METADATA | st.binary(max_size=200),
+    st.sampled_from(["evil-1.0.dist-info", "requests#x-1.0.dist-info", "x.dist-info"]),
+)
+def test_any_metadata_gives_packages_with_project_names_or_a_fatal_problem(
+    tmp_path_factory, metadata, folder_name
+):
+    venv = build_venv(tmp_path_factory.mktemp("fuzz") / "v", [])
+    folder = site_packages(venv) / folder_name
+    folder.mkdir()
+    (folder / "METADATA").write_bytes(metadata)
+    try:
+        resolution = read_environment(venv)
+    except InputError as error:
+        assert "\n" not in str(error)
+        return
+    fatal = {p.package for p in resolution.problems if p.fatal}
+    for package in resolution.packages:
+        assert is_project_name(package.name) or package.name in fatal, package

@@ -15,6 +15,7 @@ from scanner.inputs.pyproject import (
     poetry_constraint_to_specifier,
 )
 from scanner.model import InputError
+from scanner.names import is_project_name
 
 LOCKFILES = Path(__file__).resolve().parents[2] / "fixtures" / "lockfiles"
 
@@ -218,6 +219,9 @@ TOML_PIECES = st.sampled_from(
         "foo = 1\n",
         "python = 3\n",
         'bar = "|| >"\n',
+        '"requests/json#" = "*"\n',
+        '"r\u00e9quests" = {path = "p"}\n',
+        'dependencies = ["requests/json#", "x @ file:///r%23-1.0.tar.gz"]\n',
         "= \n",
         '"\n',
     ]
@@ -228,11 +232,13 @@ TOML_PIECES = st.sampled_from(
 @given(st.lists(TOML_PIECES, max_size=12).map("".join), st.booleans())
 def test_toml_like_text_gives_a_result_or_input_error(text, everything):
     try:
-        parse_pyproject_text(
+        requirements = parse_pyproject_text(
             text, "fuzz.toml", all_extras=everything, groups=["g"] if everything else []
         )
     except InputError as error:
         assert "\n" not in str(error)
+        return
+    assert all(is_project_name(r.name) for r in requirements)
 
 
 @settings(max_examples=200, deadline=None)
@@ -251,3 +257,26 @@ def test_any_poetry_constraint_gives_a_result_or_input_error(constraint):
         poetry_constraint_to_specifier(constraint)
     except InputError:
         pass
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[project]\nname = "x"\ndependencies = ["requests/json#"]\n',
+            "pyproject.toml:3: invalid requirement 'requests/json#'",
+        ),
+        (
+            '[tool.poetry.dependencies]\npython = "^3.11"\n"requests/json#" = "*"\n',
+            "pyproject.toml:3: invalid dependency name 'requests/json#'",
+        ),
+        (
+            '[tool.poetry.dependencies]\n"r\u00e9quests" = "*"\n',
+            "pyproject.toml:2: invalid dependency name",
+        ),
+    ],
+)
+def test_a_name_that_is_no_project_name_is_one_line_with_file_and_line(text, message):
+    with pytest.raises(InputError) as raised:
+        parse_pyproject_text(text, "pyproject.toml")
+    assert str(raised.value).startswith(message)

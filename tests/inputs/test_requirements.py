@@ -14,6 +14,7 @@ from scanner.inputs.requirements import (
     parse_requirements_text,
 )
 from scanner.model import InputError, Location
+from scanner.names import is_project_name
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "requirements"
 CLICK_HASHES = (
@@ -185,6 +186,21 @@ def test_include_depth_is_capped(tmp_path):
         ("-r missing.txt\n", "req.txt:1: cannot read included requirements file 'missing.txt'"),
         ("-e requests\n", "req.txt:1: editable requirement 'requests' must be a local path"),
         ("https://example.org/download\n", "req.txt:1: cannot tell the project name"),
+        (
+            "https://example.org/r%C3%A9quests-1.0-py3-none-any.whl\n",
+            "req.txt:1: 'réquests' in 'https://example.org/r%C3%A9quests-1.0-py3-none-any.whl' "
+            "is not a valid project name",
+        ),
+        (
+            "file:///tmp/requests%23x-1.0.tar.gz\n",
+            "req.txt:1: 'requests#x' in 'file:///tmp/requests%23x-1.0.tar.gz' is not a valid",
+        ),
+        (
+            "https://example.org/x.zip#egg=requests/json\n",
+            "req.txt:1: 'requests/json' in 'https://example.org/x.zip#egg=requests/json' is not",
+        ),
+        ("--index-url https://host:99999/simple\n", "req.txt:1: --index-url 'https://host:9"),
+        ("-i https://[::1/simple\n", "req.txt:1: --index-url 'https://[::1/simple' is not a"),
         ("foo ; python_version >\n", "req.txt:1: invalid requirement"),
         ("--hash=sha256:" + "a" * 64 + "\n", "req.txt:1: --hash must follow a requirement"),
         ('foo --hash "unterminated\n', "req.txt:1: cannot split options"),
@@ -251,3 +267,29 @@ def test_any_bytes_from_a_file_give_a_result_or_input_error(tmp_path_factory, da
         parse_requirements_file(path, environ={})
     except InputError as error:
         assert "\n" not in str(error)
+
+
+_REFERENCE_PREFIXES = st.sampled_from(
+    ["https://h/", "file:///t/", "./", "git+https://h/o/", "https://h/x.zip#egg="]
+)
+_REFERENCE_SUFFIXES = st.sampled_from(["-1.0.tar.gz", "-1.0-py3-none-any.whl", ".git", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_REFERENCE_PREFIXES, st.text(max_size=12), _REFERENCE_SUFFIXES).map("".join)
+        | st.text(max_size=30),
+        max_size=4,
+    )
+)
+def test_every_name_read_is_a_project_name(lines):
+    # URLs and paths name their project in file names and egg fragments, which packaging
+    # does not check as PEP 508 names; none of them may reach the index unchecked.
+    try:
+        parsed = parse_requirements_text("\n".join(lines), "fuzz.txt", environ={})
+    except InputError as error:
+        assert "\n" not in str(error)
+        return
+    for requirement in (*parsed.requirements, *parsed.constraints):
+        assert is_project_name(requirement.name), requirement

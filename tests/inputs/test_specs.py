@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from scanner.inputs.specs import parse_spec_arguments
 from scanner.model import InputError, Location
+from scanner.names import is_project_name
 
 
 def test_forms():
@@ -36,6 +37,8 @@ def test_direct_url():
         (["ok", "foo=="], "<command line>:2: invalid requirement 'foo==': expected version after"),
         ([" "], "<command line>:1: empty requirement"),
         (["foo bar"], "<command line>:1: invalid requirement 'foo bar'"),
+        (["requests/json#==1"], "<command line>:1: invalid requirement 'requests/json#==1'"),
+        (["r\u00e9quests"], "<command line>:1: invalid requirement"),
     ],
 )
 def test_errors(args, message):
@@ -49,6 +52,9 @@ def test_errors(args, message):
 @given(st.lists(st.text(max_size=30), max_size=5))
 def test_any_arguments_give_requirements_or_input_error(args):
     try:
-        assert len(parse_spec_arguments(args)) == len(args)
+        requirements = parse_spec_arguments(args)
     except InputError as error:
         assert "\n" not in str(error)
+        return
+    assert len(requirements) == len(args)
+    assert all(is_project_name(r.name) for r in requirements)

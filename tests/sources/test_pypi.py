@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from scanner.sources.pypi import extract_project, release_summary
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from scanner.sources.http import Fetcher
+from scanner.sources.pypi import PyPISource, extract_project, release_summary, segment
+from scanner.store import Store
 from tests.conftest import recorded_project
 
 
@@ -27,3 +34,46 @@ def test_files_of_the_pinned_version_carry_their_type():
 
 def test_an_empty_project_has_an_empty_summary():
     assert release_summary({}) == {"first": None, "latest": None, "count": 0}
+
+
+def _lookup(index_url: str, store, name: str, version: str):
+    async def run():
+        fetcher = Fetcher(store)
+        try:
+            return await PyPISource(fetcher, index_url).lookup(name, version)
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = Store(tmp_path / "cache" / "trustmap.db")
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "value, quoted",
+    [("a/b#c?d", "a%2Fb%23c%3Fd"), ("..", "%2E%2E"), (".", "%2E"), ("1.0", "1.0"), ("é", "%C3%A9")],
+)
+def test_a_url_segment_built_from_data_cannot_leave_its_place(value, quoted):
+    assert segment(value) == quoted
+
+
+@pytest.mark.parametrize("name", ["requests/json#", "requests#", "../requests", "requests\n"])
+def test_an_invalid_name_is_never_looked_up(fixture_index, store, name):
+    record = _lookup(fixture_index.simple_url, store, name, "2.32.3")
+    assert record.status == "unknown"
+    assert "not a valid project name" in record.reason
+    assert fixture_index.paths() == []
+
+
+def test_a_hostile_version_stays_inside_its_path_segment(fixture_index, store):
+    # An installed version ("../../requests/2.0") must not address another project's
+    # per-version page; the index here serves none, so the quoted page answers 404.
+    record = _lookup(fixture_index.simple_url, store, "six", "../../requests/2.0")
+    assert record.status == "found"
+    assert "/pypi/six/..%2F..%2Frequests%2F2.0/json" in fixture_index.paths()
+    assert not any(path.startswith("/pypi/requests") for path in fixture_index.paths())
