@@ -18,7 +18,7 @@ from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from scanner.sources.http import Fetcher, FetchResult
+from scanner.sources.http import AccessDenied, Fetcher, FetchResult
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base
 
 RELEASES_KIND = "simple-releases-v2"
@@ -148,7 +148,9 @@ def extract_metadata(body: bytes, url: str = "") -> dict[str, Any]:
 class IndexClient:
     def __init__(self, fetcher: Fetcher, index_url: str) -> None:
         self.fetcher = fetcher
-        self.index_url = index_url.rstrip("/")
+        # Credentials stay with the fetcher, which sends them to the index's origin
+        # with every request: pages, .metadata files and range reads alike.
+        self.index_url = fetcher.use_index(index_url).rstrip("/")
         self.json_base = json_api_base(self.index_url)
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
@@ -163,6 +165,7 @@ class IndexClient:
         )
         if result.status == "not-found":
             return None, "the index has no project of this name"
+        _refuse(result)
         if result.status != "ok":
             return None, _why(result)
         return [IndexRelease(row[0], tuple(row[1]), *row[2:]) for row in result.data], ""
@@ -183,6 +186,8 @@ class IndexClient:
             )
             if result.status == "ok":
                 return _release(result.data, f"PEP 658 metadata of {release.metadata_file}")
+            # A guessed URL may answer 403 where nothing is served (object stores do).
+            _refuse(result, forbidden_too=release.metadata_advertised)
             errors.append(f"{release.metadata_file}.metadata: {_why(result)}")
         if release.metadata_is_wheel:
             data, error = await self._wheel_metadata_by_range(release)
@@ -198,6 +203,7 @@ class IndexClient:
         )
         if result.status == "ok":
             return _release(result.data, "the index's JSON API for this release")
+        _refuse(result, forbidden_too=False)  # many mirrors serve no JSON API at all
         errors.append(_why(result))
         raise MetadataUnavailable(
             f"dependencies of {name} {release.version} could not be read without building "
@@ -206,7 +212,8 @@ class IndexClient:
 
     async def _wheel_metadata_by_range(self, release: IndexRelease) -> tuple[dict | None, str]:
         url = release.metadata_url
-        cached = self.fetcher.store.get(url, RANGE_METADATA_KIND)
+        key = self.fetcher.cache_key(url)
+        cached = self.fetcher.store.get(key, RANGE_METADATA_KIND)
         if cached is not None:
             return cached.data, ""
         if self.fetcher.offline:
@@ -216,7 +223,7 @@ class IndexClient:
         except (ValueError, OSError, zlib.error, struct.error) as exc:
             return None, f"could not read METADATA from {release.metadata_file}: {exc}"
         data = extract_metadata(body)
-        self.fetcher.store.put(url, RANGE_METADATA_KIND, data, None, None)
+        self.fetcher.store.put(key, RANGE_METADATA_KIND, data, None, None)
         return data, ""
 
 
@@ -238,6 +245,13 @@ def _release(data: dict[str, Any], source: str) -> ReleaseMetadata:
 
 def _why(result: FetchResult) -> str:
     return result.describe("not served by the index")
+
+
+def _refuse(result: FetchResult, *, forbidden_too: bool = True) -> None:
+    """A refusal (401, and 403 where the index says the file is there) is never a
+    silent gap in the graph: the resolution ends, naming the index."""
+    if result.status == "denied" and (forbidden_too or "HTTP 401" in result.error):
+        raise AccessDenied(result.error)
 
 
 async def read_wheel_metadata(fetcher: Fetcher, url: str) -> bytes:
