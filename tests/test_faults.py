@@ -10,6 +10,7 @@ is cached: once the index behaves, the next scan uses its answer.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -281,3 +282,37 @@ def test_a_refused_metadata_file_ends_the_resolution_naming_the_index(index, tmp
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert "HTTP 401" in err and index.simple_url in err and SECRET not in err
+
+
+_REAL_WORKER = http._fetch_in_worker
+
+
+def _marking_worker(urls, kind, extract, settings):
+    """The prefetch worker, leaving a mark that it ran (in the forked process)."""
+    (Path(os.environ["FAULTS_WORKER_MARKS"]) / str(os.getpid())).touch()
+    return _REAL_WORKER(urls, kind, extract, settings)
+
+
+def test_forked_prefetch_workers_send_the_index_credentials(index, tmp_path, monkeypatch):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setenv("FAULTS_WORKER_MARKS", str(marks))
+    monkeypatch.setattr(http, "_fetch_in_worker", _marking_worker)
+    index.required_auth = f"alice:{SECRET}"
+    venv = build_venv(tmp_path / "venv", ["six-1.16.0.dist-info", "idna-3.10.dist-info"])
+    for number in range(30):
+        add_dist(site_packages(venv), f"lab_tool_{number:02}", "1.0")
+    options = ScanOptions(
+        index_url=index.simple_url.replace("http://", f"http://alice:{SECRET}@"),
+        cache_path=tmp_path / "cache" / "trustmap.db",
+        request_timeout=5.0,
+    )
+
+    result = scan(read_targets((str(venv),), options), options)
+
+    assert [p for p in marks.iterdir() if p.name != str(os.getpid())]  # a forked worker ran
+    assert all(h.get("authorization") for _, h in index.requests)
+    assert result.facts["six"].values["publishers"]
+    assert result.facts["lab-tool-03"].values["known_to_index"] is False
+    for file in options.cache_path.parent.iterdir():
+        assert SECRET.encode() not in file.read_bytes()
