@@ -131,6 +131,20 @@ target_options = _options(
     click.option("--group", "groups", multiple=True, help="Dependency group (PEP 735 / Poetry)."),
     click.option("--all-groups", is_flag=True, help="Include every dependency group."),
     click.option("--pre", is_flag=True, help="Allow pre-releases when resolving."),
+    click.option(
+        "--request-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Longest one request to the index may take, body included (default: config "
+        "request-timeout, else 30).",
+    ),
+    click.option(
+        "--scan-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Longest the scan's network work may take; what is left is unknown, with the "
+        "reason (default: config scan-timeout, else 600).",
+    ),
 )
 
 

@@ -11,6 +11,8 @@ Keys (in trustmap.toml at the top level; in pyproject.toml under `[tool.trustmap
 
     index-url = "https://mirror.example/simple"    # --index-url wins over it
     internal-packages = ["acme-*", "lab-tools"]    # glob patterns of internal names
+    request-timeout = 30                           # seconds per request, body included
+    scan-timeout = 600                             # seconds of network work per stage
     rules = ["policy/rules"]                       # extra rule folders, or as a table:
 
     [tool.trustmap.rules]
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 
 CONFIG_FILE = "trustmap.toml"
 PYPROJECT = "pyproject.toml"
-KEYS = ("index-url", "internal-packages", "rules")
+KEYS = ("index-url", "internal-packages", "request-timeout", "scan-timeout", "rules")
 RULE_SETTINGS = ("enabled", "severity", "params")
 
 
@@ -58,6 +60,8 @@ class Config:
     rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     internal_patterns: tuple[str, ...] = ()
     index_url: str | None = None
+    request_timeout: float | None = None  # seconds; None: the default
+    scan_timeout: float | None = None
 
 
 def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Path | None:
@@ -123,6 +127,13 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
         if problem:
             raise fail("index-url", f"{without_credentials(index_url)!r} {problem}")
 
+    timeouts = {}
+    for key in ("request-timeout", "scan-timeout"):
+        value = data.get(key)
+        if value is not None and not positive_seconds(value):
+            raise fail(key, f"must be a number of seconds above 0, got {value!r}")
+        timeouts[key] = float(value) if value is not None else None
+
     patterns = data.get("internal-packages", [])
     if not _is_string_list(patterns) or any(not p.strip() for p in patterns):
         raise fail("internal-packages", "must be a list of non-empty glob patterns")
@@ -161,7 +172,13 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
         rule_overrides=overrides,
         internal_patterns=tuple(patterns),
         index_url=index_url or None,
+        request_timeout=timeouts["request-timeout"],
+        scan_timeout=timeouts["scan-timeout"],
     )
+
+
+def positive_seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e7
 
 
 def _is_string_list(value: Any) -> bool:
@@ -238,4 +255,17 @@ def scan_options(settings: Mapping[str, Any]) -> ScanOptions:
             all_groups=bool(settings.get("all_groups")),
         ),
         internal_patterns=config.internal_patterns,
+        **_timeouts(settings, config),
     )
+
+
+def _timeouts(settings: Mapping[str, Any], config: Config) -> dict[str, float]:
+    """--request-timeout / --scan-timeout, else the config's, else the defaults."""
+    chosen = {}
+    for name in ("request_timeout", "scan_timeout"):
+        value = settings.get(name)
+        if value is None:
+            value = getattr(config, name)
+        if value is not None:
+            chosen[name] = float(value)
+    return chosen

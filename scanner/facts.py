@@ -20,8 +20,8 @@ from scanner.model import Facts, Package
 from scanner.names import FORGES, NameIndex, glob_match, repository_names_project, repository_path
 from scanner.sources.http import Fetcher, redact
 from scanner.sources.provenance import Provenance, ProvenanceSource, lookup_provenance
-from scanner.sources.pypi import IndexRecord, PyPISource, lookup_all, release_summary
-from scanner.sources.usage import TopPackages, load_top_packages
+from scanner.sources.pypi import IndexRecord, PyPISource, lookup_all, release_summary, stale_notes
+from scanner.sources.usage import TopPackages, load_top_packages, top_packages_within
 from scanner.store import OwnershipRecord
 
 # Names within this download rank are the "popular" names that look-alikes are checked
@@ -418,10 +418,11 @@ async def gather(
     )
     for name, found in provenance.items():
         index[name].provenance = found
-    top, usage_note = await usage_task
+    top, usage_note = await top_packages_within(usage_task, fetcher)
     notes = [f"usage: top-PyPI-packages dataset of {top.snapshot_date} ({top.origin})"]
     if usage_note:
         notes.append(usage_note)
+    notes.extend(stale_notes(index))
     unknown = {p.reason for p in provenance.values() if p.status == "unknown"}
     if provenance and len(unknown) == 1 and len(provenance) > 1:
         notes.append(f"provenance: {unknown.pop()}")

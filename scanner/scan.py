@@ -14,7 +14,7 @@ from scanner import rules as rules_stage
 from scanner.inputs.select import DeclaredOptions, InputSet, read_inputs
 from scanner.inputs.target import target_environment
 from scanner.model import Facts, NetworkError, Package, Problem, Resolution, ScanResult
-from scanner.sources.http import DEFAULT_TTL, Fetcher
+from scanner.sources.http import DEFAULT_TTL, REQUEST_TIMEOUT, SCAN_TIMEOUT, Fetcher
 from scanner.sources.pypi import PyPISource, index_url_from_environment
 from scanner.store import Store
 
@@ -29,6 +29,11 @@ class ScanOptions:
     rules_dirs: tuple[str, ...] = ()
     rule_overrides: dict = field(default_factory=dict)
     concurrency: int = 24
+    # Seconds: one request, body included (config `request-timeout`); the network work
+    # of each stage, resolving then gathering facts (config `scan-timeout`). What is
+    # left when the time is up is unknown, with the reason.
+    request_timeout: float = REQUEST_TIMEOUT
+    scan_timeout: float = SCAN_TIMEOUT
     transport: object = None  # an httpx transport, for tests
     # Declared inputs: what to resolve them for.
     python_version: str | None = None
@@ -50,6 +55,8 @@ class ScanOptions:
             ttl=self.ttl,
             concurrency=self.concurrency,
             transport=self.transport,
+            request_timeout=self.request_timeout,
+            scan_timeout=self.scan_timeout,
         )
 
 

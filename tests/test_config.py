@@ -261,3 +261,20 @@ def test_any_table_gives_a_configuration_or_one_line_naming_the_file(tmp_path_fa
         for value in rule.params.values():
             assert not (type(value) is int and value < 0), rule
             assert not (isinstance(value, list) and not all(isinstance(v, str) for v in value))
+
+
+def test_timeouts_from_the_configuration_and_the_command_line(tmp_path):
+    config = write(tmp_path / "trustmap.toml", "request-timeout = 5\nscan-timeout = 120.5\n")
+    options = scan_options({"config_path": str(config)})
+    assert (options.request_timeout, options.scan_timeout) == (5.0, 120.5)
+    options = scan_options({"config_path": str(config), "scan_timeout": 9.0})
+    assert (options.request_timeout, options.scan_timeout) == (5.0, 9.0)
+    default = scan_options({"config_path": str(write(tmp_path / "empty.toml", ""))})
+    assert (default.request_timeout, default.scan_timeout) == (30.0, 600.0)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", '"30"', "true", "1e9"])
+def test_a_timeout_that_is_not_a_positive_number_names_the_key(tmp_path, value):
+    config = write(tmp_path / "trustmap.toml", f"scan-timeout = {value}\n")
+    with pytest.raises(ConfigError, match=r"trustmap.toml: scan-timeout: must be a number"):
+        load_config(config)

@@ -1,6 +1,14 @@
 """The one shared HTTP client every source uses: httpx.AsyncClient over HTTP/2, bounded
-concurrency, connect/read timeouts, retries with backoff on 429/5xx that honour
-Retry-After, and the SQLite cache in front of it all.
+concurrency, retries with backoff on 429/5xx that honour Retry-After, and the SQLite cache
+in front of it all.
+
+An index is hostile until it answers well, so every request is bounded: an overall
+deadline per attempt that covers the body too (a read timeout restarts with every byte,
+so an index dripping one byte a second would otherwise hang the scan), a deadline for the
+whole scan after which nothing more is asked, a size cap that holds for compressed bodies,
+and redirects followed only within the host that was asked. An index's credentials (from
+its URL, or ~/.netrc as pip reads it) go to that index's own origin only, and never into a
+URL, the cache, a log or a report.
 
 A warm scan never imports httpx: the client is made on the first request that the cache
 cannot answer.
@@ -10,14 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import json
 import multiprocessing
 import os
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+from scanner.model import InputError, NetworkError
 from scanner.store import CachedResponse, Store
 from scanner.urls import without_credentials
 
@@ -33,8 +45,16 @@ MAX_PREFETCH_PROCESSES = 4
 PREFETCH_MINIMUM = 24  # below this, forking costs more than it saves
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # numpy's project JSON is 3.6 MB
 USER_AGENT = "trustmap (supply-chain risk scanner; +https://pypi.org/project/trustmap/)"
+REQUEST_TIMEOUT = 30.0  # one attempt, body included (config `request-timeout`)
+CONNECT_TIMEOUT = 10.0
+SCAN_TIMEOUT = 600.0  # the network work of one scan stage (config `scan-timeout`)
+RETRY_BUDGET = 90.0  # all the attempts at one request, backoff included
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-Status = Literal["ok", "not-found", "error", "offline-miss"]
+Status = Literal["ok", "not-found", "error", "offline-miss", "denied"]
+Origin = tuple[str, str, int]  # scheme, host, port
 
 
 @dataclass(frozen=True)
@@ -54,10 +74,86 @@ class FetchResult:
         return f"the index could not be read: {self.error}"
 
 
-class _Retryable(Exception):
+class AccessDenied(NetworkError):
+    """The index refused the request (HTTP 401/403): its credentials are missing or
+    wrong. Never a silent gap in the graph: the scan ends with this one line."""
+
+
+class _Failure(Exception):
+    """A request that failed in a way worth saying as it is (str: the reason)."""
+
+
+class _Retryable(_Failure):
     def __init__(self, message: str, retry_after: float | None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status_code: int
+    headers: Any  # httpx.Headers
+    body: bytes
+    url: str  # where it finally came from, without credentials
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    attempts: int
+    timeout: float  # one attempt, body included
+    connect_timeout: float
+
+
+def _may_redirect(asked: Origin, target: Origin) -> bool:
+    """Only within the host that was asked: the same origin, or its https upgrade."""
+    if target == asked:
+        return True
+    return target[1] == asked[1] and (asked[0], target[0]) == ("http", "https")
+
+
+def _origin(url: str) -> Origin:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def _strip_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without its user info, and the (user, password) it held."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    bare = redact(url)
+    return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def _user_label(user: str, password: str) -> str:
+    """Who the cache entries of an authenticated index belong to. A user name beside a
+    password is a name; alone it is usually a token (pip's `https://TOKEN@host`), so only
+    a digest of it is kept."""
+    if password:
+        return quote(user, safe="")
+    return "token-" + hashlib.sha256(user.encode()).hexdigest()[:16]
+
+
+def _netrc_credentials(host: str) -> tuple[str, str] | None:
+    """The ~/.netrc entry for `host` ($NETRC names another file), read with the stdlib
+    netrc module as pip does; None when there is no file or no entry."""
+    import netrc
+
+    path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
+    if not os.path.isfile(path):
+        return None
+    try:
+        entry = netrc.netrc(path).authenticators(host)
+    except netrc.NetrcParseError as exc:
+        where = f"{exc.filename}:{exc.lineno}" if exc.lineno else str(exc.filename or path)
+        raise InputError(f"{where}: cannot read the netrc file: {exc.msg}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the netrc file: {exc}") from None
+    if entry is None:
+        return None
+    login, _account, password = entry
+    return (login or "", password or "") if login or password else None
 
 
 def redact(url: str) -> str:
@@ -88,7 +184,10 @@ def _backoff_hook(exc: Exception) -> bool | float:
 
     if isinstance(exc, _Retryable):
         return exc.retry_after if exc.retry_after is not None else True
-    return isinstance(exc, httpx.TransportError)
+    # A read that timed out already took its whole deadline: asking again would only
+    # multiply it. Refused or reset connections are worth another try.
+    slow = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout)
+    return isinstance(exc, httpx.TransportError) and not isinstance(exc, slow)
 
 
 class Fetcher:
@@ -106,12 +205,30 @@ class Fetcher:
         concurrency: int = 24,
         attempts: int = 4,
         transport: Any = None,
+        request_timeout: float = REQUEST_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        scan_timeout: float | None = None,
+        deadline: float | None = None,
+        credentials: dict[Origin, tuple[str, str]] | None = None,
     ) -> None:
+        """`scan_timeout`: seconds from now after which nothing more is asked and what
+        is in flight is cut off (`deadline`, a time.monotonic() value, sets it outright:
+        forked prefetch workers share their parent's). `credentials`: per origin, as
+        `credentials` of another fetcher (the prefetch workers')."""
         self.store = store
         self.offline = offline
         self.refresh = refresh
         self.ttl = ttl
         self.attempts = attempts
+        self.request_timeout = request_timeout
+        self.connect_timeout = connect_timeout
+        self.scan_timeout = scan_timeout
+        if deadline is None and scan_timeout is not None:
+            deadline = time.monotonic() + scan_timeout
+        self.deadline = deadline
+        # Kept in memory only: never in a URL, the cache or a message.
+        self.credentials: dict[Origin, tuple[str, str]] = dict(credentials or {})
+        self._indexes: dict[Origin, str] = {}  # origin -> the index's URL, for messages
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
         self._transport = transport
@@ -139,33 +256,96 @@ class Fetcher:
             return
         # What prime() found in the cache is not fetched here, fresh or not: stale
         # entries are revalidated by the normal path, cheaply.
-        todo = [u for u in urls if self.refresh or (redact(u), kind) not in self._primed]
+        todo = [u for u in urls if self.refresh or (self.cache_key(u), kind) not in self._primed]
         if len(todo) < PREFETCH_MINIMUM:
             return
         chunks = [todo[i::workers] for i in range(workers)]
         loop = asyncio.get_running_loop()
-        settings = {"ttl": self.ttl, "concurrency": self._concurrency, "attempts": self.attempts}
+        # The workers keep this fetcher's deadline and credentials (passed over the
+        # pool's pipe, never written anywhere).
+        settings = {
+            "ttl": self.ttl,
+            "concurrency": self._concurrency,
+            "attempts": self.attempts,
+            "request_timeout": self.request_timeout,
+            "connect_timeout": self.connect_timeout,
+            "scan_timeout": self.scan_timeout,
+            "deadline": self.deadline,
+            "credentials": self.credentials,
+        }
         pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers - 1, mp_context=multiprocessing.get_context("fork")
         )
+        left = self._time_left()
         try:
             remote = [
                 loop.run_in_executor(pool, _fetch_in_worker, chunk, kind, extract, settings)
                 for chunk in chunks[1:]
             ]
             here = [self.get_json(u, kind, extract) for u in chunks[0]]
-            results = await asyncio.gather(asyncio.gather(*remote), asyncio.gather(*here))
+            # The workers' requests end by the deadline; a worker that does not is
+            # ended with the pool, and the normal path says what is missing.
+            async with asyncio.timeout(None if left is None else left + 5.0):
+                results = await asyncio.gather(asyncio.gather(*remote), asyncio.gather(*here))
+        except TimeoutError:
+            return
         finally:
             _stop(pool)
         for rows in results[0]:
-            for url, data, etag, last_modified, sent in rows:
-                self.store.put(redact(url), kind, data, etag, last_modified)
+            for key, data, etag, last_modified, sent in rows:
+                self.store.put(key, kind, data, etag, last_modified)
                 self.requests_sent += sent
 
     def prime(self, urls: list[str], kind: str) -> None:
         """Read the cache entries for many URLs in one go."""
-        for url, cached in self.store.get_many([redact(u) for u in urls], kind).items():
-            self._primed[(url, kind)] = cached
+        for key, cached in self.store.get_many([self.cache_key(u) for u in urls], kind).items():
+            self._primed[(key, kind)] = cached
+
+    def use_index(self, url: str) -> str:
+        """Take on an index: its credentials (from its URL, else from ~/.netrc) are sent
+        with every request to its origin and to no other. Returns the URL without them."""
+        bare, credentials = _strip_credentials(url)
+        origin = _origin(bare)
+        if credentials is None and origin not in self.credentials:
+            credentials = _netrc_credentials(origin[1])
+        if credentials is not None:
+            self.credentials[origin] = credentials
+        self._indexes.setdefault(origin, bare.rstrip("/"))
+        return bare
+
+    def cache_key(self, url: str) -> str:
+        """Where `url`'s answer is cached: the URL without credentials and, for an origin
+        that is sent credentials, the user it was asked as (never the password), so that
+        two accounts of a private index never share answers."""
+        bare, credentials = _strip_credentials(url)
+        credentials = credentials or self.credentials.get(_origin(bare))
+        if credentials is None:
+            return bare
+        parts = urlsplit(bare)
+        netloc = f"{_user_label(*credentials)}@{parts.netloc}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+    def _take_url(self, url: str) -> str:
+        """A URL handed in with credentials (an old-style caller) teaches them for its
+        origin; requests only ever go out without them."""
+        bare, credentials = _strip_credentials(url)
+        if credentials is not None:
+            self.credentials.setdefault(_origin(bare), credentials)
+        return bare
+
+    def _time_left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def _out_of_time(self) -> str:
+        return f"the scan's time limit of {self.scan_timeout:g} s (scan-timeout) ran out"
+
+    def denied_message(self, url: str, status: int) -> str:
+        index = self._indexes.get(_origin(url))
+        who = f"the index {index}" if index else f"{_origin(url)[1]}"
+        return (
+            f"{who} refused access (HTTP {status}) to {redact(url)}: check the credentials "
+            "in the index URL or in ~/.netrc ($NETRC)"
+        )
 
     def _cached(self, key: str, kind: str) -> CachedResponse | None:
         cached = self._primed.pop((key, kind), None)
@@ -182,10 +362,12 @@ class Fetcher:
 
             self._client = httpx.AsyncClient(
                 http2=os.environ.get("TRUSTMAP_HTTP2", "1") != "0",
-                timeout=httpx.Timeout(30.0, connect=10.0),
+                timeout=httpx.Timeout(self.request_timeout, connect=self.connect_timeout),
                 limits=httpx.Limits(max_connections=self._concurrency),
-                headers={"User-Agent": USER_AGENT},
-                follow_redirects=True,
+                # Only what _Inflater can decode within the size cap.
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+                # Redirects are followed by _exchange, within the asked host only.
+                follow_redirects=False,
                 transport=self._transport,
             )
             self._semaphore = asyncio.Semaphore(self._concurrency)
@@ -210,13 +392,18 @@ class Fetcher:
         ttl: float | None = None,
         parse: Callable[[bytes], Any] = json.loads,
         offload: bool = False,
+        attempts: int | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> FetchResult:
         """`force`: the cached extraction lacks something the caller needs, so fetch the
         whole document afresh (no TTL, no revalidation: a 304 carries no body).
         `offload`: parse and extract in the decoder process (for large documents;
         `parse` and `extract` must then be picklable: module-level functions or
-        functools.partial of them)."""
-        key = redact(url)
+        functools.partial of them). `attempts`, `timeout`, `connect_timeout`: other
+        bounds than the fetcher's, for a remote the scan can do without."""
+        url = self._take_url(url)
+        key = self.cache_key(url)
         cached = self._cached(key, kind)
         fresh_enough = not (self.refresh or force)
         max_age = self.ttl if ttl is None else ttl
@@ -236,31 +423,40 @@ class Fetcher:
                 headers["If-None-Match"] = cached.etag
             if cached.last_modified:
                 headers["If-Modified-Since"] = cached.last_modified
+        bounds = _Bounds(
+            attempts or self.attempts,
+            timeout or self.request_timeout,
+            connect_timeout or self.connect_timeout,
+        )
         try:
-            return await self._fetch(url, key, kind, extract, headers, cached, parse, offload)
-        except _Retryable as exc:
+            return await self._fetch(
+                url, key, kind, extract, headers, cached, parse, offload, bounds
+            )
+        except _Failure as exc:
             return self._failed(str(exc), cached)
         except Exception as exc:  # any transport failure is reported, never raised
             return self._failed(_describe(exc), cached)
 
     async def get_range(self, url: str, byte_range: str, limit: int) -> tuple[bytes, int] | None:
         """Part of a file by an HTTP range request, uncached: (bytes, the file's size), or
-        None when the server does not honour ranges. Errors raise OSError/ValueError."""
+        None when the server does not honour ranges. Errors raise OSError/ValueError;
+        a refusal (401/403) raises AccessDenied."""
         import httpx
 
-        client = self._client_for_request()
-        assert self._semaphore is not None
+        url = self._take_url(url)
+        bounds = _Bounds(1, self.request_timeout, self.connect_timeout)
         try:
-            async with self._semaphore:
-                self.requests_sent += 1
-                async with client.stream("GET", url, headers={"Range": byte_range}) as response:
-                    if response.status_code != 206:
-                        return None
-                    size = response.headers.get("Content-Range", "").rpartition("/")[2]
-                    body = await _read_capped(response, limit)
+            answer = await self._exchange(url, {"Range": byte_range}, limit, bounds, (206,))
+        except _Failure as exc:
+            raise OSError(str(exc)) from None
         except httpx.HTTPError as exc:
             raise OSError(_describe(exc)) from None
-        return (body, int(size)) if size.isdigit() else None
+        if answer.status_code in (401, 403):
+            raise AccessDenied(self.denied_message(url, answer.status_code))
+        if answer.status_code != 206:
+            return None
+        size = answer.headers.get("Content-Range", "").rpartition("/")[2]
+        return (answer.body, int(size)) if size.isdigit() else None
 
     def _failed(self, message: str, cached: CachedResponse | None) -> FetchResult:
         if cached is not None:
@@ -278,47 +474,122 @@ class Fetcher:
         cached: CachedResponse | None,
         parse: Callable[[bytes], Any],
         offload: bool,
+        bounds: _Bounds,
     ) -> FetchResult:
         import stamina
 
-        client = self._client_for_request()
-        assert self._semaphore is not None
+        left = self._time_left()
+        budget = RETRY_BUDGET if left is None else max(0.001, min(RETRY_BUDGET, left))
+        started = time.monotonic()
         async for attempt in stamina.retry_context(
-            on=_backoff_hook, attempts=self.attempts, timeout=90.0, wait_initial=0.5
+            on=_backoff_hook, attempts=bounds.attempts, timeout=budget, wait_initial=0.5
         ):
             with attempt:
-                async with self._semaphore:
-                    self.requests_sent += 1
-                    async with client.stream("GET", url, headers=headers) as response:
-                        if response.status_code == 304 and cached is not None:
-                            self.store.touch(key)
-                            return FetchResult("ok", cached.data, from_cache=True)
-                        if response.status_code in (404, 410):
-                            self.store.put(key, kind, _NOT_FOUND, None, None)
-                            return FetchResult("not-found", error=f"HTTP {response.status_code}")
-                        if response.status_code == 429 or response.status_code >= 500:
-                            raise _Retryable(
-                                f"HTTP {response.status_code} from {redact(str(response.url))}",
-                                _retry_after_seconds(response.headers.get("Retry-After")),
-                            )
-                        if response.status_code != 200:
-                            return self._failed(f"HTTP {response.status_code}", cached)
-                        body = await _read_capped(response)
-                        final_url = str(response.url)
-                        etag = response.headers.get("ETag")
-                        last_modified = response.headers.get("Last-Modified")
+                answer = await self._exchange(url, headers, None, bounds, (200,))
+                status = answer.status_code
+                if status == 429 or status >= 500:
+                    retry_after = _retry_after_seconds(answer.headers.get("Retry-After"))
+                    message = f"HTTP {status} from {answer.url}"
+                    if retry_after is not None and retry_after > budget - (
+                        time.monotonic() - started
+                    ):
+                        # Waiting would outlast the time this request has: say so now.
+                        raise _Failure(f"{message} (Retry-After {retry_after:g} s)")
+                    raise _Retryable(message, retry_after)
+        if status == 304 and cached is not None:
+            self.store.touch(key)
+            return FetchResult("ok", cached.data, from_cache=True)
+        if status in (404, 410):
+            self.store.put(key, kind, _NOT_FOUND, None, None)
+            return FetchResult("not-found", error=f"HTTP {status}")
+        if status in (401, 403):
+            # Never answered from an expired entry: wrong credentials are to be fixed.
+            return FetchResult("denied", error=self.denied_message(url, status))
+        if status != 200:
+            return self._failed(f"HTTP {status}", cached)
         pool = self._decoder_pool() if offload else None
         if pool is not None:
             loop = asyncio.get_running_loop()
             ok, data = await loop.run_in_executor(
-                pool, _decode, body, redact(final_url), parse, extract
+                pool, _decode, answer.body, answer.url, parse, extract
             )
         else:
-            ok, data = _decode(body, redact(final_url), parse, extract)
+            ok, data = _decode(answer.body, answer.url, parse, extract)
         if not ok:
             return self._failed(data, cached)
-        self.store.put(key, kind, data, etag, last_modified)
+        self.store.put(
+            key, kind, data, answer.headers.get("ETag"), answer.headers.get("Last-Modified")
+        )
         return FetchResult("ok", data)
+
+    async def _exchange(
+        self,
+        url: str,
+        headers: dict[str, str],
+        limit: int | None,
+        bounds: _Bounds,
+        with_body: tuple[int, ...],
+    ) -> _Answer:
+        """One attempt at `url`, redirects included, within the attempt's deadline (or
+        what is left of the scan's, if less): the status, headers and (for a status in
+        `with_body`) the body read under the size cap."""
+        client = self._client_for_request()
+        assert self._semaphore is not None
+        async with self._semaphore:
+            left = self._time_left()
+            if left is not None and left <= 0:
+                raise _Failure(self._out_of_time())
+            seconds = bounds.timeout if left is None else min(bounds.timeout, left)
+            self.requests_sent += 1
+            try:
+                async with asyncio.timeout(seconds):
+                    return await self._follow(client, url, headers, limit, bounds, with_body)
+            except TimeoutError:
+                if seconds < bounds.timeout:
+                    raise _Failure(self._out_of_time()) from None
+                raise _Failure(f"it did not answer within {seconds:g} s") from None
+
+    async def _follow(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict[str, str],
+        limit: int | None,
+        bounds: _Bounds,
+        with_body: tuple[int, ...],
+    ) -> _Answer:
+        import httpx
+
+        asked = _origin(url)
+        current = url
+        timeout = httpx.Timeout(bounds.timeout, connect=bounds.connect_timeout)
+        for hop in range(MAX_REDIRECTS + 1):
+            if hop:
+                self.requests_sent += 1
+            credentials = self.credentials.get(_origin(current))
+            request = client.build_request("GET", current, headers=headers, timeout=timeout)
+            response = await client.send(
+                request, stream=True, auth=httpx.BasicAuth(*credentials) if credentials else None
+            )
+            try:
+                location = response.headers.get("Location")
+                if response.status_code in _REDIRECTS and location:
+                    # Credentials in a Location are the server's words: never taken.
+                    target, _ = _strip_credentials(urljoin(current, location))
+                    if not _may_redirect(asked, _origin(target)):
+                        raise _Failure(
+                            f"redirected from {redact(current)} to another host "
+                            f"({redact(target)}); not followed"
+                        )
+                    current = target
+                    continue
+                body = b""
+                if response.status_code in with_body:
+                    body = await _read_capped(response, limit)
+                return _Answer(response.status_code, response.headers, body, redact(current))
+            finally:
+                await response.aclose()
+        raise _Failure(f"more than {MAX_REDIRECTS} redirects from {redact(url)}")
 
     def _decoder_pool(self) -> concurrent.futures.ProcessPoolExecutor | None:
         """A worker process that parses large documents while this one keeps reading the
@@ -348,7 +619,8 @@ def _fetch_in_worker(
     urls: list[str], kind: str, extract: Callable[[Any, str], Any], settings: dict[str, Any]
 ) -> list[tuple[str, Any, str | None, str | None, int]]:
     """In a forked worker: fetch and extract `urls` with a client of its own and a
-    throw-away in-memory cache; return what should be stored, with its validators."""
+    throw-away in-memory cache; return what should be stored (by cache key), with its
+    validators."""
     store = Store(":memory:")
     fetcher = Fetcher(store, **settings)
 
@@ -363,9 +635,10 @@ def _fetch_in_worker(
     store.flush()
     sent = fetcher.requests_sent
     for url in urls:
-        cached = store.get(redact(url), kind)
+        key = fetcher.cache_key(url)
+        cached = store.get(key, kind)
         if cached is not None:
-            rows.append((url, cached.data, cached.etag, cached.last_modified, sent))
+            rows.append((key, cached.data, cached.etag, cached.last_modified, sent))
             sent = 0  # counted once
     store.close()
     return rows
@@ -388,15 +661,61 @@ def _decode(
 
 
 async def _read_capped(response: httpx.Response, limit: int | None = None) -> bytes:
+    """The body, decoded, or ValueError once it passes `limit` bytes. Decoded here, not
+    by httpx, so that the cap holds while inflating: httpx inflates each network chunk
+    whole, and 64 KiB of a gzip bomb is 64 MiB."""
     limit = MAX_RESPONSE_BYTES if limit is None else limit
+    if response.is_stream_consumed:  # made in memory (a test transport): already whole
+        if len(response.content) > limit:
+            raise ValueError(f"response larger than {limit} bytes")
+        return response.content
+    declared = response.headers.get("Content-Length", "")
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if declared.isdigit() and int(declared) > limit and encoding in ("", "identity"):
+        raise ValueError(f"response larger than {limit} bytes")
+    inflater = _Inflater(encoding)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    async for raw in response.aiter_raw():
+        chunk = inflater.feed(raw, limit - size)
         size += len(chunk)
         if size > limit:
             raise ValueError(f"response larger than {limit} bytes")
         chunks.append(chunk)
+    chunks.append(inflater.finish())
     return b"".join(chunks)
+
+
+class _Inflater:
+    """Content-Encoding gzip or deflate, inflated at most `room` + 1 bytes at a time."""
+
+    def __init__(self, encoding: str) -> None:
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        else:
+            raise ValueError(f"unsupported Content-Encoding {encoding[:40]!r}")
+        self._raw_deflate_tried = encoding != "deflate"
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self._zlib is None:
+            return data
+        try:
+            # Output stops one byte past the room: enough to know the cap is passed.
+            return self._zlib.decompress(data, max(room, 0) + 1)
+        except zlib.error:
+            if self._raw_deflate_tried:
+                raise ValueError("corrupt compressed response") from None
+            # Some servers send "deflate" without the zlib header.
+            self._raw_deflate_tried = True
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self.feed(data, room)
+
+    def finish(self) -> bytes:
+        return self._zlib.flush() if self._zlib is not None else b""
 
 
 def _describe(exc: BaseException) -> str:

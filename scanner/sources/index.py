@@ -30,7 +30,7 @@ from packaging.version import InvalidVersion, Version
 
 from scanner.names import invalid_name_reason, is_project_name
 from scanner.sources import sdist
-from scanner.sources.http import Fetcher, FetchResult, redact
+from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base, segment
 
 RELEASES_KIND = "simple-releases-v2"
@@ -164,7 +164,9 @@ def extract_metadata(body: bytes, url: str = "") -> dict[str, Any]:
 class IndexClient:
     def __init__(self, fetcher: Fetcher, index_url: str) -> None:
         self.fetcher = fetcher
-        self.index_url = index_url.rstrip("/")
+        # Credentials stay with the fetcher, which sends them to the index's origin
+        # with every request: pages, .metadata files and range reads alike.
+        self.index_url = fetcher.use_index(index_url).rstrip("/")
         self.json_base = json_api_base(self.index_url)
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
@@ -181,6 +183,7 @@ class IndexClient:
         )
         if result.status == "not-found":
             return None, "the index has no project of this name"
+        _refuse(result)
         if result.status != "ok":
             return None, _why(result)
         return [IndexRelease(row[0], tuple(row[1]), *row[2:]) for row in result.data], ""
@@ -201,6 +204,8 @@ class IndexClient:
             )
             if result.status == "ok":
                 return _release(result.data, f"PEP 658 metadata of {release.metadata_file}")
+            # A guessed URL may answer 403 where nothing is served (object stores do).
+            _refuse(result, forbidden_too=release.metadata_advertised)
             errors.append(f"{release.metadata_file}.metadata: {_why(result)}")
         if release.metadata_is_wheel:
             data, error = await self._wheel_metadata_by_range(release)
@@ -223,6 +228,7 @@ class IndexClient:
             result.data["requires_dist"] is not None or release.metadata_is_wheel
         ):
             return _release(result.data, "the index's JSON API for this release")
+        _refuse(result, forbidden_too=False)  # many mirrors serve no JSON API at all
         if result.status == "ok":
             # An sdist upload without Requires-Dist leaves it null: not "no dependencies".
             errors.append("the index's JSON API lists no Requires-Dist for it")
@@ -235,7 +241,7 @@ class IndexClient:
 
     async def _wheel_metadata_by_range(self, release: IndexRelease) -> tuple[dict | None, str]:
         url = release.metadata_url
-        key = redact(url)  # a mirror's token in the URL never reaches the cache
+        key = self.fetcher.cache_key(url)
         cached = self.fetcher.store.get(key, RANGE_METADATA_KIND)
         if cached is not None:
             return cached.data, ""
@@ -451,6 +457,13 @@ def _release(data: dict[str, Any], source: str) -> ReleaseMetadata:
 
 def _why(result: FetchResult) -> str:
     return result.describe("not served by the index")
+
+
+def _refuse(result: FetchResult, *, forbidden_too: bool = True) -> None:
+    """A refusal (401, and 403 where the index says the file is there) is never a
+    silent gap in the graph: the resolution ends, naming the index."""
+    if result.status == "denied" and (forbidden_too or "HTTP 401" in result.error):
+        raise AccessDenied(result.error)
 
 
 async def read_wheel_metadata(fetcher: Fetcher, url: str) -> bytes:

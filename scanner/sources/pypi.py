@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 
 from scanner.model import InputError
 from scanner.names import invalid_name_reason, is_project_name
-from scanner.sources.http import Fetcher, FetchResult, redact
+from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.urls import index_url_problem, without_credentials
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
@@ -73,7 +73,8 @@ class IndexRecord:
     version_vulnerabilities: list[dict[str, Any]] | None = None
     vulnerabilities_unknown: str = ""
     reason: str = ""  # why facts are unknown, when they are
-    stale: bool = False
+    stale: bool = False  # answered from a cache entry older than its time-to-live
+    stale_because: str = ""  # the index's failure that made it so ("" when offline)
     notes: list[str] = field(default_factory=list)
     # PEP 740 provenance of the pinned file (scanner.sources.provenance.Provenance), set
     # by the facts stage after the lookup; None when it was not asked.
@@ -83,7 +84,8 @@ class IndexRecord:
 class PyPISource:
     def __init__(self, fetcher: Fetcher, index_url: str) -> None:
         self.fetcher = fetcher
-        self.index_url = index_url.rstrip("/")
+        # Credentials stay with the fetcher, for the index's origin only.
+        self.index_url = fetcher.use_index(index_url).rstrip("/")
         self.json_base = json_api_base(self.index_url)
         # Whether the index serves /pypi/<name>/<version>/json: learnt from the first
         # answer and remembered for a day, so that mirrors without it cost no requests.
@@ -124,9 +126,12 @@ class PyPISource:
                     result = refetched
         if result.status == "not-found":
             return await self._not_in_json_api(name)
+        _refuse_unauthenticated(result)
         if result.status != "ok":
             return IndexRecord(name, "unknown", reason=_reason(result))
-        record = IndexRecord(name, "found", project=result.data, stale=result.stale)
+        record = IndexRecord(
+            name, "found", project=result.data, stale=result.stale, stale_because=result.error
+        )
         if result.stale:
             record.notes.append(f"index unreachable, cached answer used ({result.error})")
         await self._vulnerabilities(record, name, version)
@@ -204,6 +209,38 @@ class PyPISource:
 
 def _reason(result: FetchResult) -> str:
     return result.describe("the index has no such page")
+
+
+def stale_notes(records: Mapping[str, IndexRecord], shown: int = 5) -> list[str]:
+    """What the report says about answers taken from expired cache entries: how many
+    packages, which, and why (the index failed, or the scan was offline)."""
+    notes = []
+    failed = sorted(n for n, r in records.items() if r.stale and r.stale_because)
+    offline = sorted(n for n, r in records.items() if r.stale and not r.stale_because)
+    for names, why in (
+        (failed, "because the index failed"),
+        (offline, "because the scan was offline"),
+    ):
+        if not names:
+            continue
+        count = f"{len(names)} package{'s' if len(names) != 1 else ''}"
+        listed = ", ".join(names[:shown]) + (
+            f" and {len(names) - shown} more" * (len(names) > shown)
+        )
+        cause = f" ({records[names[0]].stale_because[:200]})" if names is failed else ""
+        notes.append(
+            f"stale: {count} answered from a cache entry older than its time-to-live "
+            f"{why}{cause}: {listed}"
+        )
+    return notes
+
+
+def _refuse_unauthenticated(result: FetchResult) -> None:
+    """HTTP 401: the index wants credentials it was not given, or not these. Every
+    answer would be missing, so the scan ends saying so. (A 403 is left to the package:
+    static indexes on object stores answer 403 for any path they do not hold.)"""
+    if result.status == "denied" and "HTTP 401" in result.error:
+        raise AccessDenied(result.error)
 
 
 # --- extraction: pure functions of a response document ------------------------------------

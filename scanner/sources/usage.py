@@ -8,6 +8,7 @@ value) turns the refresh off; tests point it at a local server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -23,6 +24,11 @@ PUBLIC_URL = "https://hugovk.github.io/top-pypi-packages/top-pypi-packages-30-da
 KIND = "top-packages-v1"
 REFRESH_AFTER = 7 * 24 * 3600.0  # the dataset is published monthly
 RETRY_FAILED_AFTER = 24 * 3600.0  # an unreachable host is not asked again for a day
+# Behind a mirror the dataset's host is unreachable, and the scan can do without it: one
+# attempt, a short connect, and a bound on the whole download (about 1 MB).
+REFRESH_CONNECT_TIMEOUT = 2.0
+REFRESH_TIMEOUT = 15.0
+REFRESH_GRACE = 1.0  # how long a finished scan still waits for the refresh
 _ATTEMPT_KEY = "top-packages-last-failed-attempt"
 
 
@@ -77,7 +83,7 @@ async def load_top_packages(fetcher: Fetcher) -> tuple[TopPackages, str | None]:
     url = refresh_url()
     if url is None:
         return bundled_top_packages(), None
-    cached = fetcher.store.get(url, KIND)
+    cached = fetcher.store.get(fetcher.cache_key(url), KIND)
     if cached is not None and (fetcher.offline or cached.age() < REFRESH_AFTER):
         return _build(cached.data, url), None
     if fetcher.offline:
@@ -86,9 +92,49 @@ async def load_top_packages(fetcher: Fetcher) -> tuple[TopPackages, str | None]:
     if last_failed and time.time() - float(last_failed) < RETRY_FAILED_AFTER:
         fallback = _build(cached.data, url) if cached else bundled_top_packages()
         return fallback, None
-    result = await fetcher.get_json(url, KIND, extract_top_packages, ttl=REFRESH_AFTER)
+    try:
+        result = await fetcher.get_json(
+            url,
+            KIND,
+            extract_top_packages,
+            ttl=REFRESH_AFTER,
+            attempts=1,
+            timeout=REFRESH_TIMEOUT,
+            connect_timeout=REFRESH_CONNECT_TIMEOUT,
+        )
+    except asyncio.CancelledError:
+        # The scan finished first and stopped waiting: not asked again for a day either.
+        remember_failed_refresh(fetcher)
+        raise
     if result.status == "ok" and not result.stale:
         return _build(result.data, url), None
+    remember_failed_refresh(fetcher)
+    return fallback_top_packages(fetcher), (
+        f"could not refresh the top-packages dataset from {url}: {result.error}"
+    )
+
+
+async def top_packages_within(
+    refresh: asyncio.Task, fetcher: Fetcher, grace: float = REFRESH_GRACE
+) -> tuple[TopPackages, str | None]:
+    """The refresh started beside the index lookups (load_top_packages), waited for at
+    most `grace` seconds more once they are done: the scan never waits on a host it can
+    do without."""
+    try:
+        return await asyncio.wait_for(refresh, grace)
+    except TimeoutError:
+        return fallback_top_packages(fetcher), (
+            f"could not refresh the top-packages dataset from {refresh_url()}: no answer "
+            "by the time the index lookups were done"
+        )
+
+
+def remember_failed_refresh(fetcher: Fetcher) -> None:
     fetcher.store.set_meta(_ATTEMPT_KEY, str(time.time()))
-    fallback = _build(cached.data, url) if cached else bundled_top_packages()
-    return fallback, f"could not refresh the top-packages dataset from {url}: {result.error}"
+
+
+def fallback_top_packages(fetcher: Fetcher) -> TopPackages:
+    """What is used when the refresh fails: the last copy fetched, else the snapshot."""
+    url = refresh_url()
+    cached = fetcher.store.get(fetcher.cache_key(url), KIND) if url else None
+    return _build(cached.data, url) if cached and url else bundled_top_packages()

@@ -199,13 +199,31 @@ def test_persistent_503_ends_in_error_and_is_not_cached(fixture_index, store):
 
 def test_other_client_errors_end_in_error_without_retry_or_caching(fixture_index, store):
     url = f"{fixture_index.url}/pypi/six/json"
-    fixture_index.failures["/pypi/six/json"] = [(403, {})]
+    fixture_index.failures["/pypi/six/json"] = [(400, {})]
 
     result = fetch(Fetcher(store), url)
 
-    assert result.status == "error" and result.error == "HTTP 403"
+    assert result.status == "error" and result.error == "HTTP 400"
     assert len(fixture_index.requests) == 1
     assert store.get(url, KIND) is None
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refusal_is_denied_naming_the_index_and_never_answered_stale(
+    fixture_index, store, status
+):
+    url = f"{fixture_index.url}/pypi/six/json"
+    store.put(url, KIND, {"name": "six"}, None, None, fetched_at=time.time() - OLD)
+    fixture_index.failures["/pypi/six/json"] = [(status, {})]
+    fetcher = Fetcher(store)
+    fetcher.use_index(fixture_index.url.replace("http://", "http://alice:pw9@") + "/simple")
+
+    result = fetch(fetcher, url)
+
+    assert result.status == "denied" and result.data is None
+    assert f"the index {fixture_index.url}/simple refused access (HTTP {status})" in result.error
+    assert "pw9" not in result.error
+    assert len(fixture_index.requests) == 1
 
 
 def test_404_is_cached_as_not_found_for_an_hour(fixture_index, store):
@@ -269,7 +287,10 @@ def test_extractor_sees_the_response_url_without_credentials(fixture_index, stor
     store.flush()
     rows = store.conn.execute("SELECT url, data, etag FROM http_cache").fetchall()
     assert rows and all("s3cret" not in " ".join(map(str, row)) for row in rows)
-    assert store.get(f"{fixture_index.url}/pypi/six/json", KIND) is not None
+    # Kept under the user it was asked as, never the password.
+    user_url = fixture_index.url.replace("http://", "http://alice@")
+    assert store.get(f"{user_url}/pypi/six/json", KIND) is not None
+    assert store.get(f"{fixture_index.url}/pypi/six/json", KIND) is None
 
 
 def test_error_message_carries_no_credentials(store):
@@ -324,3 +345,91 @@ def test_unexpected_document_shape_ends_in_an_error(fixture_index, store):
 
     assert result.status == "error"
     assert "unexpected response shape" in result.error
+
+
+def db_bytes(store: Store) -> bytes:
+    """The database file and its WAL, as they are on disk."""
+    store.flush()
+    return b"".join(p.read_bytes() for p in store.path.parent.iterdir() if p.is_file())
+
+
+def test_cache_entries_of_an_authenticated_index_are_kept_apart_per_user(fixture_index, store):
+    alice = fixture_index.url.replace("http://", "http://alice:alice-pw-1@")
+    bob = fixture_index.url.replace("http://", "http://bob:bob-pw-2@")
+
+    fetch(Fetcher(store), f"{alice}/pypi/six/json")
+    fetch(Fetcher(store), f"{bob}/pypi/six/json")  # not answered from alice's entry
+    again = fetch(Fetcher(store), f"{alice}/pypi/six/json")
+
+    assert fixture_index.paths() == ["/pypi/six/json"] * 2
+    assert again.status == "ok" and again.from_cache
+    stored = db_bytes(store)
+    assert b"alice-pw-1" not in stored and b"bob-pw-2" not in stored
+
+
+def test_index_credentials_go_to_the_index_host_only(fixture_index, store):
+    from tests.fault_server import fault_index
+
+    with fault_index() as elsewhere:
+        fetcher = Fetcher(store)
+        fetcher.use_index(fixture_index.url.replace("http://", "http://alice:pw@") + "/simple")
+        fetch(fetcher, f"{fixture_index.url}/pypi/six/json")
+        fetch(Fetcher(store, credentials=fetcher.credentials), f"{elsewhere.url}/pypi/idna/json")
+
+        assert "authorization" in lower_keys(fixture_index.requests[0][2])
+        assert elsewhere.requests and "authorization" not in elsewhere.requests[0][1]
+
+
+def test_netrc_credentials_are_used_for_the_index_host(fixture_index, store, tmp_path, monkeypatch):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login carol password netrc-pw\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    fetcher = Fetcher(store)
+
+    index_url = fetcher.use_index(f"{fixture_index.url}/simple")
+    fetch(fetcher, f"{fixture_index.url}/pypi/six/json")
+
+    assert index_url == f"{fixture_index.url}/simple"
+    assert lower_keys(fixture_index.requests[0][2])["authorization"].startswith("Basic ")
+    assert b"netrc-pw" not in db_bytes(store)
+
+
+def test_a_malformed_netrc_is_one_line_naming_the_file(fixture_index, store, tmp_path, monkeypatch):
+    from scanner.model import InputError
+
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login alice passwrd secret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+
+    with pytest.raises(InputError, match=str(netrc)):
+        Fetcher(store).use_index(f"{fixture_index.url}/simple")
+
+
+def test_a_gzip_bomb_is_cut_off_without_being_expanded(store, monkeypatch):
+    import tracemalloc
+
+    from tests.fault_server import BOMB, fault_index
+
+    BOMB.payload()  # made before measuring
+    monkeypatch.setattr(http, "MAX_RESPONSE_BYTES", 1024 * 1024)
+    with fault_index() as index:
+        index.fail("/pypi/six/json", "gzip-bomb")
+        tracemalloc.start()
+        try:
+            result = fetch(Fetcher(store), f"{index.url}/pypi/six/json")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    assert result.status == "error" and "larger than" in result.error
+    assert peak < 16 * 1024 * 1024  # a 64 KiB chunk of the bomb alone expands to 64 MiB
+
+
+def test_retry_after_beyond_the_time_left_is_not_waited_for(fixture_index, store, monkeypatch):
+    monkeypatch.setattr(http, "_retry_after_seconds", lambda value: 100.0)
+    fixture_index.failures["/pypi/six/json"] = [(429, {"Retry-After": "100"})] * 5
+
+    result = fetch(Fetcher(store, scan_timeout=5.0), f"{fixture_index.url}/pypi/six/json")
+
+    assert result.status == "error" and "Retry-After" in result.error
+    assert len(fixture_index.requests) == 1
