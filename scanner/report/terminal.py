@@ -172,7 +172,12 @@ def render_terminal(
         for package in result.resolution.packages:
             console.print(_facts_table(result, package.name))
     notes = [*target.notes, *result.notes]
-    console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in notes), style="dim"))
+    # Answers older than their time-to-live are facts that may no longer hold: said
+    # plainly, not folded into the dim notes.
+    for note in (n for n in notes if n.startswith("stale:")):
+        console.print(Text(safe_text(note, 600), style="yellow"))
+    others = [n for n in notes if not n.startswith("stale:")]
+    console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in others), style="dim"))
 
 
 def _facts_table(result: ScanResult, name: str) -> Group:
