@@ -150,10 +150,10 @@ def render_explain_terminal(result: ScanResult, explanation: Explanation, consol
             Text(f"\nUndetermined ({len(undetermined)}): facts unknown, not a pass", style="bold")
         )
         for item in undetermined:
-            line = Text(f"  {safe_text(item.rule_id, 80)}", style="yellow")
+            line = Text(safe_text(item.rule_id, 80), style="yellow")
             line.append(f" ({item.severity}): ")
             line.append(safe_text("; ".join(item.reasons), 400))
-            console.print(indented(line, 0))
+            console.print(indented(line, 2))
 
     paths = explanation.paths
     total = f"{paths.total}" if paths.exact else f"at least {paths.total}"
