@@ -78,6 +78,19 @@ def _load_cel() -> Any:
 _cel = _load_cel()
 
 
+EXAMPLE_OUTCOMES = ("fires", "quiet", "undetermined")
+
+
+@dataclass(frozen=True)
+class RuleExample:
+    """A case written in the rule file, in the spirit of Scorecard's probe tests: these
+    facts (every other fact unknown) give this outcome."""
+
+    name: str
+    facts: Mapping[str, Any]
+    expect: str
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -95,6 +108,8 @@ class Rule:
     # Rules whose finding this one's stands for on the same package (a combined signal
     # supersedes its parts): they are folded into it, not counted again.
     supersedes: tuple[str, ...] = ()
+    # The rule's proof, kept beside it: facts (the rest unknown) and the expected outcome.
+    examples: tuple[RuleExample, ...] = ()
 
     @property
     def facts_used(self) -> tuple[str, ...]:
@@ -159,7 +174,9 @@ def load_rule_file(path: Path) -> Rule:
     missing = [k for k in REQUIRED_KEYS if not isinstance(data.get(k), str) or not data[k]]
     if missing:
         raise InputError(f"{path}: rule file lacks {', '.join(missing)}")
-    unknown_keys = set(data) - {*REQUIRED_KEYS, "references", "params", "evidence", "supersedes"}
+    unknown_keys = set(data) - {
+        *REQUIRED_KEYS, "references", "params", "evidence", "supersedes", "examples",
+    }  # fmt: skip
     if unknown_keys:
         raise InputError(f"{path}: unknown keys {', '.join(sorted(unknown_keys))}")
     if not _ID.match(data["id"]):
@@ -180,9 +197,28 @@ def load_rule_file(path: Path) -> Rule:
         evidence=tuple(_string_list(data.get("evidence", []), "evidence", path)),
         path=str(path),
         supersedes=tuple(_string_list(data.get("supersedes", []), "supersedes", path)),
+        examples=_examples(data.get("examples", []), path),
     )
     _check_condition(rule, path)
     return rule
+
+
+def _examples(value: Any, path: Path) -> tuple[RuleExample, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise InputError(f"{path}: examples must be [[examples]] tables")
+    out = []
+    for number, example in enumerate(value, 1):
+        where = f"{path}: example {number}"
+        if set(example) - {"name", "facts", "expect"} or not isinstance(example.get("name"), str):
+            raise InputError(f"{where}: needs name, facts and expect, and nothing else")
+        if example.get("expect") not in EXAMPLE_OUTCOMES:
+            raise InputError(f"{where}: expect must be one of {', '.join(EXAMPLE_OUTCOMES)}")
+        facts = example.get("facts", {})
+        if not isinstance(facts, dict) or set(facts) - FACT_NAMES:
+            unknown = sorted(set(facts) - FACT_NAMES) if isinstance(facts, dict) else facts
+            raise InputError(f"{where}: facts must be a table of known facts, not {unknown}")
+        out.append(RuleExample(example["name"], facts, example["expect"]))
+    return tuple(out)
 
 
 def _severity(value: Any, where: Path | str) -> Severity:
