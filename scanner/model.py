@@ -202,3 +202,17 @@ class ScanResult:
     @property
     def packages(self) -> dict[str, Package]:
         return {p.name: p for p in self.resolution.packages}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the policy stage decided about a ScanResult: pass, fail (a finding at or
+    above the threshold) or incomplete (a check that could reach it is undetermined),
+    each with the reasons. The exit code follows the documented codes."""
+
+    outcome: Literal["pass", "fail", "incomplete"]
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return {"pass": 0, "fail": 1, "incomplete": 3}[self.outcome]

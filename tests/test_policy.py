@@ -1,0 +1,40 @@
+"""The policy stage: pass, fail and incomplete, decided from findings and unknowns."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from scanner.model import Finding, Resolution, ScanResult, TargetEnvironment, Undetermined
+from scanner.policy import Policy, decide
+
+
+def result(findings=(), undetermined=()) -> ScanResult:
+    resolution = Resolution((), (), TargetEnvironment({}, "test"), "test")
+    return ScanResult(resolution, nx.DiGraph(), {}, tuple(findings), tuple(undetermined))
+
+
+HIGH = Finding("typosquat", "reqeusts", "high", "looks like requests", {})
+LOW = Finding("solo-maintainer", "idna", "low", "one account", {})
+UNKNOWN_HIGH = Undetermined("known-vulnerability", "six", "high", ("vulnerability_count",), ("x",))
+UNKNOWN_LOW = Undetermined("low-usage", "six", "low", ("download_rank",), ("y",))
+
+
+def test_report_only_always_passes():
+    assert decide(result([HIGH], [UNKNOWN_HIGH])).outcome == "pass"
+
+
+def test_a_finding_at_or_above_the_threshold_fails():
+    verdict = decide(result([LOW, HIGH]), Policy(fail_on="high"))
+    assert (verdict.outcome, verdict.exit_code) == ("fail", 1)
+    assert verdict.reasons == ("reqeusts: typosquat (high): looks like requests",)
+    assert decide(result([LOW]), Policy(fail_on="high")).outcome == "pass"
+    assert decide(result([LOW]), Policy(fail_on="low")).outcome == "fail"
+
+
+def test_an_unknown_that_could_fail_is_incomplete_unless_allowed():
+    closed = decide(result([LOW], [UNKNOWN_HIGH, UNKNOWN_LOW]), Policy(fail_on="high"))
+    assert (closed.outcome, closed.exit_code) == ("incomplete", 3)
+    assert len(closed.reasons) == 1 and "known-vulnerability" in closed.reasons[0]
+    warned = decide(result([], [UNKNOWN_HIGH]), Policy(fail_on="high", on_unknown="warn"))
+    assert warned.outcome == "pass" and warned.reasons
+    assert decide(result([], [UNKNOWN_LOW]), Policy(fail_on="high")).outcome == "pass"
