@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
-from tests.conftest import LAB_DISTS, add_dist, site_packages
+from tests.conftest import LAB_DISTS, add_dist, default_sigint, site_packages
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -221,6 +221,7 @@ def test_interrupted_scan_is_one_line_and_exit_2(lab_venv, fixture_index, tmp_pa
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(fixture_index.requests) < len(LAB_DISTS):
@@ -299,6 +300,52 @@ def test_input_sbom_is_annotated_and_still_valid(fixture_index, tmp_path):
     names = {p["name"] for c in annotated["components"] for p in c.get("properties", [])}
     assert "trustmap:fact:publishers" in names
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(out_file.read_text()) is None
+
+
+@pytest.mark.parametrize("sbom_name", ["poetry-project.cdx.json", "pip-compile.cdx-1.4.json"])
+def test_input_sbom_as_xml_keeps_what_json_keeps(fixture_index, tmp_path, sbom_name):
+    """-f cyclonedx-xml of an input SBOM: the same annotated document as -f cyclonedx-json
+    (the input's metadata component and components kept, trustmap's properties added),
+    not a new document about "the scan target"."""
+    from xml.etree import ElementTree
+
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.xml import XmlValidator
+
+    sbom = Path(__file__).parent.parent / "fixtures" / "sbom" / sbom_name
+    outputs = {}
+    for fmt in ("cyclonedx-json", "cyclonedx-xml"):
+        out_file = tmp_path / f"annotated.{fmt}"
+        args = ("scan", str(sbom), "--index-url", fixture_index.simple_url, "-f", fmt)
+        code, _, err = run(*args, "-o", str(out_file))
+        assert code == 0 and err == "", err  # no library warnings either
+        outputs[fmt] = out_file.read_text()
+    assert XmlValidator(SchemaVersion.V1_6).validate_str(outputs["cyclonedx-xml"]) is None
+
+    annotated = json.loads(outputs["cyclonedx-json"])
+    ns = {"c": "http://cyclonedx.org/schema/bom/1.6"}
+    root = ElementTree.fromstring(outputs["cyclonedx-xml"])  # noqa: S314 (our own output)
+    xml_meta = root.find("c:metadata/c:component", ns)
+    json_meta = annotated["metadata"].get("component")
+    if json_meta is None:
+        assert xml_meta is None
+    else:
+        assert xml_meta is not None and xml_meta.findtext("c:name", None, ns) == json_meta["name"]
+        assert xml_meta.get("bom-ref") == json_meta.get("bom-ref")
+
+    def names_and_properties(components) -> dict[str, set[str]]:
+        return {c["name"]: {p["name"] for p in c.get("properties", [])} for c in components}
+
+    xml_components = {
+        c.findtext("c:name", None, ns): {
+            p.get("name") for p in c.iterfind("c:properties/c:property", ns)
+        }
+        for c in root.iterfind("c:components/c:component", ns)
+    }
+    assert xml_components == names_and_properties(annotated["components"])
+    assert any("trustmap:fact:publishers" in props for props in xml_components.values())
+    meta_props = {p.get("name") for p in root.iterfind("c:metadata/c:properties/c:property", ns)}
+    assert meta_props == {p["name"] for p in annotated["metadata"]["properties"]}
 
 
 @pytest.mark.parametrize("fmt", ["cyclonedx-json", "cyclonedx-xml"])

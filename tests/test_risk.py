@@ -59,13 +59,24 @@ def test_severity_leads_and_reach_orders_like_findings():
 
 
 def test_look_first_keeps_the_few_and_breaks_ties_by_reach_then_name():
-    names = [f"p{i}" for i in range(8)]
-    radius = {name: BlastRadius(0, 1) for name in names}
-    radius["p7"] = BlastRadius(0, 1)
-    findings = [finding(name, "low") for name in names]
-    risks = score_packages(names, findings, [], radius)
-    assert [r.name for r in look_first(risks)] == ["p0", "p1", "p2", "p3", "p4"]
-    assert len(look_first(risks, limit=2)) == 2
+    """Equal scores: more dependents first, then more top-level packages reached, then
+    the name. The names are chosen so that name order alone would be wrong."""
+    radius = {
+        "zeta": BlastRadius(dependents=2, top_level=1),  # factor 3, low: 3.0
+        "yak": BlastRadius(dependents=1, top_level=2),  # factor 3, low: 3.0
+        "xenon": BlastRadius(dependents=0, top_level=3),  # factor 3, low: 3.0
+        "wasp": BlastRadius(dependents=0, top_level=0),  # factor 1, medium: 3.0
+        "beta": BlastRadius(dependents=0, top_level=0),  # factor 1, medium: 3.0
+        "alpha": BlastRadius(dependents=0, top_level=0),  # factor 1, medium: 3.0
+    }
+    findings = [finding(name, "low") for name in ("zeta", "yak", "xenon")]
+    findings += [finding(name, "medium") for name in ("wasp", "beta", "alpha")]
+    risks = score_packages(list(radius), findings, [], radius)
+    assert {r.score for r in risks.values()} == {3.0}
+    ranked = [r.name for r in look_first(risks, limit=len(radius))]
+    assert ranked == ["zeta", "yak", "xenon", "alpha", "beta", "wasp"]
+    assert [r.name for r in look_first(risks)] == ranked[:5]
+    assert [r.name for r in look_first(risks, limit=2)] == ["zeta", "yak"]
 
 
 def test_reach_factor_grows_slowly():
