@@ -49,13 +49,14 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:
+            hint = "set TRUSTMAP_DEBUG=1 for the traceback, and please report it"
             if os.environ.get("TRUSTMAP_DEBUG"):
-                raise
-            _fail(
-                f"internal error: {type(exc).__name__}: {exc} "
-                "(set TRUSTMAP_DEBUG=1 for the traceback, and please report it)",
-                EXIT_INTERNAL,
-            )
+                import traceback
+
+                traceback.print_exc()
+                hint = "the traceback is above; please report it"
+            # Exit 4 either way: a script must not mistake a bug for exit 1, a policy result.
+            _fail(f"internal error: {type(exc).__name__}: {exc} ({hint})", EXIT_INTERNAL)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -120,7 +120,8 @@ def rules_list(rules_dirs: tuple[str, ...], config_path: str | None = None) -> N
     from scanner.config import load_config, load_rules
 
     table = Table(show_lines=False)
-    for column in ("id", "severity", "category", "enabled", "title"):
+    table.add_column("id", no_wrap=True)  # ids are copied into configuration
+    for column in ("severity", "category", "enabled", "title"):
         table.add_column(column)
     for rule in load_rules(load_config(config_path), rules_dirs).rules:
         table.add_row(
@@ -203,7 +204,9 @@ def facts_list() -> None:
     from scanner.facts import FACTS
 
     table = Table()
-    for column in ("fact", "type", "source", "meaning"):
+    # Names are copied into rule conditions: never broken across lines, in a pipe either.
+    table.add_column("fact", no_wrap=True)
+    for column in ("type", "source", "meaning"):
         table.add_column(column)
     for spec in FACTS:
         table.add_row(spec.name, spec.type, spec.source, spec.description)
