@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from scanner.graph import BlastRadius, blast_radius, build_graph
@@ -98,3 +99,45 @@ def test_scores_on_a_built_graph():
     risks = score_packages(names, [finding("base", "high")], [], blast_radius(graph))
     # base: 2 dependents and 1 top-level package reached -> 10 x (1 + log2 4) = 30
     assert risks["base"].score == 30
+
+
+# --- pinned by mutation testing (tests/MUTATION.md) ---------------------------------------
+
+
+def test_findings_are_listed_most_severe_first_then_by_rule_id():
+    findings = [
+        finding("lib", "low", "a"),
+        finding("lib", "high", "c"),
+        finding("lib", "high", "b"),
+    ]
+    risks = score_packages(["lib"], findings, [], {"lib": BlastRadius(0, 1)})
+    assert risks["lib"].findings == (("b", "high"), ("c", "high"), ("a", "low"))
+
+
+def test_a_package_missing_from_the_blast_radius_counts_as_reaching_nothing():
+    risks = score_packages(["lone"], [finding("lone", "low")], [], {})
+    lone = risks["lone"]
+    assert (lone.dependents, lone.top_level, lone.reach_factor, lone.score) == (0, 0, 1.0, 1.0)
+    # A score of 1 is above zero: it is worth a look.
+    assert [r.name for r in look_first(risks)] == ["lone"]
+
+
+def test_scores_are_rounded_as_documented_and_stay_floats():
+    # reach factor 1 + log2(3) = 2.58496...; a low finding scores 2.58496...
+    risks = score_packages(["lib"], [finding("lib", "low")], [], {"lib": BlastRadius(1, 1)})
+    lib = risks["lib"]
+    assert lib.reach_factor == 2.58 and lib.score == 2.6
+    assert lib.as_dict() == {
+        "score": 2.6,
+        "findings_score": 1.0,
+        "reach_factor": 2.58,
+        "dependents": 1,
+        "top_level_reached": 1,
+    }
+    # JSON shows them as decimals, never as integers that change type from scan to scan.
+    assert json.dumps(lib.as_dict()) == (
+        '{"score": 2.6, "findings_score": 1.0, "reach_factor": 2.58, '
+        '"dependents": 1, "top_level_reached": 1}'
+    )
+    whole = score_packages(["x"], [finding("x", "medium")], [], {"x": BlastRadius(1, 0)})["x"]
+    assert json.dumps([whole.score, whole.reach_factor]) == "[6.0, 2.0]"
