@@ -7,6 +7,7 @@ fail-closed on, 4 internal error (a bug: please report it).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -42,18 +43,20 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TrustmapError as exc:
             _fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted; what was fetched so far is kept in the cache", EXIT_INPUT)
+        except KeyboardInterrupt as exc:
+            how = " by SIGTERM" if isinstance(exc, _Terminated) else ""
+            _fail(f"interrupted{how}; what was fetched so far is kept in the cache", EXIT_INPUT)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:
+            hint = "set TRUSTMAP_DEBUG=1 for the traceback, and please report it"
             if os.environ.get("TRUSTMAP_DEBUG"):
-                raise
-            _fail(
-                f"internal error: {type(exc).__name__}: {exc} "
-                "(set TRUSTMAP_DEBUG=1 for the traceback, and please report it)",
-                EXIT_INTERNAL,
-            )
+                import traceback
+
+                traceback.print_exc()
+                hint = "the traceback is above; please report it"
+            # Exit 4 either way: a script must not mistake a bug for exit 1, a policy result.
+            _fail(f"internal error: {type(exc).__name__}: {exc} ({hint})", EXIT_INTERNAL)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -276,11 +279,23 @@ def rules_facts() -> None:
     render.facts_list()
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a cancelled CI job): ended as Ctrl-C is, so that the workers are
+    stopped, the cache is left consistent and the user reads one line."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # A second SIGTERM ends the process outright, should the orderly way hang.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise _Terminated
+
+
 def entry() -> None:
     """The `trustmap` command. After the command has run and its output is flushed, the
     process ends at once: tearing down the interpreter's objects (the graph, every
     package's facts) would add a quarter of a second to every scan and do nothing."""
     code = 0
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         main()
     except SystemExit as exit_:

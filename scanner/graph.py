@@ -67,14 +67,11 @@ def all_paths_from_top(graph: nx.DiGraph, name: str, limit: int = 50) -> Iterato
     """Every simple path from a top-level package to `name`, up to `limit` of them."""
     count = 0
     for root in top_level(graph):
-        if root == name:
-            yield [name]
-            count += 1
-            continue
-        for path in nx.all_simple_paths(graph, root, name):
+        paths = [[name]] if root == name else nx.all_simple_paths(graph, root, name)
+        for path in paths:
             yield path
             count += 1
-            if count >= limit:
+            if count >= limit:  # the package's own path counts too
                 return
 
 

@@ -67,6 +67,28 @@ def _damaged(path: Path, exc: Exception) -> str:
     return f"{path}: the cache database is damaged ({exc}); delete it to start afresh"
 
 
+WAL_SWITCH_SECONDS = 30.0  # as long as the busy timeout
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying while another process holds the file. Two scans that
+    open a new database together both ask for the switch, which needs the file alone,
+    and SQLite answers "database is locked" at once rather than wait the busy timeout."""
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
+
+
 def default_cache_dir() -> Path:
     override = os.environ.get("TRUSTMAP_CACHE_DIR")
     if override:
@@ -87,8 +109,14 @@ class Store:
             conn = sqlite3.connect(
                 str(path), timeout=30, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc):
+                raise TrustmapError(_damaged(path, exc)) from None
+            raise TrustmapError(
+                f"{path}: the cache database stayed locked by another process; try again"
+            ) from None
         except sqlite3.DatabaseError as exc:
             raise TrustmapError(_damaged(path, exc)) from None
         except (OSError, sqlite3.Error) as exc:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -232,3 +233,10 @@ def lab_venv(tmp_path: Path) -> Path:
 
 def site_packages(venv: Path, python: str = "3.11") -> Path:
     return venv / "lib" / f"python{python}" / "site-packages"
+
+
+def default_sigint() -> None:
+    """`preexec_fn` for a child process a test interrupts with SIGINT. A shell starts its
+    background jobs with SIGINT ignored, a child inherits that, and Python then leaves it
+    ignored: the test would wait for an interrupt that never comes."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
-from tests.conftest import LAB_DISTS, add_dist, site_packages
+from tests.conftest import LAB_DISTS, add_dist, build_venv, default_sigint, site_packages
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -221,6 +221,7 @@ def test_interrupted_scan_is_one_line_and_exit_2(lab_venv, fixture_index, tmp_pa
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(fixture_index.requests) < len(LAB_DISTS):
@@ -300,6 +301,52 @@ def test_input_sbom_is_annotated_and_still_valid(fixture_index, tmp_path):
     names = {p["name"] for c in annotated["components"] for p in c.get("properties", [])}
     assert "trustmap:fact:publishers" in names
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(out_file.read_text()) is None
+
+
+@pytest.mark.parametrize("sbom_name", ["poetry-project.cdx.json", "pip-compile.cdx-1.4.json"])
+def test_input_sbom_as_xml_keeps_what_json_keeps(fixture_index, tmp_path, sbom_name):
+    """-f cyclonedx-xml of an input SBOM: the same annotated document as -f cyclonedx-json
+    (the input's metadata component and components kept, trustmap's properties added),
+    not a new document about "the scan target"."""
+    from xml.etree import ElementTree
+
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.xml import XmlValidator
+
+    sbom = Path(__file__).parent.parent / "fixtures" / "sbom" / sbom_name
+    outputs = {}
+    for fmt in ("cyclonedx-json", "cyclonedx-xml"):
+        out_file = tmp_path / f"annotated.{fmt}"
+        args = ("scan", str(sbom), "--index-url", fixture_index.simple_url, "-f", fmt)
+        code, _, err = run(*args, "-o", str(out_file))
+        assert code == 0 and err == "", err  # no library warnings either
+        outputs[fmt] = out_file.read_text()
+    assert XmlValidator(SchemaVersion.V1_6).validate_str(outputs["cyclonedx-xml"]) is None
+
+    annotated = json.loads(outputs["cyclonedx-json"])
+    ns = {"c": "http://cyclonedx.org/schema/bom/1.6"}
+    root = ElementTree.fromstring(outputs["cyclonedx-xml"])  # noqa: S314 (our own output)
+    xml_meta = root.find("c:metadata/c:component", ns)
+    json_meta = annotated["metadata"].get("component")
+    if json_meta is None:
+        assert xml_meta is None
+    else:
+        assert xml_meta is not None and xml_meta.findtext("c:name", None, ns) == json_meta["name"]
+        assert xml_meta.get("bom-ref") == json_meta.get("bom-ref")
+
+    def names_and_properties(components) -> dict[str, set[str]]:
+        return {c["name"]: {p["name"] for p in c.get("properties", [])} for c in components}
+
+    xml_components = {
+        c.findtext("c:name", None, ns): {
+            p.get("name") for p in c.iterfind("c:properties/c:property", ns)
+        }
+        for c in root.iterfind("c:components/c:component", ns)
+    }
+    assert xml_components == names_and_properties(annotated["components"])
+    assert any("trustmap:fact:publishers" in props for props in xml_components.values())
+    meta_props = {p.get("name") for p in root.iterfind("c:metadata/c:properties/c:property", ns)}
+    assert meta_props == {p["name"] for p in annotated["metadata"]["properties"]}
 
 
 @pytest.mark.parametrize("fmt", ["cyclonedx-json", "cyclonedx-xml"])
@@ -537,3 +584,141 @@ def test_a_malformed_requirements_line_names_file_and_line(tmp_path):
         f"trustmap: error: {manifest}:2: invalid requirement 'requests==': "
         "expected version after '=='"
     )
+
+
+# --- paths people use that had no test ----------------------------------------------------
+
+
+def test_refresh_asks_the_index_again_within_the_ttl(lab_venv, fixture_index):
+    scan_json(lab_venv, fixture_index)
+    fixture_index.requests.clear()
+    scan_json(lab_venv, fixture_index)
+    assert fixture_index.requests == []  # within the TTL: all from the cache
+    doc = scan_json(lab_venv, fixture_index, "--refresh")
+    asked = {path for _, path, _ in fixture_index.requests}
+    assert {f"/pypi/{name}/json" for name in ("idna", "six", "dapy")} <= asked
+    # Asked afresh, not revalidated: no validators sent, whole answers read.
+    assert not [h for _, _, h in fixture_index.requests if "If-None-Match" in h]
+    assert len(doc["packages"]) == len(LAB_DISTS)
+
+
+def test_rules_show_prints_one_rule_whole():
+    code, out, err = run("rules", "show", "solo-maintainer")
+    assert code == 0, err
+    assert out.startswith("solo-maintainer: One account alone can publish this package")
+    for label in ("severity: low", "condition: facts.publisher_count == 1", "why it matters:"):
+        assert label in out
+    assert "what to do:" in out and "Exactly one PyPI account" in out
+
+
+def test_rules_show_of_an_unknown_rule_is_one_line_and_exit_2():
+    code, _, err = run("rules", "show", "no-such-rule")
+    assert code == 2
+    assert (
+        err.strip() == "trustmap: error: no rule 'no-such-rule'; `trustmap rules list` shows them"
+    )
+
+
+def test_rules_facts_lists_every_fact_with_type_and_source():
+    from scanner.facts import FACTS
+
+    code, out, err = run("rules", "facts")
+    assert code == 0, err
+    lines = out.splitlines()
+    for spec in FACTS:
+        # Whole on one line (a name is copied into a condition), with its type beside it.
+        row = [line for line in lines if line.startswith(f"│ {spec.name} ")]
+        assert row, spec.name
+        assert spec.type.split("(")[0] in row[0], (spec.name, row[0])
+
+
+@pytest.mark.parametrize("command", ["scan", "explain"])
+def test_table_output_to_a_file(lab_venv, fixture_index, tmp_path, command):
+    out_file = tmp_path / "report.txt"
+    args = [command, *(["dapy"] if command == "explain" else []), str(lab_venv)]
+    code, out, err = run(*args, "--index-url", fixture_index.simple_url, "-o", str(out_file))
+    assert code == 0, err
+    assert out == ""  # all of it went to the file
+    text = out_file.read_text()
+    assert "\x1b[" not in text  # no colour codes in a file
+    if command == "scan":
+        assert "Packages: 11" in text and "Who can publish code here:" in text
+    else:
+        assert "dapy" in text.lower() and "JacksonWoo" in text
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # moved into place
+
+
+def test_explain_json_output_to_a_file(lab_venv, fixture_index, tmp_path):
+    out_file = tmp_path / "explain.json"
+    code, out, err = run(
+        "explain", "dapy", str(lab_venv), "--index-url", fixture_index.simple_url,
+        "-f", "json", "-o", str(out_file),
+    )  # fmt: skip
+    assert code == 0 and out == "", err
+    assert json.loads(out_file.read_text())
+
+
+INTERNAL_ERROR_SCRIPT = """
+import sys
+import scanner.report.render as render
+
+def broken(*args, **kwargs):
+    raise RuntimeError("a bug in rules_list")
+
+render.rules_list = broken
+from scanner.cli import entry
+sys.argv = ["trustmap", "rules", "list"]
+entry()
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_internal_error_exits_4_with_one_line_or_the_traceback(tmp_path, debug):
+    script = tmp_path / "broken.py"
+    script.write_text(INTERNAL_ERROR_SCRIPT)
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TRUSTMAP_DEBUG"}
+    if debug:
+        env["TRUSTMAP_DEBUG"] = "1"
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(
+        "trustmap: error: internal error: RuntimeError: a bug in rules_list"
+    )
+    if debug:
+        assert "Traceback (most recent call last):" in result.stderr
+        assert "the traceback is above" in lines[-1]
+    else:
+        assert len(lines) == 1 and "TRUSTMAP_DEBUG=1" in lines[0]
+
+
+def test_merged_targets_with_conflicting_versions_say_so_and_keep_the_first(
+    lab_venv, fixture_index, tmp_path
+):
+    other = build_venv(tmp_path / "other", [])
+    add_dist(site_packages(other), "six", "1.0.0")
+    add_dist(site_packages(other), "extra-tool", "2.0")
+
+    def merged(*targets: Path) -> dict:
+        code, out, err = run(
+            "scan", *map(str, targets), "--index-url", fixture_index.simple_url, "-f", "json"
+        )
+        assert code == 0, err
+        return json.loads(out)
+
+    for first, second, kept in ((lab_venv, other, "1.16.0"), (other, lab_venv, "1.0.0")):
+        doc = merged(first, second)
+        versions = {p["name"]: p["version"] for p in doc["packages"]}
+        assert versions["six"] == kept
+        assert "extra-tool" in versions and "dapy" in versions  # both inputs' packages
+        conflicts = [p for p in doc["problems"] if p["kind"] == "conflicting-versions"]
+        assert len(conflicts) == 1, doc["problems"]
+        assert "1.16.0" in conflicts[0]["message"] and "1.0.0" in conflicts[0]["message"]
+        assert f"{kept} is scanned" in conflicts[0]["message"]

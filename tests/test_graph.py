@@ -170,3 +170,35 @@ def test_paths_from_top_for_an_unreached_package():
     found = paths_from_top(graph, "stray")
     assert found.paths == [] and found.total == 0
     assert paths_from_top(graph, "app").paths == [["app"]]
+
+
+# --- pinned by mutation testing (tests/MUTATION.md) ---------------------------------------
+
+
+def test_build_graph_keeps_each_package_and_drops_edges_to_packages_not_in_it():
+    graph = build_graph(
+        resolution(["app", "lib"], [("app", "lib"), ("app", "missing"), ("ghost", "lib")])
+    )
+    assert graph.nodes["lib"]["package"] == Package("lib", "1")
+    assert set(graph.edges) == {("app", "lib")}
+    assert set(graph) == {"app", "lib"}
+    assert graph.nodes["lib"]["top_level"] is False and graph.nodes["app"]["top_level"] is True
+
+
+def test_all_paths_from_top_stops_at_the_limit_counting_every_root():
+    # Two roots reach "base" by two paths each, and "base" is not a root itself.
+    graph = build_graph(
+        resolution(
+            ["r1", "r2", "a", "b", "base"],
+            [("r1", "a"), ("r1", "b"), ("r2", "a"), ("r2", "b"), ("a", "base"), ("b", "base")],
+        )
+    )
+    assert len(list(all_paths_from_top(graph, "base"))) == 4
+    for limit in (1, 2, 3):
+        assert len(list(all_paths_from_top(graph, "base", limit=limit))) == limit
+    # A top-level package is its own path, counted towards the limit; the others follow.
+    tool = build_graph(
+        resolution(["atool", "other"], [("other", "atool")], roots=("atool", "other"))
+    )
+    assert list(all_paths_from_top(tool, "atool")) == [["atool"], ["other", "atool"]]
+    assert list(all_paths_from_top(tool, "atool", limit=1)) == [["atool"]]

@@ -3,10 +3,9 @@ names its project."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
+from scanner import names as names_module
 from scanner.facts import POPULAR_TARGETS, name_index
 from scanner.names import NameIndex, edit_kind, glob_match, repository_names_project, skeleton
 from scanner.sources.usage import bundled_top_packages
@@ -65,17 +64,28 @@ def test_edit_kind():
     assert skeleton("Dj4ng0") == skeleton("dj4ngo")
 
 
-def test_index_of_the_whole_dataset_is_fast():
-    """15,000 names indexed once, then 5,000 queries: a few microseconds each."""
-    start = time.perf_counter()
+def test_a_query_compares_with_a_handful_of_names_not_the_whole_dataset(monkeypatch):
+    """What makes a query take a few microseconds: 5,000 queries against the 15,000
+    popular names each compare with a few candidates found by dictionary look-ups, never
+    with every name. Counted, not timed, so that a slow machine cannot fail it and a
+    linear scan cannot pass it (wall time is the benchmarks' business)."""
+    compared: list[tuple[str, str]] = []
+
+    def counting_edit_kind(a: str, b: str) -> str | None:
+        compared.append((a, b))
+        return edit_kind(a, b)
+
+    monkeypatch.setattr(names_module, "edit_kind", counting_edit_kind)
     index = NameIndex(TOP.ranks)
-    built = time.perf_counter() - start
-    names = [f"{n}x" for n in list(TOP.ranks)[:5000]]
-    start = time.perf_counter()
-    for name in names:
+    queries = [f"{n}x" for n in list(TOP.ranks)[:5000]]
+    most = 0
+    for name in queries:
+        before = len(compared)
         index.lookalike(name)
-    queried = time.perf_counter() - start
-    assert built < 3.0 and queried < 2.0, (built, queried)
+        most = max(most, len(compared) - before)
+    assert len(TOP.ranks) >= 10_000
+    assert 0 < most <= 50, most
+    assert len(compared) <= 2 * len(queries)
 
 
 def test_the_facts_index_holds_the_popular_names_only():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from scanner.graph import BlastRadius, blast_radius, build_graph
@@ -59,13 +60,24 @@ def test_severity_leads_and_reach_orders_like_findings():
 
 
 def test_look_first_keeps_the_few_and_breaks_ties_by_reach_then_name():
-    names = [f"p{i}" for i in range(8)]
-    radius = {name: BlastRadius(0, 1) for name in names}
-    radius["p7"] = BlastRadius(0, 1)
-    findings = [finding(name, "low") for name in names]
-    risks = score_packages(names, findings, [], radius)
-    assert [r.name for r in look_first(risks)] == ["p0", "p1", "p2", "p3", "p4"]
-    assert len(look_first(risks, limit=2)) == 2
+    """Equal scores: more dependents first, then more top-level packages reached, then
+    the name. The names are chosen so that name order alone would be wrong."""
+    radius = {
+        "zeta": BlastRadius(dependents=2, top_level=1),  # factor 3, low: 3.0
+        "yak": BlastRadius(dependents=1, top_level=2),  # factor 3, low: 3.0
+        "xenon": BlastRadius(dependents=0, top_level=3),  # factor 3, low: 3.0
+        "wasp": BlastRadius(dependents=0, top_level=0),  # factor 1, medium: 3.0
+        "beta": BlastRadius(dependents=0, top_level=0),  # factor 1, medium: 3.0
+        "alpha": BlastRadius(dependents=0, top_level=0),  # factor 1, medium: 3.0
+    }
+    findings = [finding(name, "low") for name in ("zeta", "yak", "xenon")]
+    findings += [finding(name, "medium") for name in ("wasp", "beta", "alpha")]
+    risks = score_packages(list(radius), findings, [], radius)
+    assert {r.score for r in risks.values()} == {3.0}
+    ranked = [r.name for r in look_first(risks, limit=len(radius))]
+    assert ranked == ["zeta", "yak", "xenon", "alpha", "beta", "wasp"]
+    assert [r.name for r in look_first(risks)] == ranked[:5]
+    assert [r.name for r in look_first(risks, limit=2)] == ["zeta", "yak"]
 
 
 def test_reach_factor_grows_slowly():
@@ -87,3 +99,45 @@ def test_scores_on_a_built_graph():
     risks = score_packages(names, [finding("base", "high")], [], blast_radius(graph))
     # base: 2 dependents and 1 top-level package reached -> 10 x (1 + log2 4) = 30
     assert risks["base"].score == 30
+
+
+# --- pinned by mutation testing (tests/MUTATION.md) ---------------------------------------
+
+
+def test_findings_are_listed_most_severe_first_then_by_rule_id():
+    findings = [
+        finding("lib", "low", "a"),
+        finding("lib", "high", "c"),
+        finding("lib", "high", "b"),
+    ]
+    risks = score_packages(["lib"], findings, [], {"lib": BlastRadius(0, 1)})
+    assert risks["lib"].findings == (("b", "high"), ("c", "high"), ("a", "low"))
+
+
+def test_a_package_missing_from_the_blast_radius_counts_as_reaching_nothing():
+    risks = score_packages(["lone"], [finding("lone", "low")], [], {})
+    lone = risks["lone"]
+    assert (lone.dependents, lone.top_level, lone.reach_factor, lone.score) == (0, 0, 1.0, 1.0)
+    # A score of 1 is above zero: it is worth a look.
+    assert [r.name for r in look_first(risks)] == ["lone"]
+
+
+def test_scores_are_rounded_as_documented_and_stay_floats():
+    # reach factor 1 + log2(3) = 2.58496...; a low finding scores 2.58496...
+    risks = score_packages(["lib"], [finding("lib", "low")], [], {"lib": BlastRadius(1, 1)})
+    lib = risks["lib"]
+    assert lib.reach_factor == 2.58 and lib.score == 2.6
+    assert lib.as_dict() == {
+        "score": 2.6,
+        "findings_score": 1.0,
+        "reach_factor": 2.58,
+        "dependents": 1,
+        "top_level_reached": 1,
+    }
+    # JSON shows them as decimals, never as integers that change type from scan to scan.
+    assert json.dumps(lib.as_dict()) == (
+        '{"score": 2.6, "findings_score": 1.0, "reach_factor": 2.58, '
+        '"dependents": 1, "top_level_reached": 1}'
+    )
+    whole = score_packages(["x"], [finding("x", "medium")], [], {"x": BlastRadius(1, 0)})["x"]
+    assert json.dumps([whole.score, whole.reach_factor]) == "[6.0, 2.0]"

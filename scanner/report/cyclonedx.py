@@ -17,6 +17,7 @@ import functools
 import gc
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -44,7 +45,7 @@ from cyclonedx.spdx import is_expression as is_spdx_expression
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
-from scanner.model import Facts, Package, ScanResult
+from scanner.model import Facts, InputError, Package, ScanResult
 from scanner.names import is_project_name
 from scanner.report.summary import Summary, summarize
 
@@ -577,12 +578,43 @@ def _dependencies(
     return dependencies
 
 
-def annotate_sbom(document: Mapping[str, Any], result: ScanResult, tool_version: str) -> str:
-    """The user's own CycloneDX JSON SBOM, kept as it was, with trustmap's properties added
+def annotate_sbom(
+    document: Mapping[str, Any], result: ScanResult, tool_version: str, output_format: str = "json"
+) -> str:
+    """The user's own CycloneDX SBOM, kept as it was, with trustmap's properties added
     to each component it scanned, its summary to the metadata, and itself to the tools.
 
     The annotations are the ones `render_cyclonedx` writes, matched to the input's
-    components by package name (purl name, or component name)."""
+    components by package name (purl name, or component name). XML carries the same
+    annotated document, read back through the library and written as CycloneDX 1.6: the
+    input's metadata component, components and references are kept in both formats."""
+    annotated = _annotated(document, result, tool_version)
+    if output_format == "json":
+        return json.dumps(annotated, indent=2, ensure_ascii=True) + "\n"
+    if output_format != "xml":
+        raise ValueError(f"unknown CycloneDX format {output_format!r}")
+    with _collector_paused(), warnings.catch_warnings():
+        # The library warns, on stderr, of fields an older input uses (1.4's tools list).
+        warnings.simplefilter("ignore")
+        try:
+            bom = Bom.from_json(annotated)
+        except Exception as exc:  # the library's deserialiser raises many kinds
+            raise InputError(
+                f"the input SBOM cannot be written as CycloneDX XML ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); write it as -f cyclonedx-json instead"
+            ) from None
+        # The library invents a serial number and a timestamp the input may not have.
+        if "serialNumber" not in annotated:
+            bom.serial_number = None
+        if "timestamp" not in (annotated.get("metadata") or {}):
+            bom.metadata.timestamp = None
+        outputter = make_outputter(bom, OutputFormat.XML, SCHEMA_VERSION)
+        return _indent_xml(outputter.output_as_string())
+
+
+def _annotated(
+    document: Mapping[str, Any], result: ScanResult, tool_version: str
+) -> dict[str, Any]:
     ours = json.loads(render_cyclonedx(result, "json", tool_version))
     by_name: dict[str, list[dict[str, Any]]] = {}
     for component in ours.get("components", []):
@@ -603,7 +635,7 @@ def annotate_sbom(document: Mapping[str, Any], result: ScanResult, tool_version:
         tools.append({"vendor": "trustmap", "name": "trustmap", "version": tool["version"]})
     else:
         metadata["tools"] = {"components": [tool]}
-    return json.dumps(annotated, indent=2, ensure_ascii=True) + "\n"
+    return annotated
 
 
 def _walk(components: list[Any]) -> Iterator[dict[str, Any]]:

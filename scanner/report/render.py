@@ -40,11 +40,13 @@ def write(
         from scanner.report.json_report import render_json
 
         text = render_json(result, version)
-    elif output_format == "cyclonedx-json" and result.resolution.document is not None:
+    elif output_format.startswith("cyclonedx-") and result.resolution.document is not None:
         # The input was an SBOM: annotate the user's own document rather than replace it.
         from scanner.report.cyclonedx import annotate_sbom
 
-        text = annotate_sbom(result.resolution.document, result, version)
+        text = annotate_sbom(
+            result.resolution.document, result, version, output_format.removeprefix("cyclonedx-")
+        )
     elif output_format in ("cyclonedx-json", "cyclonedx-xml"):
         from scanner.report.cyclonedx import render_cyclonedx
 

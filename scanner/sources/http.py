@@ -22,6 +22,9 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -44,6 +47,7 @@ _NOT_FOUND = {"trustmap:not-found": True}
 MAX_PREFETCH_PROCESSES = 4
 PREFETCH_MINIMUM = 24  # below this, forking costs more than it saves
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # numpy's project JSON is 3.6 MB
+PARENT_CHECK_SECONDS = 0.5  # how often a worker checks that the scan is still alive
 USER_AGENT = "trustmap (supply-chain risk scanner; +https://pypi.org/project/trustmap/)"
 REQUEST_TIMEOUT = 30.0  # one attempt, body included (config `request-timeout`)
 CONNECT_TIMEOUT = 10.0
@@ -273,9 +277,7 @@ class Fetcher:
             "deadline": self.deadline,
             "credentials": self.credentials,
         }
-        pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers - 1, mp_context=multiprocessing.get_context("fork")
-        )
+        pool = _worker_pool(workers - 1)
         left = self._time_left()
         try:
             remote = [
@@ -599,10 +601,57 @@ class Fetcher:
             if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
                 self._pool_failed = True
                 return None
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("fork")
-            )
+            self._pool = _worker_pool(1)
         return self._pool
+
+
+def _worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    """Forked worker processes that end with the scan, however it ends."""
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _start_worker(parent: int) -> None:
+    """First thing in a forked worker. A scan killed outright (SIGKILL, or SIGTERM before
+    its handler runs) cannot stop its workers, and one left waiting for work would live
+    for ever, holding the cache and the caller's pipes open. So the worker dies with
+    its parent: by the kernel's parent-death signal where there is one (Linux), and
+    by watching its parent PID everywhere (an orphan is re-parented)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watcher below still ends it
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # Ctrl-C reaches the whole process group; the parent alone decides, and stops
+    # the workers itself (a worker's KeyboardInterrupt would print a traceback). The
+    # parent's handlers were inherited: SIGTERM, how the parent stops a worker, kills.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Never hold the caller's stdin or stdout: `trustmap scan | head` must see the end
+    # of its input when the scan ends, whatever a worker is doing.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for descriptor in (0, 1):
+        os.dup2(devnull, descriptor)
+    os.close(devnull)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:

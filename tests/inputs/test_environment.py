@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -135,9 +134,20 @@ def test_editable_and_direct_url_installs_are_recorded(tmp_path):
 
 
 def test_first_site_folder_wins_like_at_import_time(tmp_path):
+    """A venv that includes the system site-packages: the venv's own copy of a package
+    is the one imported, so it is the one scanned, whichever folder sorts first."""
+    base = tmp_path / "base"
+    (base / "bin").mkdir(parents=True)
+    base_site = base / "lib" / "python3.11" / "site-packages"
+    base_site.mkdir(parents=True)
+    add_dist(base_site, "requests", "2.0.0")
+    add_dist(base_site, "only-in-base", "1.0")
     venv = build_venv(tmp_path / "v", LAB_DISTS[:1])
-    resolution = read_environment(venv)
-    assert [p.version for p in resolution.packages if p.name == "requests"] == ["2.32.3"]
+    (venv / "pyvenv.cfg").write_text(
+        f"home = {base / 'bin'}\ninclude-system-site-packages = true\nversion = 3.11.7\n"
+    )
+    packages = {p.name: p.version for p in read_environment(venv).packages}
+    assert packages == {"requests": "2.32.3", "only-in-base": "1.0"}
 
 
 @pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00\x01", b"Name: only-a-name\n\n"])
@@ -152,13 +162,22 @@ def test_corrupt_metadata_is_a_fatal_problem_but_the_package_is_kept(tmp_path, c
     assert "broken-2.0.dist-info" in resolution.problems[0].message
 
 
-def test_unreadable_metadata_is_a_problem(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root can read any file")
+@pytest.mark.parametrize("make", ["folder", "dangling-symlink"])
+def test_unreadable_metadata_is_a_problem(tmp_path, make):
+    """METADATA that cannot be opened (a folder, or a link to nothing: unreadable even to
+    root, unlike a chmod): the package is kept, with a fatal problem naming it."""
     venv = build_venv(tmp_path / "v", [])
-    folder = add_dist(site_packages(venv), "locked", "1.0")
-    (folder / "METADATA").chmod(0)
-    assert read_environment(venv).problems[0].fatal
+    folder = site_packages(venv) / "locked-1.0.dist-info"
+    folder.mkdir()
+    if make == "folder":
+        (folder / "METADATA").mkdir()
+    else:
+        (folder / "METADATA").symlink_to(tmp_path / "nowhere")
+    resolution = read_environment(venv)
+    assert [(p.name, p.version) for p in resolution.packages] == [("locked", "1.0")]
+    [problem] = resolution.problems
+    assert problem.fatal
+    assert "locked-1.0.dist-info" in problem.message and "cannot read METADATA" in problem.message
 
 
 def test_metadata_is_read_without_its_long_description(tmp_path):

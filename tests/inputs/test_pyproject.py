@@ -254,9 +254,11 @@ def test_any_text_gives_a_result_or_input_error(text):
 @given(st.text(max_size=30))
 def test_any_poetry_constraint_gives_a_result_or_input_error(constraint):
     try:
-        poetry_constraint_to_specifier(constraint)
-    except InputError:
-        pass
+        result = poetry_constraint_to_specifier(constraint, "pyproject.toml", 7)
+    except InputError as error:
+        assert str(error).startswith("pyproject.toml:7: ") and "\n" not in str(error)
+    else:
+        SpecifierSet(result)  # a valid PEP 440 specifier ("" is any version)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scanner.sources import http
 from scanner.sources.http import Fetcher
 from scanner.sources.provenance import (
     ProvenanceSource,
@@ -41,8 +42,11 @@ def test_publisher_identity_is_read_from_a_real_provenance_object():
 
 def test_a_bare_attestation_is_not_a_provenance_object():
     bare = FIXTURES / "provenance" / "rfc8785-0.1.2-py3-none-any.whl.publish.attestation"
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="attestation_bundles"):
         extract_provenance(json.loads(bare.read_text()))
+    # What a scan makes of it: a failure with a reason (the fact stays unknown), not a crash.
+    ok, why = http._decode(bare.read_bytes(), "https://x.test/p", json.loads, extract_provenance)
+    assert not ok and "unexpected response shape" in why and "attestation_bundles" in why
 
 
 def test_capability_comes_from_the_simple_api_version():
