@@ -451,14 +451,15 @@ def _why(result: FetchResult) -> str:
 
 
 async def read_wheel_metadata(fetcher: Fetcher, url: str) -> bytes:
-    """The `*.dist-info/METADATA` member of a remote wheel, read with two or three HTTP
+    """The `*.dist-info/METADATA` member of a remote wheel, read with one to three HTTP
     range requests (the zip's end, its central directory, the one member) instead of
-    downloading a wheel that may weigh hundreds of megabytes."""
+    downloading a wheel that may weigh hundreds of megabytes. Wheel builders write the
+    dist-info last, so in most wheels the member lies inside the end already read."""
     tail = await _range(fetcher, url, f"bytes=-{_TAIL_BYTES}")
     for entry in await _zip_directory(fetcher, url, tail):
         parts = entry.name.split("/")
         if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-            return await _zip_member(fetcher, url, entry)
+            return await _zip_member(fetcher, url, entry, tail=tail)
     raise ValueError("no .dist-info/METADATA in the wheel")
 
 
@@ -549,16 +550,26 @@ async def _zip_directory(fetcher: Fetcher, url: str, tail: tuple[bytes, int]) ->
 
 
 async def _zip_member(
-    fetcher: Fetcher, url: str, entry: _ZipEntry, whole: bytes | None = None
+    fetcher: Fetcher,
+    url: str,
+    entry: _ZipEntry,
+    whole: bytes | None = None,
+    tail: tuple[bytes, int] | None = None,
 ) -> bytes:
     """One member's contents, decompressed with a cap (a deflate bomb stops there).
-    `whole`: the entire file, when one request already brought it."""
+    `whole`: the entire file, when one request already brought it; `tail`: the file's
+    last bytes and its size, read already, which may hold the member."""
     if entry.compressed > MAX_METADATA_BYTES:
         raise ValueError(f"{entry.name} larger than the cap")
     # The local header (30 bytes + name + extra) precedes the data; read enough for both.
     first, last = entry.offset, entry.offset + 30 + 1024 + entry.compressed
+    tail_start = tail[1] - len(tail[0]) if tail is not None else -1
     if whole is not None:
         chunk = whole[first : last + 1]
+    elif tail is not None and 0 <= tail_start <= first:
+        # The slice may stop short of `last` at the end of the file; the member, which
+        # precedes the central directory, is whole in it or the length check below fails.
+        chunk = tail[0][first - tail_start : last - tail_start + 1]
     else:
         chunk = (await _range(fetcher, url, f"bytes={first}-{last}"))[0]
     if chunk[:4] != b"PK\x03\x04":
