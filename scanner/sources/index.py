@@ -19,10 +19,11 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
@@ -44,6 +45,11 @@ _TAIL_BYTES = 128 * 1024
 _FIRST_SDIST_CHUNK = 256 * 1024  # most sdists are smaller: one request
 _LARGEST_SDIST_CHUNK = 4 * 1024 * 1024
 _CHUNK_TIMEOUT = 300.0  # seconds the archive reader waits for one range
+# `.metadata` files a page does not advertise are tried until this many of them on one
+# host have been answered 404 with no more successes than failures; after that the host
+# is taken not to serve them, and wheels go straight to range requests (a 404 costs a
+# round trip that is on the resolver's critical path; a range read returns the same bytes).
+UNADVERTISED_METADATA_PROBES = 3
 
 
 @dataclass(frozen=True)
@@ -160,11 +166,34 @@ def extract_metadata(body: bytes, url: str = "") -> dict[str, Any]:
     }
 
 
+class _UnadvertisedMetadata:
+    """Whether each host serves the PEP 658 files its pages do not advertise, learned from
+    its answers during one resolution."""
+
+    def __init__(self) -> None:
+        self.served: Counter[str] = Counter()
+        self.missing: Counter[str] = Counter()
+
+    def worth_asking(self, url: str) -> bool:
+        host = _host(url)
+        missing = self.missing[host]
+        return missing < UNADVERTISED_METADATA_PROBES or self.served[host] > missing
+
+    def record(self, url: str, served: bool) -> None:
+        (self.served if served else self.missing)[_host(url)] += 1
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
 class IndexClient:
     def __init__(self, fetcher: Fetcher, index_url: str) -> None:
         self.fetcher = fetcher
         self.index_url = index_url.rstrip("/")
         self.json_base = json_api_base(self.index_url)
+        self.unadvertised = _UnadvertisedMetadata()
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         """Every release of a project that has an installable file, or None and why."""
@@ -185,9 +214,19 @@ class IndexClient:
     async def metadata(self, name: str, release: IndexRelease) -> ReleaseMetadata:
         """The dependencies of one release, from the cheapest source that has them."""
         errors: list[str] = []
+        ranged = f"METADATA inside {release.metadata_file} (range requests)"
+        if release.metadata_is_wheel and not release.metadata_advertised:
+            # Read by range on an earlier scan: the answer is kept, the `.metadata` 404
+            # only for an hour, so asking for the `.metadata` again would be a wasted trip.
+            cached = self.fetcher.store.get(redact(release.metadata_url), RANGE_METADATA_KIND)
+            if cached is not None:
+                return _release(cached.data, ranged)
         # PEP 658 metadata where advertised; mirrors often serve the `.metadata` files yet
-        # drop the key from their pages, so a wheel's is tried even when not advertised.
-        if release.metadata_advertised or release.metadata_is_wheel:
+        # drop the key from their pages, so a wheel's is tried even when not advertised,
+        # until the host has shown that it does not serve them.
+        if release.metadata_advertised or (
+            release.metadata_is_wheel and self.unadvertised.worth_asking(release.metadata_url)
+        ):
             result = await self.fetcher.get_json(
                 f"{release.metadata_url}.metadata",
                 METADATA_KIND,
@@ -196,14 +235,15 @@ class IndexClient:
                 parse=lambda body: body,
                 accept="*/*",
             )
+            if not release.metadata_advertised and result.status in ("ok", "not-found"):
+                self.unadvertised.record(release.metadata_url, result.status == "ok")
             if result.status == "ok":
                 return _release(result.data, f"PEP 658 metadata of {release.metadata_file}")
             errors.append(f"{release.metadata_file}.metadata: {_why(result)}")
         if release.metadata_is_wheel:
             data, error = await self._wheel_metadata_by_range(release)
             if data is not None:
-                source = f"METADATA inside {release.metadata_file} (range requests)"
-                return _release(data, source)
+                return _release(data, ranged)
             errors.append(error)
         else:
             data, error = await self._sdist_metadata(name, release)
