@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -458,7 +459,8 @@ def resolve(
     finally:
         background.call(fetcher.aclose())
         background.close()
-    return _to_resolution(result, provider, roots, target, source, problems)
+    resolution = _to_resolution(result, provider, roots, target, source, problems)
+    return dataclasses.replace(resolution, requests_sent=fetcher.requests_sent)
 
 
 async def _make(factory: Any) -> Fetcher:

@@ -103,6 +103,7 @@ def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
         source=resolved.source,
         roots=(*(resolved.roots or ()), *(p.name for p in direct)),
         problems=resolved.problems,
+        requests_sent=resolved.requests_sent,
     )
 
 
@@ -139,6 +140,7 @@ def _merge(resolutions: list[Resolution], inputs: InputSet) -> Resolution:
         roots=roots,
         problems=tuple(problems),
         document=inputs.sbom,
+        requests_sent=sum(r.requests_sent for r in resolutions),
     )
 
 
@@ -182,7 +184,7 @@ def scan(
     notes = [f"index: {index_display}", *gathered.notes]
     if options.offline:
         notes.append("offline: answered from the cache alone")
-    notes.append(f"requests sent: {requests}")
+    notes.append(f"requests sent: {requests + resolution.requests_sent}")
     return ScanResult(
         resolution=resolution,
         graph=graph,

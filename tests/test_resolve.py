@@ -279,3 +279,19 @@ def test_wheel_metadata_by_range_reads_the_end_once_and_further_only_when_needed
     fetcher = _BytesFetcher(_wheel(metadata, padding))
     assert asyncio.run(read_wheel_metadata(fetcher, "http://127.0.0.1/demo.whl")) == metadata
     assert len(fetcher.ranges) == requests
+
+
+def test_the_requests_sent_note_counts_the_resolution_too(fixture_index, tmp_path):
+    from scanner import scan as pipeline
+
+    options = pipeline.ScanOptions(
+        index_url=fixture_index.simple_url,
+        cache_path=tmp_path / "cache.db",
+        python_version="3.11",
+        platform="linux",
+    )
+    resolution = pipeline.read_targets(("requests",), options)
+    resolved = len(fixture_index.requests)
+    assert resolved > 0 and resolution.requests_sent == resolved
+    result = pipeline.scan(resolution, options)
+    assert f"requests sent: {len(fixture_index.requests)}" in result.notes
