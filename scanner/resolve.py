@@ -109,11 +109,23 @@ class _IndexCache:
         self._releases: dict[str, asyncio.Task] = {}
         self._metadata: dict[tuple[str, str], asyncio.Task] = {}
         self._crawled: set[str] = set()
+        # Answers already in, which the resolver thread reads without a round trip
+        # through the loop (a dict lookup is atomic; only the loop thread writes).
+        self.known_releases: dict[str, tuple[list[IndexRelease] | None, str]] = {}
+        self.known_metadata: dict[tuple[str, str], ReleaseMetadata | str] = {}
+
+    def asked(self, name: str, version: str) -> bool:
+        """Whether this metadata was asked for already (read from the resolver thread)."""
+        return (name, version) in self._metadata
+
+    def crawled(self, requirement: _Req) -> bool:
+        return requirement.identifier in self._crawled
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         task = self._releases.get(name)
         if task is None:
             task = self._releases[name] = asyncio.ensure_future(self.client.releases(name))
+            task.add_done_callback(functools.partial(_keep, self.known_releases, name))
         return await asyncio.shield(task)
 
     async def metadata(self, name: str, version: str) -> ReleaseMetadata | str:
@@ -121,6 +133,7 @@ class _IndexCache:
         task = self._metadata.get(key)
         if task is None:
             task = self._metadata[key] = asyncio.ensure_future(self._metadata_of(name, version))
+            task.add_done_callback(functools.partial(_keep, self.known_metadata, key))
         return await asyncio.shield(task)
 
     async def _metadata_of(self, name: str, version: str) -> ReleaseMetadata | str:
@@ -161,6 +174,11 @@ class _IndexCache:
                 if child is not None:
                     children.append(self.prefetch(child))
         await asyncio.gather(*children)
+
+
+def _keep(answers: dict, key: Any, task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is None:
+        answers[key] = task.result()
 
 
 @functools.cache
@@ -259,7 +277,8 @@ class _Provider(AbstractProvider):
         wanted = list(requirements[identifier])
         name = wanted[0].name
         extras = wanted[0].extras
-        releases, why = self.background.call(self.cache.releases(name))
+        known = self.cache.known_releases.get(name)
+        releases, why = known or self.background.call(self.cache.releases(name))
         if releases is None:
             self.unknown_projects[name] = why
             return []
@@ -292,7 +311,7 @@ class _Provider(AbstractProvider):
         finals = [c for c in matching if not c.version.is_prerelease]
         chosen = matching if explicit_pre or not finals else finals
         chosen.sort(key=lambda c: c.version, reverse=True)
-        if chosen:
+        if chosen and not self.cache.asked(name, str(chosen[0].version)):
             self.background.submit(self.cache.metadata(name, str(chosen[0].version)))
         return chosen
 
@@ -308,7 +327,10 @@ class _Provider(AbstractProvider):
             requirements.append(
                 _Req(candidate.name, frozenset(), SpecifierSet(f"=={candidate.version}"))
             )
-        metadata = self.background.call(self.cache.metadata(candidate.name, str(candidate.version)))
+        key = (candidate.name, str(candidate.version))
+        metadata = self.cache.known_metadata.get(key)
+        if metadata is None:
+            metadata = self.background.call(self.cache.metadata(*key))
         if isinstance(metadata, str):
             if not candidate.extras:
                 self.problems.append(
@@ -321,7 +343,8 @@ class _Provider(AbstractProvider):
             if requirement is not None:
                 requirements.append(requirement)
         for requirement in requirements:
-            self.background.submit(self.cache.prefetch(requirement))
+            if not self.cache.crawled(requirement):
+                self.background.submit(self.cache.prefetch(requirement))
         self.dependencies[candidate] = requirements
         return requirements
 
