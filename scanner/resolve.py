@@ -113,6 +113,16 @@ class _IndexCache:
         # through the loop (a dict lookup is atomic; only the loop thread writes).
         self.known_releases: dict[str, tuple[list[IndexRelease] | None, str]] = {}
         self.known_metadata: dict[tuple[str, str], ReleaseMetadata | str] = {}
+        self._usable: dict[str, dict[Version, IndexRelease]] = {}
+
+    def usable(self, name: str, releases: Sequence[IndexRelease]) -> dict[Version, IndexRelease]:
+        """The project's releases that install on the target, newest first; computed once
+        per project (botocore has thousands), by whichever thread asks first."""
+        usable = self._usable.get(name)
+        if usable is None:
+            found = _usable_versions(releases, self.target.python_version)
+            usable = self._usable[name] = dict(sorted(found.items(), reverse=True))
+        return usable
 
     def asked(self, name: str, version: str) -> bool:
         """Whether this metadata was asked for already (read from the resolver thread)."""
@@ -158,7 +168,7 @@ class _IndexCache:
         releases, _ = await self.releases(requirement.name)
         if not releases:
             return
-        best = _best_version(releases, [requirement.specifier], self.target.python_version)
+        best = _best_version(self.usable(requirement.name, releases), [requirement.specifier])
         if best is None:
             return
         metadata = await self.metadata(requirement.name, str(best))
@@ -208,10 +218,12 @@ def _usable_versions(
 
 
 def _best_version(
-    releases: Sequence[IndexRelease], specifiers: Iterable[SpecifierSet], python_version: str
+    usable: Mapping[Version, IndexRelease], specifiers: Iterable[SpecifierSet]
 ) -> Version | None:
+    """The newest usable version (`usable` is newest first) that the specifiers allow, a
+    final release if there is one."""
     specifiers = list(specifiers)
-    versions = sorted(_usable_versions(releases, python_version), reverse=True)
+    versions = list(usable)
     for allow_pre in (False, True):
         for version in versions:
             if version.is_prerelease and not allow_pre:
@@ -239,7 +251,6 @@ class _Provider(AbstractProvider):
         self.problems: list[Problem] = []
         self.unknown_projects: dict[str, str] = {}
         self.display_names: dict[str, str] = {}
-        self._versions: dict[str, dict[Version, IndexRelease]] = {}
 
     # --- resolvelib's questions ---
 
@@ -286,10 +297,7 @@ class _Provider(AbstractProvider):
         specifiers = [r.specifier for r in wanted]
         if name in self.constraints:
             specifiers.append(self.constraints[name])
-        by_version = self._versions.get(name)
-        if by_version is None:
-            by_version = _usable_versions(releases, self.target.python_version)
-            self._versions[name] = by_version
+        by_version = self.cache.usable(name, releases)
         explicit_pre = self.allow_prereleases or any(
             s.prereleases for s in specifiers if len(s) > 0
         )
@@ -480,6 +488,7 @@ def resolve(
                 "requirements more tightly"
             ) from None
     finally:
+        background.call(_cancel_crawl())
         background.call(fetcher.aclose())
         background.close()
     resolution = _to_resolution(result, provider, roots, target, source, problems)
@@ -488,6 +497,14 @@ def resolve(
 
 async def _make(factory: Any) -> Fetcher:
     return factory()
+
+
+async def _cancel_crawl() -> None:
+    """End the guesses still in flight: the resolver is done with the index."""
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _to_resolution(result, provider: _Provider, roots, target, source, problems) -> Resolution:
