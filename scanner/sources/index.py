@@ -41,7 +41,9 @@ RELEASE_KIND = "pypi-release-deps-v2"
 # A release's files never change (PyPI forbids re-uploads): their metadata can be kept.
 IMMUTABLE_TTL = 365 * 24 * 3600.0
 MAX_METADATA_BYTES = 4 * 1024 * 1024
-_TAIL_BYTES = 128 * 1024
+# The zip end record (22 bytes and a comment of up to 64 KiB) always lies in the last
+# 66 KiB; in most wheels the central directory and the METADATA member do too.
+_TAIL_BYTES = 66 * 1024
 _FIRST_SDIST_CHUNK = 256 * 1024  # most sdists are smaller: one request
 _LARGEST_SDIST_CHUNK = 4 * 1024 * 1024
 _CHUNK_TIMEOUT = 300.0  # seconds the archive reader waits for one range
