@@ -143,6 +143,7 @@ class Resolution:
     roots: tuple[str, ...] | None = None  # direct requirements, when the input knows them
     problems: tuple[Problem, ...] = ()
     document: Mapping[str, Any] | None = None  # an input SBOM, which outputs annotate
+    requests_sent: int = 0  # by the resolver, for the report's count of all requests
 
 
 @dataclass(frozen=True)

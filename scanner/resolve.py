@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -108,11 +109,33 @@ class _IndexCache:
         self._releases: dict[str, asyncio.Task] = {}
         self._metadata: dict[tuple[str, str], asyncio.Task] = {}
         self._crawled: set[str] = set()
+        # Answers already in, which the resolver thread reads without a round trip
+        # through the loop (a dict lookup is atomic; only the loop thread writes).
+        self.known_releases: dict[str, tuple[list[IndexRelease] | None, str]] = {}
+        self.known_metadata: dict[tuple[str, str], ReleaseMetadata | str] = {}
+        self._usable: dict[str, dict[Version, IndexRelease]] = {}
+
+    def usable(self, name: str, releases: Sequence[IndexRelease]) -> dict[Version, IndexRelease]:
+        """The project's releases that install on the target, newest first; computed once
+        per project (botocore has thousands), by whichever thread asks first."""
+        usable = self._usable.get(name)
+        if usable is None:
+            found = _usable_versions(releases, self.target.python_version)
+            usable = self._usable[name] = dict(sorted(found.items(), reverse=True))
+        return usable
+
+    def asked(self, name: str, version: str) -> bool:
+        """Whether this metadata was asked for already (read from the resolver thread)."""
+        return (name, version) in self._metadata
+
+    def crawled(self, requirement: _Req) -> bool:
+        return requirement.identifier in self._crawled
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         task = self._releases.get(name)
         if task is None:
             task = self._releases[name] = asyncio.ensure_future(self.client.releases(name))
+            task.add_done_callback(functools.partial(_keep, self.known_releases, name))
         return await asyncio.shield(task)
 
     async def metadata(self, name: str, version: str) -> ReleaseMetadata | str:
@@ -120,6 +143,7 @@ class _IndexCache:
         task = self._metadata.get(key)
         if task is None:
             task = self._metadata[key] = asyncio.ensure_future(self._metadata_of(name, version))
+            task.add_done_callback(functools.partial(_keep, self.known_metadata, key))
         return await asyncio.shield(task)
 
     async def _metadata_of(self, name: str, version: str) -> ReleaseMetadata | str:
@@ -144,7 +168,7 @@ class _IndexCache:
         releases, _ = await self.releases(requirement.name)
         if not releases:
             return
-        best = _best_version(releases, [requirement.specifier], self.target.python_version)
+        best = _best_version(self.usable(requirement.name, releases), [requirement.specifier])
         if best is None:
             return
         metadata = await self.metadata(requirement.name, str(best))
@@ -160,6 +184,11 @@ class _IndexCache:
                 if child is not None:
                     children.append(self.prefetch(child))
         await asyncio.gather(*children)
+
+
+def _keep(answers: dict, key: Any, task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is None:
+        answers[key] = task.result()
 
 
 @functools.cache
@@ -189,10 +218,12 @@ def _usable_versions(
 
 
 def _best_version(
-    releases: Sequence[IndexRelease], specifiers: Iterable[SpecifierSet], python_version: str
+    usable: Mapping[Version, IndexRelease], specifiers: Iterable[SpecifierSet]
 ) -> Version | None:
+    """The newest usable version (`usable` is newest first) that the specifiers allow, a
+    final release if there is one."""
     specifiers = list(specifiers)
-    versions = sorted(_usable_versions(releases, python_version), reverse=True)
+    versions = list(usable)
     for allow_pre in (False, True):
         for version in versions:
             if version.is_prerelease and not allow_pre:
@@ -220,7 +251,6 @@ class _Provider(AbstractProvider):
         self.problems: list[Problem] = []
         self.unknown_projects: dict[str, str] = {}
         self.display_names: dict[str, str] = {}
-        self._versions: dict[str, dict[Version, IndexRelease]] = {}
 
     # --- resolvelib's questions ---
 
@@ -258,7 +288,8 @@ class _Provider(AbstractProvider):
         wanted = list(requirements[identifier])
         name = wanted[0].name
         extras = wanted[0].extras
-        releases, why = self.background.call(self.cache.releases(name))
+        known = self.cache.known_releases.get(name)
+        releases, why = known or self.background.call(self.cache.releases(name))
         if releases is None:
             self.unknown_projects[name] = why
             return []
@@ -266,10 +297,7 @@ class _Provider(AbstractProvider):
         specifiers = [r.specifier for r in wanted]
         if name in self.constraints:
             specifiers.append(self.constraints[name])
-        by_version = self._versions.get(name)
-        if by_version is None:
-            by_version = _usable_versions(releases, self.target.python_version)
-            self._versions[name] = by_version
+        by_version = self.cache.usable(name, releases)
         explicit_pre = self.allow_prereleases or any(
             s.prereleases for s in specifiers if len(s) > 0
         )
@@ -291,7 +319,7 @@ class _Provider(AbstractProvider):
         finals = [c for c in matching if not c.version.is_prerelease]
         chosen = matching if explicit_pre or not finals else finals
         chosen.sort(key=lambda c: c.version, reverse=True)
-        if chosen:
+        if chosen and not self.cache.asked(name, str(chosen[0].version)):
             self.background.submit(self.cache.metadata(name, str(chosen[0].version)))
         return chosen
 
@@ -307,7 +335,10 @@ class _Provider(AbstractProvider):
             requirements.append(
                 _Req(candidate.name, frozenset(), SpecifierSet(f"=={candidate.version}"))
             )
-        metadata = self.background.call(self.cache.metadata(candidate.name, str(candidate.version)))
+        key = (candidate.name, str(candidate.version))
+        metadata = self.cache.known_metadata.get(key)
+        if metadata is None:
+            metadata = self.background.call(self.cache.metadata(*key))
         if isinstance(metadata, str):
             if not candidate.extras:
                 self.problems.append(
@@ -320,7 +351,8 @@ class _Provider(AbstractProvider):
             if requirement is not None:
                 requirements.append(requirement)
         for requirement in requirements:
-            self.background.submit(self.cache.prefetch(requirement))
+            if not self.cache.crawled(requirement):
+                self.background.submit(self.cache.prefetch(requirement))
         self.dependencies[candidate] = requirements
         return requirements
 
@@ -456,13 +488,23 @@ def resolve(
                 "requirements more tightly"
             ) from None
     finally:
+        background.call(_cancel_crawl())
         background.call(fetcher.aclose())
         background.close()
-    return _to_resolution(result, provider, roots, target, source, problems)
+    resolution = _to_resolution(result, provider, roots, target, source, problems)
+    return dataclasses.replace(resolution, requests_sent=fetcher.requests_sent)
 
 
 async def _make(factory: Any) -> Fetcher:
     return factory()
+
+
+async def _cancel_crawl() -> None:
+    """End the guesses still in flight: the resolver is done with the index."""
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _to_resolution(result, provider: _Provider, roots, target, source, problems) -> Resolution:

@@ -109,6 +109,7 @@ def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
         source=resolved.source,
         roots=(*(resolved.roots or ()), *(p.name for p in direct)),
         problems=resolved.problems,
+        requests_sent=resolved.requests_sent,
     )
 
 
@@ -159,6 +160,7 @@ def _merge(resolutions: list[Resolution], inputs: InputSet, options: ScanOptions
         roots=roots,
         problems=tuple(problems),
         document=inputs.sbom,
+        requests_sent=sum(r.requests_sent for r in resolutions),
     )
 
 
@@ -202,7 +204,7 @@ def scan(
     notes = [f"index: {index_display}", *gathered.notes]
     if options.offline:
         notes.append("offline: answered from the cache alone")
-    notes.append(f"requests sent: {requests}")
+    notes.append(f"requests sent: {requests + resolution.requests_sent}")
     return ScanResult(
         resolution=resolution,
         graph=graph,

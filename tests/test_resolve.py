@@ -3,7 +3,11 @@ JSON with relative file URLs, PEP 658 metadata, and wheels read by range request
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import os
+import zipfile
 
 import pytest
 from packaging.markers import Marker
@@ -13,6 +17,7 @@ from scanner.inputs.target import target_environment
 from scanner.model import InputError, Location, Requirement
 from scanner.resolve import marker_applies, resolve
 from scanner.sources.http import Fetcher
+from scanner.sources.index import UNADVERTISED_METADATA_PROBES, IndexClient, read_wheel_metadata
 from scanner.store import Store
 
 
@@ -70,6 +75,19 @@ def test_a_warm_resolution_sends_no_request(fixture_index, tmp_path):
     again = run_resolve(fixture_index, ["requests"], tmp_path)
     assert len(fixture_index.requests) == sent
     assert pins(again)["requests"] == "2.34.2"
+
+
+def test_a_warm_resolution_after_the_404s_expire_still_sends_no_request(
+    fixture_index, tmp_path, monkeypatch
+):
+    """A `.metadata` 404 is kept an hour, the METADATA read by range a year: the second
+    answers first, so an old cache does not ask for the missing `.metadata` files again."""
+    run_resolve(fixture_index, ["requests"], tmp_path)
+    sent = len(fixture_index.requests)
+    monkeypatch.setattr("scanner.sources.http.NOT_FOUND_TTL", 0.0)
+    again = run_resolve(fixture_index, ["requests"], tmp_path)
+    assert fixture_index.paths()[sent:] == []
+    assert pins(again)["certifi"] == "2026.10.19.post1"
 
 
 def test_extras_bring_their_dependencies_with_the_extra_on_the_edge(fixture_index, tmp_path):
@@ -154,3 +172,126 @@ def test_an_sdist_only_release_has_the_dependencies_its_sdist_states(fixture_ind
     assert pins(resolution)["six"] == "1.17.0"
     unknown = {p.package for p in resolution.problems if p.kind == "dependencies-unknown"}
     assert unknown == {"absl-py", "nltk", "numpy"}
+
+
+def _metadata_of_releases(index, wanted: list[tuple[str, str]], tmp_path):
+    """The dependencies of each (project, version), asked one after another of one
+    IndexClient, as a resolution asks them."""
+    store = Store(tmp_path / "cache.db")
+
+    async def run():
+        fetcher = Fetcher(store)
+        client = IndexClient(fetcher, index.simple_url)
+        try:
+            found = []
+            for name, version in wanted:
+                releases, _ = await client.releases(name)
+                release = next(r for r in releases if r.version == version)
+                found.append(await client.metadata(name, release))
+            return found
+        finally:
+            await fetcher.aclose()
+
+    try:
+        return asyncio.run(run())
+    finally:
+        store.close()
+
+
+UNSERVED = [  # wheels whose `.metadata` the recorded mirror does not serve
+    ("certifi", "2026.10.19.post1", "certifi-2026.10.19.post1-py3-none-any.whl"),
+    ("charset-normalizer", "3.5.2", "charset_normalizer-3.5.2-py3-none-any.whl"),
+    ("markdown-it-py", "4.3.0", "markdown_it_py-4.3.0-py3-none-any.whl"),
+    ("pysocks", "1.7.1", "PySocks-1.7.1-py27-none-any.whl"),
+]
+
+
+def test_metadata_404s_learned_on_a_host_stop_the_404s_for_its_next_wheels(fixture_index, tmp_path):
+    found = _metadata_of_releases(fixture_index, [(n, v) for n, v, _ in UNSERVED], tmp_path)
+    asked = [p for p in fixture_index.paths() if p.endswith(".metadata")]
+    assert len(asked) == UNADVERTISED_METADATA_PROBES == 3
+    last = UNSERVED[-1][2]
+    assert f"{last}.metadata" not in {p.rpartition("/")[2] for p in asked}
+    # The fourth wheel went straight to its METADATA by range, with the same answer.
+    assert any(p.endswith(last) for p in fixture_index.paths())
+    assert found[-1].source == f"METADATA inside {last} (range requests)"
+    assert "PySocks" not in "".join(found[-1].requires_dist)
+    assert all(m.requires_dist is not None for m in found)
+
+
+def test_a_host_that_serves_unadvertised_metadata_keeps_being_asked(fixture_index, tmp_path):
+    served = [
+        ("idna", "3.20"),
+        ("requests", "2.34.2"),
+        ("urllib3", "2.8.0"),
+        ("rich", "15.0.0"),
+        ("pygments", "2.21.0"),
+        ("mdurl", "0.1.2"),
+    ]
+    # Two misses, one short of the verdict, then successes: the host keeps being asked.
+    wanted = [(n, v) for n, v, _ in UNSERVED[:2]] + served
+    found = _metadata_of_releases(fixture_index, wanted, tmp_path)
+    asked = [p for p in fixture_index.paths() if p.endswith(".metadata")]
+    assert len(asked) == len(wanted)
+    assert all(m.source.startswith("PEP 658 metadata") for m in found[2:])
+
+
+def test_a_small_wheel_costs_one_range_request_its_metadata_lies_in_the_end(
+    fixture_index, tmp_path
+):
+    run_resolve(fixture_index, ["requests"], tmp_path)
+    ranged = [p.rpartition("/")[2] for _, p, h in fixture_index.requests if "Range" in h]
+    assert sorted(ranged) == [
+        "certifi-2026.10.19.post1-py3-none-any.whl",
+        "charset_normalizer-3.5.2-py3-none-any.whl",
+    ]
+
+
+class _BytesFetcher:
+    """get_range over a file in memory, counting the requests."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.ranges: list[str] = []
+
+    async def get_range(self, url: str, byte_range: str, limit: int):
+        self.ranges.append(byte_range)
+        first, _, last = byte_range.removeprefix("bytes=").partition("-")
+        if first == "":
+            start, end = max(0, len(self.body) - int(last)), len(self.body)
+        else:
+            start, end = int(first), min(int(last) + 1, len(self.body))
+        return self.body[start:end], len(self.body)
+
+
+def _wheel(metadata: bytes, padding_after: int) -> bytes:
+    """A wheel whose METADATA is followed by `padding_after` incompressible bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as wheel:
+        wheel.writestr("demo-1.0.dist-info/METADATA", metadata)
+        wheel.writestr("demo/data.bin", os.urandom(padding_after))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("padding", "requests"), [(1000, 1), (400_000, 2)])
+def test_wheel_metadata_by_range_reads_the_end_once_and_further_only_when_needed(padding, requests):
+    metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: idna\n\n"
+    fetcher = _BytesFetcher(_wheel(metadata, padding))
+    assert asyncio.run(read_wheel_metadata(fetcher, "http://127.0.0.1/demo.whl")) == metadata
+    assert len(fetcher.ranges) == requests
+
+
+def test_the_requests_sent_note_counts_the_resolution_too(fixture_index, tmp_path):
+    from scanner import scan as pipeline
+
+    options = pipeline.ScanOptions(
+        index_url=fixture_index.simple_url,
+        cache_path=tmp_path / "cache.db",
+        python_version="3.11",
+        platform="linux",
+    )
+    resolution = pipeline.read_targets(("requests",), options)
+    resolved = len(fixture_index.requests)
+    assert resolved > 0 and resolution.requests_sent == resolved
+    result = pipeline.scan(resolution, options)
+    assert f"requests sent: {len(fixture_index.requests)}" in result.notes

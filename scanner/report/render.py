@@ -71,6 +71,16 @@ def _open_output(path: str):
     """Write next to the target and move into place, so an interrupted run never leaves
     half a report where a whole one was."""
     target = Path(path)
+    if target.exists() and not target.is_file():
+        # /dev/null, a pipe, a terminal: written as they are. Moving a file onto one
+        # would replace it (as root, /dev/null itself).
+        try:
+            fh = target.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+        with fh:
+            yield fh
+        return
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         fh = temporary.open("w", encoding="utf-8")

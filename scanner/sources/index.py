@@ -19,10 +19,11 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
@@ -41,10 +42,17 @@ RELEASE_KIND = "pypi-release-deps-v2"
 # A release's files never change (PyPI forbids re-uploads): their metadata can be kept.
 IMMUTABLE_TTL = 365 * 24 * 3600.0
 MAX_METADATA_BYTES = 4 * 1024 * 1024
-_TAIL_BYTES = 128 * 1024
+# The zip end record (22 bytes and a comment of up to 64 KiB) always lies in the last
+# 66 KiB; in most wheels the central directory and the METADATA member do too.
+_TAIL_BYTES = 66 * 1024
 _FIRST_SDIST_CHUNK = 256 * 1024  # most sdists are smaller: one request
 _LARGEST_SDIST_CHUNK = 4 * 1024 * 1024
 _CHUNK_TIMEOUT = 300.0  # seconds the archive reader waits for one range
+# `.metadata` files a page does not advertise are tried until this many of them on one
+# host have been answered 404 with no more successes than failures; after that the host
+# is taken not to serve them, and wheels go straight to range requests (a 404 costs a
+# round trip that is on the resolver's critical path; a range read returns the same bytes).
+UNADVERTISED_METADATA_PROBES = 3
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,28 @@ def extract_metadata(body: bytes, url: str = "") -> dict[str, Any]:
     }
 
 
+class _UnadvertisedMetadata:
+    """Whether each host serves the PEP 658 files its pages do not advertise, learned from
+    its answers during one resolution."""
+
+    def __init__(self) -> None:
+        self.served: Counter[str] = Counter()
+        self.missing: Counter[str] = Counter()
+
+    def worth_asking(self, url: str) -> bool:
+        host = _host(url)
+        missing = self.missing[host]
+        return missing < UNADVERTISED_METADATA_PROBES or self.served[host] > missing
+
+    def record(self, url: str, served: bool) -> None:
+        (self.served if served else self.missing)[_host(url)] += 1
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
 class IndexClient:
     def __init__(self, fetcher: Fetcher, index_url: str) -> None:
         self.fetcher = fetcher
@@ -168,6 +198,7 @@ class IndexClient:
         # with every request: pages, .metadata files and range reads alike.
         self.index_url = fetcher.use_index(index_url).rstrip("/")
         self.json_base = json_api_base(self.index_url)
+        self.unadvertised = _UnadvertisedMetadata()
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         """Every release of a project that has an installable file, or None and why."""
@@ -191,9 +222,19 @@ class IndexClient:
     async def metadata(self, name: str, release: IndexRelease) -> ReleaseMetadata:
         """The dependencies of one release, from the cheapest source that has them."""
         errors: list[str] = []
+        ranged = f"METADATA inside {release.metadata_file} (range requests)"
+        if release.metadata_is_wheel and not release.metadata_advertised:
+            # Read by range on an earlier scan: the answer is kept, the `.metadata` 404
+            # only for an hour, so asking for the `.metadata` again would be a wasted trip.
+            cached = self.fetcher.store.get(redact(release.metadata_url), RANGE_METADATA_KIND)
+            if cached is not None:
+                return _release(cached.data, ranged)
         # PEP 658 metadata where advertised; mirrors often serve the `.metadata` files yet
-        # drop the key from their pages, so a wheel's is tried even when not advertised.
-        if release.metadata_advertised or release.metadata_is_wheel:
+        # drop the key from their pages, so a wheel's is tried even when not advertised,
+        # until the host has shown that it does not serve them.
+        if release.metadata_advertised or (
+            release.metadata_is_wheel and self.unadvertised.worth_asking(release.metadata_url)
+        ):
             result = await self.fetcher.get_json(
                 f"{release.metadata_url}.metadata",
                 METADATA_KIND,
@@ -202,6 +243,8 @@ class IndexClient:
                 parse=lambda body: body,
                 accept="*/*",
             )
+            if not release.metadata_advertised and result.status in ("ok", "not-found"):
+                self.unadvertised.record(release.metadata_url, result.status == "ok")
             if result.status == "ok":
                 return _release(result.data, f"PEP 658 metadata of {release.metadata_file}")
             # A guessed URL may answer 403 where nothing is served (object stores do).
@@ -210,8 +253,7 @@ class IndexClient:
         if release.metadata_is_wheel:
             data, error = await self._wheel_metadata_by_range(release)
             if data is not None:
-                source = f"METADATA inside {release.metadata_file} (range requests)"
-                return _release(data, source)
+                return _release(data, ranged)
             errors.append(error)
         else:
             data, error = await self._sdist_metadata(name, release)
@@ -467,14 +509,15 @@ def _refuse(result: FetchResult, *, forbidden_too: bool = True) -> None:
 
 
 async def read_wheel_metadata(fetcher: Fetcher, url: str) -> bytes:
-    """The `*.dist-info/METADATA` member of a remote wheel, read with two or three HTTP
+    """The `*.dist-info/METADATA` member of a remote wheel, read with one to three HTTP
     range requests (the zip's end, its central directory, the one member) instead of
-    downloading a wheel that may weigh hundreds of megabytes."""
+    downloading a wheel that may weigh hundreds of megabytes. Wheel builders write the
+    dist-info last, so in most wheels the member lies inside the end already read."""
     tail = await _range(fetcher, url, f"bytes=-{_TAIL_BYTES}")
     for entry in await _zip_directory(fetcher, url, tail):
         parts = entry.name.split("/")
         if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-            return await _zip_member(fetcher, url, entry)
+            return await _zip_member(fetcher, url, entry, tail=tail)
     raise ValueError("no .dist-info/METADATA in the wheel")
 
 
@@ -565,16 +608,26 @@ async def _zip_directory(fetcher: Fetcher, url: str, tail: tuple[bytes, int]) ->
 
 
 async def _zip_member(
-    fetcher: Fetcher, url: str, entry: _ZipEntry, whole: bytes | None = None
+    fetcher: Fetcher,
+    url: str,
+    entry: _ZipEntry,
+    whole: bytes | None = None,
+    tail: tuple[bytes, int] | None = None,
 ) -> bytes:
     """One member's contents, decompressed with a cap (a deflate bomb stops there).
-    `whole`: the entire file, when one request already brought it."""
+    `whole`: the entire file, when one request already brought it; `tail`: the file's
+    last bytes and its size, read already, which may hold the member."""
     if entry.compressed > MAX_METADATA_BYTES:
         raise ValueError(f"{entry.name} larger than the cap")
     # The local header (30 bytes + name + extra) precedes the data; read enough for both.
     first, last = entry.offset, entry.offset + 30 + 1024 + entry.compressed
+    tail_start = tail[1] - len(tail[0]) if tail is not None else -1
     if whole is not None:
         chunk = whole[first : last + 1]
+    elif tail is not None and 0 <= tail_start <= first:
+        # The slice may stop short of `last` at the end of the file; the member, which
+        # precedes the central directory, is whole in it or the length check below fails.
+        chunk = tail[0][first - tail_start : last - tail_start + 1]
     else:
         chunk = (await _range(fetcher, url, f"bytes={first}-{last}"))[0]
     if chunk[:4] != b"PK\x03\x04":
