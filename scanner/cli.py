@@ -208,9 +208,15 @@ def scan(
     installed: metadata is read from disk and from the index."""
     from scanner.report import render
 
+    from scanner.policy import REPORT_ONLY, decide
+
     result = _run_scan(targets, settings)
     render.write(result, output_format, output, verbose=verbose, version=_version())
     _exit_on_fatal_problems(result)
+    # `scan` reports: its policy never fails (the gate applies a stricter one).
+    verdict = decide(result, REPORT_ONLY)
+    if verdict.exit_code:
+        sys.exit(verdict.exit_code)
 
 
 @main.command()
