@@ -206,9 +206,8 @@ def scan(
     Pipfile.lock, pylock.toml, pip-compile output), a CycloneDX JSON SBOM, a project
     folder holding one of these, or a requirement such as `name==1.0`. Nothing is run or
     installed: metadata is read from disk and from the index."""
-    from scanner.report import render
-
     from scanner.policy import REPORT_ONLY, decide
+    from scanner.report import render
 
     result = _run_scan(targets, settings)
     render.write(result, output_format, output, verbose=verbose, version=_version())
