@@ -84,7 +84,8 @@ FACTS: tuple[FactSpec, ...] = (
         "bool",
         "index",
         "The index has a project of this name (false: local "
-        "or internal package, or a name that was removed).",
+        "or internal package, or a name that was removed). For a package locked from "
+        "another index, that index.",
     ),
     FactSpec(
         "publishers",

@@ -46,6 +46,10 @@ OTHER_INDEX_KIND = "other-index-project-v1"
 ACCEPT = f"{SIMPLE_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 # A hostile page may list anything: files past these bounds are ignored.
 MAX_FILES = 100_000
+# download.pytorch.org's largest page (whl/torch/, every CUDA build) is a few MB; parsing
+# a far larger one would only burn the scan's time.
+MAX_PAGE_BYTES = 32 * 1024 * 1024
+MAX_FILES_KEPT = 2000  # of the locked version (torch has about a hundred per release)
 MAX_FILENAME = 300
 MAX_ATTRIBUTE = 2000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -59,6 +63,8 @@ def parse_simple_page(body: bytes) -> dict[str, Any]:
     filename, url, sha256, requires_python, yanked, yanked_reason, upload_time. The
     Fetcher hands the body over without its Content-Type, so the form is told by its
     first character: a JSON object, else HTML."""
+    if len(body) > MAX_PAGE_BYTES:
+        raise ValueError(f"project page larger than {MAX_PAGE_BYTES} bytes")
     if body.lstrip()[:1] == b"{":
         document = json.loads(body)
         if not isinstance(document, dict):
@@ -224,7 +230,7 @@ def extract_project(
         },
         "release_versions": list(releases),
         "release_summary": release_summary(releases),
-        "files": {text: [f[:6] for f in files] for text, files in kept.items()},
+        "files": {text: [f[:6] for f in files[:MAX_FILES_KEPT]] for text, files in kept.items()},
         "ownership": None,
         "project_urls": {},
         "latest_vulnerabilities": None,

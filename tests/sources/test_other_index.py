@@ -322,3 +322,23 @@ def test_switched_off_nothing_is_sent_to_the_other_index(fixture_index, other_in
         assert "switched off" in package(document, "torch")["unknown_facts"]["known_to_index"]
     assert other_index.requests == []
     assert not [p for p in fixture_index.paths() if "torch" in p]
+
+
+def test_an_internal_name_locked_from_the_labs_own_index_is_no_dependency_confusion(
+    fixture_index, other_index, tmp_path
+):
+    """torch is "internal" here and its lockfile index has it: that index is the lab's,
+    so its name being known there is no internal name taken on the configured index."""
+    lock = lockfile(tmp_path, other_index.index_url)
+    config = tmp_path / "trustmap.toml"
+    config.write_text('internal-packages = ["torch"]\n')
+
+    code, document, stderr = scan_json(
+        str(lock), "--index-url", fixture_index.simple_url, "--config", str(config)
+    )
+
+    assert code == 0, stderr
+    torch = package(document, "torch")
+    assert torch["facts"]["known_to_index"] is True
+    assert torch["facts"]["matches_internal_pattern"] is True
+    assert "dependency-confusion" not in {f["rule"] for f in torch["findings"]}
