@@ -287,7 +287,7 @@ class OtherIndexSource:
             result = refetched or result
         if result.status != "ok":
             reason = self._reason(index, name, result)
-            if result.status == "error":
+            if result.status == "error" and _unreachable(result.error):
                 self._unreachable[index] = reason
             return _unknown(name, index, reason)
         return IndexRecord(
@@ -338,7 +338,15 @@ class OtherIndexSource:
                 f"{index} refused access ({code}); trustmap sends no credentials to an index "
                 "a lockfile names, so the facts of its package are unknown"
             )
-        return f"{index}, the index the lockfile names, did not answer: {result.error}"
+        return f"{index}, the index the lockfile names, gave no usable answer: {result.error}"
+
+
+# Failures of the host, not of one page: the index's other packages are not asked then.
+_UNREACHABLE = ("ConnectError", "ConnectTimeout", "did not answer within", "time limit")
+
+
+def _unreachable(error: str) -> bool:
+    return any(sign in error for sign in _UNREACHABLE)
 
 
 def _unknown(name: str, index: str, reason: str) -> IndexRecord:
@@ -399,7 +407,9 @@ def other_index_notes(records: dict[str, IndexRecord]) -> list[str]:
         found = sum(r.status == "found" for r in group)
         names = ", ".join(sorted(r.name for r in group)[:5])
         more = f" and {len(group) - 5} more" if len(group) > 5 else ""
-        if found == len(group):
+        if all("switched off" in r.reason for r in group):
+            said = "not asked (switched off) for"
+        elif found == len(group):
             said = "its simple index answered for"
         elif found:
             said = f"answered for {found} of"

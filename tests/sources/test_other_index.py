@@ -279,7 +279,7 @@ def test_an_unreachable_index_leaves_the_facts_unknown_with_the_reason(fixture_i
 
     assert code == 0, stderr
     reason = package(document, "torch")["unknown_facts"]["file_hashes"]
-    assert reason.startswith(f"{registry}, the index the lockfile names, did not answer: ")
+    assert reason.startswith(f"{registry}, the index the lockfile names, gave no usable answer: ")
     assert "ConnectError" in reason
     assert package(document, "requests")["facts"]["known_to_index"] is True
 
@@ -306,7 +306,7 @@ def test_an_unreachable_index_alone_is_no_unreachable_configured_index(fixture_i
 
     assert code == 0, stderr
     assert {p["name"] for p in document["packages"]} == {"torch"}
-    assert "did not answer" in package(document, "torch")["unknown_facts"]["known_to_index"]
+    assert "gave no usable answer" in package(document, "torch")["unknown_facts"]["known_to_index"]
 
 
 def test_switched_off_nothing_is_sent_to_the_other_index(fixture_index, other_index, tmp_path):
@@ -320,6 +320,7 @@ def test_switched_off_nothing_is_sent_to_the_other_index(fixture_index, other_in
         )
         assert code == 0, stderr
         assert "switched off" in package(document, "torch")["unknown_facts"]["known_to_index"]
+        assert any("not asked (switched off)" in note for note in document["notes"])
     assert other_index.requests == []
     assert not [p for p in fixture_index.paths() if "torch" in p]
 
@@ -342,3 +343,33 @@ def test_an_internal_name_locked_from_the_labs_own_index_is_no_dependency_confus
     assert torch["facts"]["known_to_index"] is True
     assert torch["facts"]["matches_internal_pattern"] is True
     assert "dependency-confusion" not in {f["rule"] for f in torch["findings"]}
+
+
+def test_an_unreachable_index_is_asked_once_for_all_its_packages(fixture_index, tmp_path):
+    """Each of its packages would otherwise wait out the retries of its own request."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    registry = f"http://127.0.0.1:{closed.getsockname()[1]}/whl/cpu"
+    closed.close()
+    names = ("torch", "torchvision", "torchaudio")
+    lock = tmp_path / "uv.lock"
+    lock.write_text(
+        'version = 1\nrevision = 3\nrequires-python = ">=3.11"\n\n'
+        '[[package]]\nname = "lab"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
+        f"dependencies = [{', '.join(f'{{ name = {n!r} }}' for n in names)}]\n\n".replace("'", '"')
+        + "".join(
+            f'[[package]]\nname = "{n}"\nversion = "2.9.1+cpu"\n'
+            f'source = {{ registry = "{registry}" }}\n\n'
+            for n in names
+        )
+    )
+
+    code, document, stderr = scan_json(
+        str(lock), "--index-url", fixture_index.simple_url, "--cache", str(tmp_path / "c.db")
+    )
+
+    assert code == 0, stderr
+    reasons = {n: package(document, n)["unknown_facts"]["known_to_index"] for n in names}
+    assert len(set(reasons.values())) == 1  # the first package's failure, said for all
+    assert "ConnectError" in reasons["torch"]
+    assert "requests sent: 3" in document["notes"]  # stamina's test mode: three attempts
