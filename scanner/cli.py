@@ -148,6 +148,12 @@ target_options = _options(
         help="Longest the scan's network work may take; what is left is unknown, with the "
         "reason (default: config scan-timeout, else 600).",
     ),
+    click.option(
+        "--other-indexes/--no-other-indexes",
+        default=None,
+        help="Look packages a lockfile locked from another index up on that index, without "
+        "credentials (default: config other-indexes, else on). Off: their facts are unknown.",
+    ),
 )
 
 

@@ -13,6 +13,7 @@ Keys (in trustmap.toml at the top level; in pyproject.toml under `[tool.trustmap
     internal-packages = ["acme-*", "lab-tools"]    # glob patterns of internal names
     request-timeout = 30                           # seconds per request, body included
     scan-timeout = 600                             # seconds of network work per stage
+    other-indexes = true                           # ask indexes a lockfile names
     rules = ["policy/rules"]                       # extra rule folders, or as a table:
 
     [tool.trustmap.rules]
@@ -45,7 +46,14 @@ if TYPE_CHECKING:
 
 CONFIG_FILE = "trustmap.toml"
 PYPROJECT = "pyproject.toml"
-KEYS = ("index-url", "internal-packages", "request-timeout", "scan-timeout", "rules")
+KEYS = (
+    "index-url",
+    "internal-packages",
+    "request-timeout",
+    "scan-timeout",
+    "other-indexes",
+    "rules",
+)
 RULE_SETTINGS = ("enabled", "severity", "params")
 
 
@@ -62,6 +70,7 @@ class Config:
     index_url: str | None = None
     request_timeout: float | None = None  # seconds; None: the default
     scan_timeout: float | None = None
+    other_indexes: bool | None = None  # None: the default (asked)
 
 
 def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Path | None:
@@ -134,6 +143,10 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
             raise fail(key, f"must be a number of seconds above 0, got {value!r}")
         timeouts[key] = float(value) if value is not None else None
 
+    other_indexes = data.get("other-indexes")
+    if other_indexes is not None and not isinstance(other_indexes, bool):
+        raise fail("other-indexes", "must be true or false")
+
     patterns = data.get("internal-packages", [])
     if not _is_string_list(patterns) or any(not p.strip() for p in patterns):
         raise fail("internal-packages", "must be a list of non-empty glob patterns")
@@ -174,6 +187,7 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
         index_url=index_url or None,
         request_timeout=timeouts["request-timeout"],
         scan_timeout=timeouts["scan-timeout"],
+        other_indexes=other_indexes,
     )
 
 
@@ -255,6 +269,7 @@ def scan_options(settings: Mapping[str, Any]) -> ScanOptions:
             all_groups=bool(settings.get("all_groups")),
         ),
         internal_patterns=config.internal_patterns,
+        other_indexes=_other_indexes(settings, config),
         **_timeouts(settings, config),
     )
 
@@ -269,3 +284,11 @@ def _timeouts(settings: Mapping[str, Any], config: Config) -> dict[str, float]:
         if value is not None:
             chosen[name] = float(value)
     return chosen
+
+
+def _other_indexes(settings: Mapping[str, Any], config: Config) -> bool:
+    """--other-indexes / --no-other-indexes, else the config's, else on."""
+    for value in (settings.get("other_indexes"), config.other_indexes):
+        if value is not None:
+            return bool(value)
+    return True

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from scanner.model import Facts, Package
 from scanner.names import FORGES, NameIndex, glob_match, repository_names_project, repository_path
 from scanner.sources.http import Fetcher, redact
+from scanner.sources.other_index import lookup_other_indexes, not_asked, other_index_notes
 from scanner.sources.provenance import Provenance, ProvenanceSource, lookup_provenance
 from scanner.sources.pypi import IndexRecord, PyPISource, lookup_all, release_summary, stale_notes
 from scanner.sources.usage import TopPackages, load_top_packages, top_packages_within
@@ -83,7 +84,8 @@ FACTS: tuple[FactSpec, ...] = (
         "bool",
         "index",
         "The index has a project of this name (false: local "
-        "or internal package, or a name that was removed).",
+        "or internal package, or a name that was removed). For a package locked from "
+        "another index, that index.",
     ),
     FactSpec(
         "publishers",
@@ -390,31 +392,36 @@ async def gather(
     on_done: Callable[[str], None] | None = None,
     *,
     record_history: bool = True,
+    other_indexes: bool = True,
 ) -> GatheredData:
     """Ask the sources about every package: the index (project JSON and the pinned
     file's PEP 740 provenance), the usage dataset, and the scan history, which then
-    records this scan's ownership (`record_history`)."""
+    records this scan's ownership (`record_history`). A package a lockfile locked from
+    another index is looked up on that index's simple API (`other_indexes`; else its
+    index facts are unknown), never on the configured one."""
     packages = list(packages)
     usage_task = asyncio.create_task(load_top_packages(fetcher))
-    elsewhere = {p.name: p.index_url for p in packages if _from_other_index(p, source)}
+    elsewhere = [p for p in packages if _from_other_index(p, source)]
+    others = {p.name for p in elsewhere}
     index = await lookup_all(
-        source, ((p.name, p.version) for p in packages if p.name not in elsewhere), on_done
+        source, ((p.name, p.version) for p in packages if p.name not in others), on_done
     )
-    for name, index_url in elsewhere.items():
-        # Never PyPI's answer for another index's package, and that index is not asked:
-        # it is named by the scanned file, not configured by the user.
-        index[name] = IndexRecord(
-            name,
-            "unknown",
-            reason=f"locked from {index_url}, which is not the configured index; trustmap "
-            "does not ask it, so the facts of its package are unknown",
+    if other_indexes:
+        found_elsewhere, sent = await lookup_other_indexes(
+            fetcher, ((p.name, p.version, p.index_url or "") for p in elsewhere), on_done
         )
-        if on_done:
-            on_done(name)
+        fetcher.requests_sent += sent
+    else:
+        found_elsewhere = {p.name: not_asked(p.name, p.index_url or "") for p in elsewhere}
+        for name in found_elsewhere:
+            if on_done:
+                on_done(name)
+    index.update(found_elsewhere)
+    # Provenance is the configured index's word about its own files only.
     provenance = await lookup_provenance(
         ProvenanceSource(fetcher, source.index_url),
         index,
-        ((p.name, p.version, p.wheel_tags) for p in packages),
+        ((p.name, p.version, p.wheel_tags) for p in packages if p.name not in others),
     )
     for name, found in provenance.items():
         index[name].provenance = found
@@ -422,6 +429,7 @@ async def gather(
     notes = [f"usage: top-PyPI-packages dataset of {top.snapshot_date} ({top.origin})"]
     if usage_note:
         notes.append(usage_note)
+    notes.extend(other_index_notes(found_elsewhere))
     notes.extend(stale_notes(index))
     unknown = {p.reason for p in provenance.values() if p.status == "unknown"}
     if provenance and len(unknown) == 1 and len(provenance) > 1:
@@ -559,11 +567,14 @@ def build_facts(
     }
     unknown: dict[str, str] = {}
     _usage_facts(package.name, top, values, unknown)
-    if package.index_url and record is not None and record.reason.startswith("locked from"):
+    if record is not None and record.other_index:
         # PyPI's download counts are of PyPI's project of this name, not of this one.
         for name in ("in_top_packages", "download_rank", "downloads_30d"):
             values.pop(name, None)
-            unknown[name] = record.reason
+            unknown[name] = (
+                f"locked from {record.other_index}: the download counts are PyPI's, of "
+                "PyPI's project of this name, not of this one"
+            )
     _name_facts(package.name, top, values)
     values["matches_internal_pattern"] = any(glob_match(package.name, p) for p in internal_patterns)
     _enrichment_facts(enrichment, values, unknown)
@@ -594,7 +605,10 @@ def build_facts(
         return Facts(values, unknown)
     project = record.project or {}
     values["known_to_index"] = True
-    _ownership_facts(project, values, unknown)
+    if record.other_index:
+        _not_pypi_ownership(record.other_index, unknown)
+    else:
+        _ownership_facts(project, values, unknown)
     _history_facts(package.name, history, values, unknown, now)
     _account_facts(accounts, values, unknown)
     _lookalike_publisher_facts(accounts, values, unknown)
@@ -624,7 +638,58 @@ def build_facts(
         unknown["fixed_versions"] = reason
     _hash_facts(package, project, values, unknown)
     _provenance_facts(record.provenance, values, unknown)
+    if record.other_index:
+        _simple_index_facts(package, record.other_index, project, values, unknown)
     return Facts(values, unknown)
+
+
+_OWNERSHIP_FACTS = ("publishers", "publisher_roles", "publisher_count", "organization")
+# What only PyPI's JSON API gives (project URLs, licence): a simple index says none of it.
+_JSON_API_FACTS = ("source_repository", "homepage", "repository_slug", "repository_names_package")
+_RELEASE_DATE_FACTS = (
+    "first_release",
+    "latest_release",
+    "days_since_first_release",
+    "days_since_latest_release",
+    "version_upload_time",
+    "days_since_version_upload",
+)
+
+
+def _not_pypi_ownership(index: str, unknown: dict) -> None:
+    # Set before the derivations that read ownership, so they give this reason too.
+    for fact in _OWNERSHIP_FACTS:
+        unknown[fact] = f"{index} is not PyPI: it does not say who can publish"
+
+
+def _simple_index_facts(
+    package: Package, index: str, project: dict, values: dict, unknown: dict
+) -> None:
+    """A package looked up on the other index its lockfile named: what that index's simple
+    API gave stands; what it cannot say is unknown with why, never a value that looks safe
+    (no project URLs is not "links no repository")."""
+    for fact in _JSON_API_FACTS:
+        values.pop(fact, None)
+        unknown[fact] = f"{index} serves only a simple index, which gives no project URLs"
+    if not package.license:
+        values.pop("license", None)
+        unknown["license"] = f"{index} serves only a simple index, which gives no licence"
+    if project.get("release_versions"):
+        values.setdefault("release_count", len(project["release_versions"]))
+    no_dates = f"{index} gives no upload times (PEP 700) on its simple index"
+    for fact in _RELEASE_DATE_FACTS:
+        reason = unknown.get(fact, "")
+        if fact not in values and (reason == "no files" or "release history" in reason):
+            unknown[fact] = no_dates
+    for fact in _PROVENANCE_FACTS:
+        values.pop(fact, None)
+        unknown[fact] = (
+            f"{index} is not PyPI: trustmap asks only the configured index for PEP 740 provenance"
+        )
+    for fact, reason in unknown.items():
+        # The derivations' generic words name the index that was asked.
+        if reason.startswith("the index "):
+            unknown[fact] = f"{index} {reason.removeprefix('the index ')}"
 
 
 _HISTORY_FACTS = (

@@ -46,6 +46,9 @@ class ScanOptions:
     # Names of the lab's own packages (glob patterns, from config `internal-packages`):
     # found on the public index, they are a dependency-confusion risk.
     internal_patterns: tuple[str, ...] = ()
+    # Look packages a lockfile locked from another index up on that index (config
+    # `other-indexes`, --no-other-indexes); off: their index facts are unknown.
+    other_indexes: bool = True
 
     def fetcher(self, store: Store) -> Fetcher:
         return Fetcher(
@@ -221,7 +224,9 @@ async def _gather(resolution, options, store, on_start, on_done):
     if on_start:
         on_start(len(resolution.packages))
     try:
-        gathered = await facts_stage.gather(resolution.packages, fetcher, source, on_done)
+        gathered = await facts_stage.gather(
+            resolution.packages, fetcher, source, on_done, other_indexes=options.other_indexes
+        )
     finally:
         await fetcher.aclose()
     return gathered, source.display_index, fetcher.requests_sent
@@ -230,7 +235,9 @@ async def _gather(resolution, options, store, on_start, on_done):
 def _fail_if_index_unreachable(gathered, index_display: str, options: ScanOptions) -> None:
     """Every lookup failed on the network: the index is down or the URL is wrong. Facts
     would all be unknown, so say that plainly instead of printing an empty report."""
-    records = list(gathered.index.values())
+    # Another index the lockfile names may be down: that is its packages' unknown facts,
+    # not the configured index being unreachable.
+    records = [r for r in gathered.index.values() if not r.other_index]
     if options.offline or not records:
         return
     failed = [r for r in records if r.status == "unknown" and "could not be read" in r.reason]

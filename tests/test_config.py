@@ -92,6 +92,7 @@ def test_rules_as_a_plain_list_of_folders(tmp_path):
         ("index-url = [", "trustmap.toml: invalid TOML"),
         ("colour = 1\n", "trustmap.toml: colour: unknown key"),
         ("index-url = 3\n", "trustmap.toml: index-url: must be a non-empty string"),
+        ("other-indexes = 'no'\n", "trustmap.toml: other-indexes: must be true or false"),
         ("internal-packages = 'acme-*'\n", "trustmap.toml: internal-packages: must be a list"),
         ("internal-packages = ['']\n", "trustmap.toml: internal-packages: must be a list"),
         ("rules = 'x'\n", "trustmap.toml: rules: must be a list of folders or a table"),
@@ -211,6 +212,18 @@ rules = ["policy"]
     # The command line wins.
     options = scan_options({"index_url": "https://cli.example/simple"})
     assert options.index_url == "https://cli.example/simple"
+
+
+def test_other_indexes_are_asked_unless_switched_off_in_config_or_on_the_command_line(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    assert scan_options({}).other_indexes is True
+    write(tmp_path / "trustmap.toml", "other-indexes = false\n")
+    assert scan_options({}).other_indexes is False
+    assert scan_options({"other_indexes": True}).other_indexes is True  # the command line wins
+    write(tmp_path / "trustmap.toml", "other-indexes = true\n")
+    assert scan_options({"other_indexes": False}).other_indexes is False
 
 
 _SCALARS = (

@@ -137,8 +137,9 @@ def test_a_forge_link_found_by_its_host_names_the_repository_itself():
 def test_a_package_from_another_index_gets_none_of_the_configured_index_facts(
     fixture_index, tmp_path
 ):
-    """idna is on the configured index, but this idna was locked from another one: no
-    request is made for it, and PyPI's publishers and usage are not its facts."""
+    """idna is on the configured index, but this idna was locked from another one: with
+    other indexes switched off no request is made for it, and PyPI's publishers and usage
+    are not its facts. (tests/sources/test_other_index.py asks the other index.)"""
     other = "https://download.pytorch.org/whl/cpu"
     package = Package("idna", "3.10", index_url=other)
 
@@ -147,7 +148,8 @@ def test_a_package_from_another_index_gets_none_of_the_configured_index_facts(
         fetcher = Fetcher(store)
         try:
             source = PyPISource(fetcher, fixture_index.simple_url)
-            return await gather([package], fetcher, source), fetcher.requests_sent
+            gathered = await gather([package], fetcher, source, other_indexes=False)
+            return gathered, fetcher.requests_sent
         finally:
             await fetcher.aclose()
             store.close()
@@ -160,4 +162,5 @@ def test_a_package_from_another_index_gets_none_of_the_configured_index_facts(
     assert facts.values["index_url"] == other
     assert "publishers" not in facts.values and "in_top_packages" not in facts.values
     assert facts.unknown["publishers"] == record.reason
-    assert facts.unknown["in_top_packages"] == record.reason
+    assert "switched off" in record.reason
+    assert "download counts are PyPI's" in facts.unknown["in_top_packages"]

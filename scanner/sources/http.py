@@ -241,6 +241,7 @@ class Fetcher:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._pool_failed = False
         self.requests_sent = 0
+        self._never_credentials = False  # see anonymous()
 
     async def prefetch(
         self, urls: list[str], kind: str, extract: Callable[[Any, str], Any]
@@ -303,6 +304,27 @@ class Fetcher:
         for key, cached in self.store.get_many([self.cache_key(u) for u in urls], kind).items():
             self._primed[(key, kind)] = cached
 
+    def anonymous(self) -> Fetcher:
+        """A fetcher like this one (the same cache, bounds and scan deadline) that sends
+        no credentials to any host, reads no ~/.netrc and takes none from a URL: for
+        indexes a scanned file names, which the user did not configure. Its requests are
+        its own to count (`requests_sent`)."""
+        sibling = Fetcher(
+            self.store,
+            offline=self.offline,
+            refresh=self.refresh,
+            ttl=self.ttl,
+            concurrency=self._concurrency,
+            attempts=self.attempts,
+            transport=self._transport,
+            request_timeout=self.request_timeout,
+            connect_timeout=self.connect_timeout,
+            scan_timeout=self.scan_timeout,
+            deadline=self.deadline,
+        )
+        sibling._never_credentials = True
+        return sibling
+
     def use_index(self, url: str) -> str:
         """Take on an index: its credentials (from its URL, else from ~/.netrc) are sent
         with every request to its origin and to no other. Returns the URL without them."""
@@ -331,7 +353,7 @@ class Fetcher:
         """A URL handed in with credentials (an old-style caller) teaches them for its
         origin; requests only ever go out without them."""
         bare, credentials = _strip_credentials(url)
-        if credentials is not None:
+        if credentials is not None and not self._never_credentials:
             self.credentials.setdefault(_origin(bare), credentials)
         return bare
 

@@ -79,6 +79,9 @@ class IndexRecord:
     # PEP 740 provenance of the pinned file (scanner.sources.provenance.Provenance), set
     # by the facts stage after the lookup; None when it was not asked.
     provenance: Any = None
+    # The index a lockfile locked it from, when the record comes from there (not the
+    # configured index): its facts are that index's, never PyPI's.
+    other_index: str = ""
 
 
 class PyPISource:
