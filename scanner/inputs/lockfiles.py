@@ -21,6 +21,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ..model import Edge, InputError, Location, Package, Problem, Resolution, TargetEnvironment
+from ..urls import without_credentials
 from ._common import (
     LineFinder,
     canonical,
@@ -280,11 +281,16 @@ _PYPI_HOSTS = ("pypi.org", "pypi.python.org", "files.pythonhosted.org")
 
 
 def _other_index(url: Any) -> str | None:
-    """The index URL a lockfile names for a package, unless it is PyPI's: None then."""
+    """The index URL a lockfile names for a package, unless it is PyPI's: None then.
+    Credentials written into it are dropped here, so they never reach a fact, a report
+    or the cache (the other index is asked anonymously anyway)."""
     if not isinstance(url, str) or not url:
         return None
-    host = (urlsplit(url).hostname or "").lower()
-    return None if host in _PYPI_HOSTS else url.rstrip("/")
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a malformed URL is no PyPI host: kept (redacted) for the report
+        host = ""
+    return None if host in _PYPI_HOSTS else without_credentials(url).rstrip("/")
 
 
 def _checked_version(value: Any, name: str, path: str, line: int | None, *, required: bool) -> str:

@@ -766,3 +766,13 @@ def test_poetry_pipenv_and_pylock_name_another_index(tmp_path):
         f'index = "{TORCH_INDEX}"\n'
     )
     assert packages(read_pylock(pylock, AS_LOCKED))["torch"].index_url == TORCH_INDEX
+
+
+def test_credentials_in_a_locked_index_url_never_reach_the_package(tmp_path):
+    from scanner.inputs.lockfiles import _other_index
+
+    assert _other_index("https://alice:s3cret@download.example.org/whl/cpu/") == (
+        "https://download.example.org/whl/cpu"
+    )
+    assert _other_index("https://pypi.org/simple") is None
+    assert "s3cret" not in (_other_index("https://alice:s3cret@[::1/whl") or "")
