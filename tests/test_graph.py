@@ -202,3 +202,114 @@ def test_all_paths_from_top_stops_at_the_limit_counting_every_root():
     )
     assert list(all_paths_from_top(tool, "atool")) == [["atool"], ["other", "atool"]]
     assert list(all_paths_from_top(tool, "atool", limit=1)) == [["atool"]]
+
+
+def test_all_paths_from_top_lists_fifty_paths_by_default():
+    middles = [f"m{i:02}" for i in range(51)]
+    graph = build_graph(
+        resolution(
+            ["root", "base", *middles], [e for m in middles for e in [("root", m), (m, "base")]]
+        )
+    )
+    assert len(list(all_paths_from_top(graph, "base", limit=100))) == 51
+    assert len(list(all_paths_from_top(graph, "base"))) == 50
+
+
+def test_all_paths_from_top_lists_a_top_level_package_whatever_networkx_does_for_it(
+    monkeypatch,
+):
+    # networkx 3.2 (the floor in pyproject.toml) yields no path from a node to itself;
+    # newer versions yield [node]. The package's own path must not depend on which.
+    simple_paths = nx.all_simple_paths
+
+    def like_networkx_3_2(graph, source, target, cutoff=None):
+        return iter(()) if source == target else simple_paths(graph, source, target, cutoff)
+
+    monkeypatch.setattr(nx, "all_simple_paths", like_networkx_3_2)
+    tool = build_graph(
+        resolution(["atool", "other"], [("other", "atool")], roots=("atool", "other"))
+    )
+    assert list(all_paths_from_top(tool, "atool")) == [["atool"], ["other", "atool"]]
+
+
+def diamond_ladder(levels: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """n0 -> (l_i | r_i) -> n_{i+1}: 2**levels paths from n0 to n{levels}, all of one length."""
+    names, edges = ["n0"], []
+    for level in range(levels):
+        left, right, below = f"l{level}", f"r{level}", f"n{level + 1}"
+        names += [left, right, below]
+        edges += [(f"n{level}", left), (f"n{level}", right), (left, below), (right, below)]
+    return names, edges
+
+
+def test_paths_from_top_counts_a_graph_without_cycles_exactly_whatever_the_count_limit():
+    names, edges = diamond_ladder(3)
+    # A cycle the top-level package also reaches, that does not lead to n3: it is not
+    # walked, and does not turn the exact count into an enumeration.
+    names += ["c1", "c2"]
+    edges += [("n0", "c1"), ("c1", "c2"), ("c2", "c1")]
+    # And a cycle above n3 that no top-level package reaches (declared roots).
+    names += ["s1", "s2"]
+    edges += [("s1", "s2"), ("s2", "s1"), ("s1", "n3")]
+    graph = build_graph(resolution(names, edges, roots=("n0",)))
+    found = paths_from_top(graph, "n3", limit=2, count_limit=3)
+    assert (found.total, found.exact) == (8, True)
+    assert len(found.paths) == 2
+
+
+def test_paths_from_top_counts_paths_of_different_lengths():
+    # root -> x, root -> a -> x, root -> a -> b -> x: three paths, one listed.
+    graph = build_graph(
+        resolution(
+            ["root", "a", "b", "x"],
+            [("root", "x"), ("root", "a"), ("a", "x"), ("a", "b"), ("b", "x")],
+        )
+    )
+    found = paths_from_top(graph, "x", limit=1)
+    assert found.paths == [["root", "x"]]
+    assert (found.total, found.exact) == (3, True)
+
+
+def cyclic_fan(width: int) -> nx.DiGraph:
+    """root -> m_i -> x for `width` middles, and a cycle x <-> y: `width` paths to x."""
+    middles = [f"m{i}" for i in range(width)]
+    edges = [e for m in middles for e in [("root", m), (m, "x")]] + [("x", "y"), ("y", "x")]
+    return build_graph(resolution(["root", "x", "y", *middles], edges, roots=("root",)))
+
+
+def test_paths_from_top_with_a_cycle_counts_by_enumeration_up_to_the_count_limit():
+    graph = cyclic_fan(5)
+    everything = paths_from_top(graph, "x", limit=1)
+    assert (everything.total, everything.exact) == (5, True)
+    assert everything.paths == [["root", "m0", "x"]]
+    capped = paths_from_top(graph, "x", limit=1, count_limit=3)
+    assert (capped.total, capped.exact) == (3, False)
+    assert capped.paths == [["root", "m0", "x"]]
+    # Five paths, a count limit of five: counting stopped at the limit, so "at least 5".
+    assert paths_from_top(graph, "x", limit=1, count_limit=5).exact is False
+    assert paths_from_top(graph, "x", limit=1, count_limit=6).exact is True
+
+
+def test_paths_from_top_lists_the_shortest_path_then_the_first_others_by_name():
+    # Three paths of one length, room for two: path_from_top's, then the first other by name.
+    middles = ["c", "a", "b"]
+    graph = build_graph(
+        resolution(["root", "x", *middles], [e for m in middles for e in [("root", m), (m, "x")]])
+    )
+    shortest = path_from_top(graph, "x")
+    first_other = min(p for p in (["root", m, "x"] for m in middles) if p != shortest)
+    assert paths_from_top(graph, "x", limit=2).paths == sorted([shortest, first_other])
+    cyclic = cyclic_fan(3)
+    shortest = path_from_top(cyclic, "x")
+    first_other = min(p for p in (["root", f"m{i}", "x"] for i in range(3)) if p != shortest)
+    assert paths_from_top(cyclic, "x", limit=2).paths == sorted([shortest, first_other])
+
+
+def test_paths_from_top_with_room_for_one_lists_the_shortest_path():
+    # Two shortest paths; path_from_top's choice is the one listed (explain shows it).
+    for edges in (
+        [("root", "b"), ("b", "x"), ("root", "a"), ("a", "x")],
+        [("root", "a"), ("a", "x"), ("root", "b"), ("b", "x")],
+    ):
+        graph = build_graph(resolution(["root", "a", "b", "x"], edges))
+        assert paths_from_top(graph, "x", limit=1).paths == [path_from_top(graph, "x")]
