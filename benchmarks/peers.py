@@ -155,10 +155,10 @@ def guarddog(bin_dir: Path, env: dict) -> dict:
     errors = [r for r in rows if (r.get("result") or {}).get("errors")]
     result["packages"] = len(rows)
     result["with_errors"] = len(errors)
-    reasons = {}
+    reasons: dict[str, list] = {}  # error kind -> [count, first message]
     for row in errors:
         for key, message in row["result"]["errors"].items():
-            reasons.setdefault(key, message[:120])
+            reasons.setdefault(key, [0, message[:70]])[0] += 1
     result["error_kinds"] = reasons
     return result
 
