@@ -113,8 +113,10 @@ def trustmap_scan(labenv: Path, cache: Path, fmt: str, out: Path, env: dict) -> 
 def pip_audit(bin_dir: Path, labenv: Path, cache: Path, env: dict) -> dict:
     command = [str(bin_dir / "pip-audit"), "--path", str(site_packages(labenv)),
                "--vulnerability-service", "pypi", "--cache-dir", str(cache), "-f", "json",
-               "--progress-spinner", "off", "--index-url", PYPI_SIMPLE]  # fmt: skip
+               "--progress-spinner", "off"]  # fmt: skip
     result = timed(command, env)
+    if result["rc"] not in (0, 1):  # 1: vulnerabilities found
+        raise SystemExit(f"pip-audit failed ({result['rc']}): {result['stderr'][-1000:]}")
     try:
         document = json.loads(result["stdout"])
         dependencies = document.get("dependencies", [])
@@ -123,7 +125,9 @@ def pip_audit(bin_dir: Path, labenv: Path, cache: Path, env: dict) -> dict:
     skipped = [d for d in dependencies if d.get("skip_reason")]
     result["audited"] = len(dependencies) - len(skipped)
     result["skipped"] = len(skipped)
-    result["skip_reasons"] = sorted({d["skip_reason"][:120] for d in skipped})[:3]
+    # "Dependency not found on PyPI and could not be audited: NAME (VERSION)": by kind.
+    result["skip_reasons"] = sorted({d["skip_reason"].split(":")[0] for d in skipped})
+    result["says"] = result["stderr"].strip().splitlines()[-1:] or [""]
     return result
 
 
@@ -253,7 +257,7 @@ def main(rounds: int = 3) -> dict:
         pa = last["pip_audit"]
         print(
             f"pip-audit: {pa['audited']} audited, {pa['skipped']} skipped "
-            f"({'; '.join(pa['skip_reasons']) or 'none'})"
+            f"({'; '.join(pa['skip_reasons']) or 'none'}); it says: {pa['says'][0]!r}"
         )
         r = ratio("tm_cold", "pip_audit")
         print(f"trustmap cold / pip-audit: {r:.2f}x (target < 1) {'ok' if r < 1 else 'NOT MET'}")
