@@ -1,8 +1,13 @@
-"""The network floor: GET every URL listed in a file, concurrently, over one httpx
-AsyncClient with HTTP/2 and the same concurrency limit trustmap uses, and read each body
-whole. Nothing else: no parsing, no cache, no retries.
+"""The network floor: GET every URL listed in a file, concurrently, with bare httpx, and
+read each body whole. Nothing else: no parsing, no cache, no retries.
 
-    python benchmarks/floor.py URLS_FILE [CONCURRENCY]
+    python benchmarks/floor.py URLS_FILE [--concurrency N] [--processes P] [--http1]
+
+With --processes P the URLs are split over P forked processes, each with a client of its
+own (as a cold trustmap scan splits its prefetch over workers), and the concurrency limit
+applies per process. run.py tries several shapes (one process or several, HTTP/2 or
+HTTP/1.1) and takes the fastest as the floor, so that the floor has at least the
+parallelism trustmap has.
 
 Prints one JSON object: the time spent fetching (after the imports), the bytes read, and
 the status codes and HTTP versions seen. run.py times the whole process from outside, so
@@ -12,26 +17,27 @@ included in both).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
-import sys
+import multiprocessing
 import time
 from collections import Counter
 
 import httpx
 
-# The same client settings as scanner/sources/http.py.
 USER_AGENT = "trustmap-benchmark-floor (network floor of trustmap's cold scan)"
 
 
-async def fetch_all(urls: list[str], concurrency: int) -> dict:
+async def fetch_all(urls: list[str], concurrency: int, http2: bool) -> dict:
     semaphore = asyncio.Semaphore(concurrency)
     statuses: Counter[str] = Counter()
     versions: Counter[str] = Counter()
     total = 0
 
+    # The same client settings as scanner/sources/http.py.
     async with httpx.AsyncClient(
-        http2=True,
+        http2=http2,
         timeout=httpx.Timeout(30.0, connect=10.0),
         limits=httpx.Limits(max_connections=concurrency),
         headers={"User-Agent": USER_AGENT},
@@ -48,22 +54,47 @@ async def fetch_all(urls: list[str], concurrency: int) -> dict:
                     statuses[str(response.status_code)] += 1
                     versions[response.http_version] += 1
 
-        start = time.perf_counter()
         await asyncio.gather(*(one(url) for url in urls))
-        elapsed = time.perf_counter() - start
-    return {
-        "fetch_s": elapsed,
-        "requests": len(urls),
-        "bytes": total,
-        "statuses": dict(statuses),
-        "http_versions": dict(versions),
-    }
+    return {"bytes": total, "statuses": dict(statuses), "http_versions": dict(versions)}
+
+
+def _in_process(job: tuple[list[str], int, bool]) -> dict:
+    return asyncio.run(fetch_all(*job))
 
 
 def main() -> None:
-    urls = [u for u in open(sys.argv[1], encoding="utf-8").read().split() if u]
-    concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else 24
-    print(json.dumps(asyncio.run(fetch_all(urls, concurrency))))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("urls_file")
+    parser.add_argument("--concurrency", type=int, default=24)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--http1", action="store_true")
+    args = parser.parse_args()
+    urls = [u for u in open(args.urls_file, encoding="utf-8").read().split() if u]
+    http2 = not args.http1
+    start = time.perf_counter()
+    if args.processes <= 1:
+        parts = [_in_process((urls, args.concurrency, http2))]
+    else:
+        jobs = [(urls[i :: args.processes], args.concurrency, http2) for i in range(args.processes)]
+        with multiprocessing.get_context("fork").Pool(args.processes) as pool:
+            parts = pool.map(_in_process, jobs)
+    elapsed = time.perf_counter() - start
+    statuses: Counter[str] = Counter()
+    versions: Counter[str] = Counter()
+    for part in parts:
+        statuses.update(part["statuses"])
+        versions.update(part["http_versions"])
+    print(
+        json.dumps(
+            {
+                "fetch_s": elapsed,
+                "requests": len(urls),
+                "bytes": sum(p["bytes"] for p in parts),
+                "statuses": dict(statuses),
+                "http_versions": dict(versions),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
