@@ -3,11 +3,24 @@ names its project."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from scanner import names as names_module
 from scanner.facts import POPULAR_TARGETS, name_index
-from scanner.names import NameIndex, edit_kind, glob_match, repository_names_project, skeleton
+from scanner.names import (
+    NameIndex,
+    NameMatch,
+    edit_kind,
+    glob_match,
+    invalid_name_reason,
+    is_project_name,
+    is_version,
+    repository_names_project,
+    repository_path,
+    skeleton,
+)
 from scanner.sources.usage import bundled_top_packages
 
 TOP = bundled_top_packages()
@@ -122,3 +135,147 @@ def test_glob_patterns_match_canonical_names():
     assert glob_match("acme-tools", "Acme_*")
     assert not glob_match("acmetools", "acme-*")
     assert glob_match("labtools", "labtools")
+
+
+# --- pinned by mutation testing (tests/MUTATION.md) ---------------------------------------
+# INDEX above is built when the module is imported, before mutmut switches a mutant on,
+# so these tests build their indexes inside the test.
+
+
+@functools.cache
+def fresh_index() -> NameIndex:
+    return NameIndex(TOP.ranks)
+
+
+@pytest.mark.parametrize(
+    "name, target, kind",
+    [
+        ("reqeusts", "requests", "swapped-characters"),
+        ("urlib3", "urllib3", "one-edit"),
+        ("djang0", "django", "confusable"),
+        ("nunpy", "numpy", "one-edit"),
+        ("scikitlearn", "scikit-learn", "separator"),
+        ("python-requests", "requests", "affix"),
+    ],
+)
+def test_a_freshly_built_index_finds_the_look_alikes(name, target, kind):
+    match = fresh_index().lookalike(name)
+    assert match is not None and (match.target, match.kind) == (target, kind)
+    assert repr(target) in match.detail
+    assert kind == "affix" or repr(name) in match.detail  # an affix names the affix
+
+
+@pytest.mark.parametrize(
+    "name, detail",
+    [
+        ("abcdfe", "'abcdfe' is 'abcdef' with two neighbouring characters swapped"),
+        ("abcdefx", "'abcdefx' is 'abcdef' with one character added"),
+        ("abcde", "'abcde' is 'abcdef' with one character dropped"),
+        ("abcdex", "'abcdex' is 'abcdef' with one character changed"),
+        ("xbcdef", "'xbcdef' is 'abcdef' with one character changed"),
+        ("bacdef", "'bacdef' is 'abcdef' with two neighbouring characters swapped"),
+        ("abcdeff", "'abcdeff' is 'abcdef' with one character added"),
+    ],
+)
+def test_each_kind_of_edit_is_described(name, detail):
+    match = NameIndex({"abcdef": 1}).lookalike(name)
+    assert match is not None and match.detail == detail
+
+
+def test_one_edit_neighbours_are_looked_for_from_five_characters_on():
+    index = NameIndex({"abcde": 1, "wxyz": 2})
+    assert index.lookalike("abcdx").target == "abcde"
+    assert index.lookalike("abcd").target == "abcde"
+    assert index.lookalike("xabcde").target == "abcde"
+    assert index.lookalike("wxyq") is None
+
+
+def test_a_confusable_and_a_separator_match_are_described_with_the_name():
+    index = NameIndex({"django": 1, "foo-bar": 2})
+    assert (
+        index.lookalike("djang0").detail == "'djang0' reads like 'django' (look-alike characters)"
+    )
+    assert index.lookalike("foobar").detail == "'foobar' vs 'foo-bar'"
+
+
+def test_the_most_popular_target_wins_over_the_kind_of_match():
+    # foo-bar (rank 1) by separators, foobat (rank 2) by one edit: rank first.
+    index = NameIndex({"foo-bar": 1, "foobat": 2})
+    assert index.lookalike("foobar").target == "foo-bar"
+    index = NameIndex({"foo-bar": 2, "foobat": 1})
+    assert index.lookalike("foobar").target == "foobat"
+
+
+def test_edit_kind_at_the_edges():
+    assert edit_kind("bacd", "abcd") == "swapped-characters"
+    assert edit_kind("abcd", "xyz") is None
+    assert edit_kind("xyz", "abcd") is None
+    assert edit_kind("abcd", "ab") is None
+
+
+def test_affixes_around_names_of_four_characters_or_more():
+    index = NameIndex({"abcd": 1, "abc": 2})
+    assert index.lookalike("py-abcd").detail == "'py-' put before 'abcd'"
+    assert index.lookalike("abcd-py").detail == "'-py' put after 'abcd'"
+    # A suffix without its own "-" form: the separator before it goes too.
+    assert index.lookalike("abcd-2").detail == "'2' put after 'abcd'"
+    assert index.lookalike("pyabc") is None or index.lookalike("pyabc").kind != "affix"
+
+
+def test_project_names_and_versions():
+    assert (
+        is_project_name("requests") and is_project_name("a") and is_project_name("zope.interface")
+    )
+    assert not is_project_name("requests/json#") and not is_project_name("requests\n")
+    assert not is_project_name(None) and not is_project_name(3)
+    assert is_version("1.0.post1") and not is_version("one")
+    assert invalid_name_reason("a/b") == (
+        "'a/b' is not a valid project name (PEP 508: letters, digits and . _ - inside), "
+        "so it is never looked up on the index"
+    )
+    assert invalid_name_reason("x" * 150).startswith(repr("x" * 100) + " is not")
+    match = NameMatch("requests", "one-edit", "d")
+    assert match.as_fact() == {"target": "requests", "kind": "one-edit", "detail": "d"}
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://www.github.com/psf/requests", ("github.com", "psf", "requests")),
+        ("https://github.com/psf/requests.git", ("github.com", "psf", "requests")),
+        ("https://git.sr.ht/~sircmpwn/hare", ("git.sr.ht", "sircmpwn", "hare")),
+        ("https://git.sr.ht/~sircmpwn", None),
+        ("https://github.com/Xiph/opus", ("github.com", "xiph", "opus")),
+        ("mailto:someone", None),
+    ],
+)
+def test_repository_path(url, expected):
+    assert repository_path(url) == expected
+
+
+@pytest.mark.parametrize(
+    "project, url, expected",
+    [
+        # Separators of every kind are dropped from the repository name, and containment
+        # either way is enough (no word of the project is long enough to match alone).
+        ("ab-cd-ef", "https://github.com/o/cd_ef", True),
+        ("ab-cd-ef", "https://github.com/o/cd.ef", True),
+        ("ab-cd", "https://github.com/o/xabcdx", True),
+        ("requests", "https://github.com/psf/-", None),
+        # The name without "python" or "py" before or after it, three characters at least.
+        ("pythonabc", "https://github.com/o/abc-lib", True),
+        ("abcpython", "https://github.com/o/abc-lib", True),
+        ("pyabc", "https://github.com/o/abc-lib", True),
+        ("abcpy", "https://github.com/o/abc-lib", True),
+        ("pythonab", "https://github.com/o/abx-lib", False),
+        # Words of three characters count, generic words do not.
+        ("abc-xy", "https://github.com/o/abcdef", True),
+        ("xy-client", "https://github.com/o/client-thing", False),
+        ("abc-xyz", "https://github.com/abcorg/thing", True),
+        # An abbreviation of four characters or more.
+        ("abcd", "https://github.com/zzz/axbxcxd", True),
+        ("abc", "https://github.com/zzz/axbxc", False),
+    ],
+)
+def test_repository_names_project_at_its_edges(project, url, expected):
+    assert repository_names_project(project, url) is expected
