@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from scanner import graph as graph_stage  # noqa: E402
 from scanner import rules as rules_stage  # noqa: E402
-from scanner.facts import build_facts  # noqa: E402
+from scanner.facts.derive import build_facts  # noqa: E402
 from scanner.model import Edge, Package, Resolution, TargetEnvironment  # noqa: E402
 from scanner.rules import _cel, evaluate, load_rules  # noqa: E402
 from scanner.sources.pypi import IndexRecord, extract_project  # noqa: E402

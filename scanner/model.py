@@ -148,7 +148,7 @@ class Resolution:
 
 @dataclass(frozen=True)
 class Facts:
-    """Facts about one package: plain values under the names listed in scanner.facts.
+    """Facts about one package: plain values under the names listed in scanner.facts.schema.
 
     A fact that could not be found out is absent from `values` and present in `unknown`
     with the reason; rule conditions see it as null.

@@ -1,6 +1,6 @@
 """Rules are data: one TOML file per rule, a CEL condition over a package's facts.
 
-A condition is evaluated with `facts` (every fact in scanner.facts.FACTS, null when
+A condition is evaluated with `facts` (every fact in scanner.facts.schema.FACTS, null when
 unknown) and `params` (the rule's thresholds, overridable from config).
 
 Unknown facts: when a condition uses a fact that is unknown for a package, the condition
@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scanner.facts import FACT_NAMES, FACTS
+from scanner.facts.schema import FACT_NAMES, FACTS
 from scanner.model import SEVERITIES, Facts, Finding, InputError, Severity, Undetermined
 from scanner.names import glob_match
 

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from scanner import facts as facts_stage
 from scanner import graph as graph_stage
 from scanner import rules as rules_stage
+from scanner.facts import derive as facts_stage
+from scanner.facts import gather as gather_stage
 from scanner.inputs.select import DeclaredOptions, InputSet, read_inputs
 from scanner.inputs.target import target_environment
 from scanner.model import Facts, NetworkError, Package, Problem, Resolution, ScanResult
@@ -224,7 +225,7 @@ async def _gather(resolution, options, store, on_start, on_done):
     if on_start:
         on_start(len(resolution.packages))
     try:
-        gathered = await facts_stage.gather(
+        gathered = await gather_stage.gather(
             resolution.packages, fetcher, source, on_done, other_indexes=options.other_indexes
         )
     finally:

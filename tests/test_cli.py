@@ -620,7 +620,7 @@ def test_rules_show_of_an_unknown_rule_is_one_line_and_exit_2():
 
 
 def test_rules_facts_lists_every_fact_with_type_and_source():
-    from scanner.facts import FACTS
+    from scanner.facts.schema import FACTS
 
     code, out, err = run("rules", "facts")
     assert code == 0, err

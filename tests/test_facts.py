@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from scanner.facts import FACT_NAMES, FACTS, build_facts, gather
+from scanner.facts.derive import build_facts
+from scanner.facts.gather import gather
+from scanner.facts.schema import FACT_NAMES, FACTS
 from scanner.model import Package
 from scanner.sources.http import Fetcher
 from scanner.sources.pypi import IndexRecord, PyPISource
@@ -123,7 +125,7 @@ def test_gather_reads_the_last_scan_then_records_this_one(fixture_index, tmp_pat
 
 def test_a_forge_link_found_by_its_host_names_the_repository_itself():
     """sqlite-fts4 links its GitHub Actions page, not its repository."""
-    from scanner.facts import _url_facts
+    from scanner.facts.derive import _url_facts
 
     values: dict = {}
     project = {"project_urls": {"CI": "https://github.com/simonw/sqlite-fts4/actions"}}

@@ -8,7 +8,8 @@ import functools
 import pytest
 
 from scanner import names as names_module
-from scanner.facts import POPULAR_TARGETS, name_index
+from scanner.facts.derive import name_index
+from scanner.facts.schema import POPULAR_TARGETS
 from scanner.names import (
     NameIndex,
     NameMatch,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.facts import add_requirer_facts, build_facts
+from scanner.facts.derive import add_requirer_facts, build_facts
 from scanner.model import Facts, InputError, Package
 from scanner.rules import evaluate, load_rule_file, load_rules
 from scanner.sources.pypi import IndexRecord, extract_project

@@ -232,7 +232,7 @@ def explain(
 def facts_list() -> None:
     from rich.table import Table
 
-    from scanner.facts import FACTS
+    from scanner.facts.schema import FACTS
 
     table = Table()
     # Fact names are what conditions use: never cut.

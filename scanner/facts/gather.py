@@ -1,0 +1,125 @@
+"""Fact gathering: asks the sources about every package of the closure (the index's
+project JSON and provenance, other indexes a lockfile names, the usage dataset) and the
+scan history, and returns what they said as `GatheredData`; `derive` turns it into facts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from scanner.model import Package
+from scanner.sources.http import Fetcher, redact
+from scanner.sources.other_index import lookup_other_indexes, not_asked, other_index_notes
+from scanner.sources.provenance import ProvenanceSource, lookup_provenance
+from scanner.sources.pypi import IndexRecord, PyPISource, lookup_all, stale_notes
+from scanner.sources.usage import TopPackages, load_top_packages, top_packages_within
+from scanner.store import OwnershipRecord
+
+
+@dataclass(frozen=True)
+class GatheredData:
+    """What the sources said, before it is turned into facts."""
+
+    index: dict[str, IndexRecord]
+    top_packages: TopPackages
+    notes: tuple[str, ...]
+    # The last scan's ownership of each package on this index (absent: first sighting);
+    # None when no history was read.
+    history: dict[str, OwnershipRecord] | None = None
+    # account -> the packages of this closure it can publish
+    accounts: dict[str, list[str]] = field(default_factory=dict)
+
+
+async def gather(
+    packages: Iterable[Package],
+    fetcher: Fetcher,
+    source: PyPISource,
+    on_done: Callable[[str], None] | None = None,
+    *,
+    record_history: bool = True,
+    other_indexes: bool = True,
+) -> GatheredData:
+    """Ask the sources about every package: the index (project JSON and the pinned
+    file's PEP 740 provenance), the usage dataset, and the scan history, which then
+    records this scan's ownership (`record_history`). A package a lockfile locked from
+    another index is looked up on that index's simple API (`other_indexes`; else its
+    index facts are unknown), never on the configured one."""
+    packages = list(packages)
+    usage_task = asyncio.create_task(load_top_packages(fetcher))
+    elsewhere = [p for p in packages if _from_other_index(p, source)]
+    others = {p.name for p in elsewhere}
+    index = await lookup_all(
+        source, ((p.name, p.version) for p in packages if p.name not in others), on_done
+    )
+    if other_indexes:
+        found_elsewhere, sent = await lookup_other_indexes(
+            fetcher, ((p.name, p.version, p.index_url or "") for p in elsewhere), on_done
+        )
+        fetcher.requests_sent += sent
+    else:
+        found_elsewhere = {p.name: not_asked(p.name, p.index_url or "") for p in elsewhere}
+        for name in found_elsewhere:
+            if on_done:
+                on_done(name)
+    index.update(found_elsewhere)
+    # Provenance is the configured index's word about its own files only.
+    provenance = await lookup_provenance(
+        ProvenanceSource(fetcher, source.index_url),
+        index,
+        ((p.name, p.version, p.wheel_tags) for p in packages if p.name not in others),
+    )
+    for name, found in provenance.items():
+        index[name].provenance = found
+    top, usage_note = await top_packages_within(usage_task, fetcher)
+    notes = [f"usage: top-PyPI-packages dataset of {top.snapshot_date} ({top.origin})"]
+    if usage_note:
+        notes.append(usage_note)
+    notes.extend(other_index_notes(found_elsewhere))
+    notes.extend(stale_notes(index))
+    unknown = {p.reason for p in provenance.values() if p.status == "unknown"}
+    if provenance and len(unknown) == 1 and len(provenance) > 1:
+        notes.append(f"provenance: {unknown.pop()}")
+    history = _history(fetcher, source, index, record_history)
+    return GatheredData(
+        index=index,
+        top_packages=top,
+        notes=tuple(notes),
+        history=history,
+        accounts=account_index(index),
+    )
+
+
+def _from_other_index(package: Package, source: PyPISource) -> bool:
+    return bool(package.index_url) and package.index_url.rstrip("/") != source.index_url
+
+
+def _history(
+    fetcher: Fetcher, source: PyPISource, index: dict[str, IndexRecord], record: bool
+) -> dict[str, OwnershipRecord]:
+    """The last scan's ownership of these packages, then this scan's recorded."""
+    key = redact(source.index_url)
+    previous = fetcher.store.last_ownership(key, sorted(index))
+    if record:
+        observed = {}
+        for name, found in index.items():
+            ownership = (found.project or {}).get("ownership") if found.status == "found" else None
+            if isinstance(ownership, dict):
+                publishers = tuple(sorted({r["user"] for r in ownership.get("roles") or []}))
+                observed[name] = (publishers, ownership.get("organization") or "")
+        fetcher.store.record_ownership(key, observed, previous)
+    return previous
+
+
+def account_index(records: Mapping[str, IndexRecord]) -> dict[str, list[str]]:
+    """Which packages of the closure each account can publish (from index ownership)."""
+    accounts: dict[str, list[str]] = {}
+    for name in sorted(records):
+        record = records[name]
+        ownership = (record.project or {}).get("ownership") if record.status == "found" else None
+        if not isinstance(ownership, dict):
+            continue
+        for user in sorted({r["user"] for r in ownership.get("roles") or []}):
+            accounts.setdefault(user, []).append(name)
+    return accounts
