@@ -74,6 +74,8 @@ class FaultIndex:
 
     def fail(self, path: str, fault: str, times: int = 1) -> None:
         """Answer `path` (or any path ending in the file name `path`) with `fault`."""
+        if fault == "gzip-bomb":
+            BOMB.payload()  # built now, so that making it never counts against a deadline
         with self.lock:
             self.faults.setdefault(path, []).extend([fault] * times)
 
@@ -240,7 +242,7 @@ class _Handler(socketserver.BaseRequestHandler):
 
 
 class _Bomb:
-    """Made once per test run, on first use: about 256 KB that expand to 256 MiB."""
+    """Made once per test run, when first queued: about 256 KB that expand to 256 MiB."""
 
     def __init__(self) -> None:
         self._payload: bytes | None = None
