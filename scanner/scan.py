@@ -114,6 +114,7 @@ def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
         roots=(*(resolved.roots or ()), *(p.name for p in direct)),
         problems=resolved.problems,
         requests_sent=resolved.requests_sent,
+        notes=resolved.notes,
     )
 
 
@@ -165,6 +166,7 @@ def _merge(resolutions: list[Resolution], inputs: InputSet, options: ScanOptions
         problems=tuple(problems),
         document=inputs.sbom,
         requests_sent=sum(r.requests_sent for r in resolutions),
+        notes=tuple(note for r in resolutions for note in r.notes),
     )
 
 
@@ -205,7 +207,7 @@ def scan(
         package_facts, {name: list(graph.predecessors(name)) for name in graph}
     )
     findings, undetermined = rules_stage.evaluate(rule_set, package_facts)
-    notes = [f"index: {index_display}", *gathered.notes]
+    notes = [f"index: {index_display}", *resolution.notes, *gathered.notes]
     if options.offline:
         notes.append("offline: answered from the cache alone")
     notes.append(f"requests sent: {requests + resolution.requests_sent}")
