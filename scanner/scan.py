@@ -4,6 +4,7 @@ its own module; this file only wires them in order."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,7 +16,13 @@ from scanner.facts import gather as gather_stage
 from scanner.inputs.select import DeclaredOptions, InputSet, read_inputs
 from scanner.inputs.target import target_environment
 from scanner.model import Facts, NetworkError, Package, Problem, Resolution, ScanResult
-from scanner.sources.http import DEFAULT_TTL, REQUEST_TIMEOUT, SCAN_TIMEOUT, Fetcher
+from scanner.sources.http import (
+    DEFAULT_TTL,
+    REQUEST_TIMEOUT,
+    SCAN_TIMEOUT,
+    TIME_LIMIT_RAN_OUT,
+    Fetcher,
+)
 from scanner.sources.pypi import PyPISource, index_url_from_environment
 from scanner.store import Store
 
@@ -30,11 +37,13 @@ class ScanOptions:
     rules_dirs: tuple[str, ...] = ()
     rule_overrides: dict = field(default_factory=dict)
     concurrency: int = 24
-    # Seconds: one request, body included (config `request-timeout`); the network work
-    # of each stage, resolving then gathering facts (config `scan-timeout`). What is
-    # left when the time is up is unknown, with the reason.
+    # Seconds: one request, body included (config `request-timeout`); all the network
+    # work of the scan, resolving and gathering facts together (config `scan-timeout`),
+    # counted from `started()`. What is left when the time is up is unknown, with the
+    # reason.
     request_timeout: float = REQUEST_TIMEOUT
     scan_timeout: float = SCAN_TIMEOUT
+    deadline: float | None = None  # time.monotonic() when the scan's time is up
     transport: object = None  # an httpx transport, for tests
     # Declared inputs: what to resolve them for.
     python_version: str | None = None
@@ -51,6 +60,13 @@ class ScanOptions:
     # `other-indexes`, --no-other-indexes); off: their index facts are unknown.
     other_indexes: bool = True
 
+    def started(self) -> ScanOptions:
+        """These options with the scan's clock started: every fetcher made from them
+        shares one deadline, `scan_timeout` seconds from now."""
+        if self.deadline is not None:
+            return self
+        return replace(self, deadline=time.monotonic() + self.scan_timeout)
+
     def fetcher(self, store: Store) -> Fetcher:
         return Fetcher(
             store,
@@ -61,6 +77,7 @@ class ScanOptions:
             transport=self.transport,
             request_timeout=self.request_timeout,
             scan_timeout=self.scan_timeout,
+            deadline=self.deadline,
         )
 
 
@@ -244,5 +261,7 @@ def _fail_if_index_unreachable(gathered, index_display: str, options: ScanOption
     if options.offline or not records:
         return
     failed = [r for r in records if r.status == "unknown" and "could not be read" in r.reason]
-    if len(failed) == len(records):
+    # The scan's own time limit running out says nothing about the index: those facts
+    # are unknown with that reason, and the report says so.
+    if len(failed) == len(records) and not any(TIME_LIMIT_RAN_OUT in r.reason for r in failed):
         raise NetworkError(f"cannot reach the index at {index_display}: {failed[0].reason}")

@@ -51,7 +51,9 @@ PARENT_CHECK_SECONDS = 0.5  # how often a worker checks that the scan is still a
 USER_AGENT = "trustmap (supply-chain risk scanner; +https://pypi.org/project/trustmap/)"
 REQUEST_TIMEOUT = 30.0  # one attempt, body included (config `request-timeout`)
 CONNECT_TIMEOUT = 10.0
-SCAN_TIMEOUT = 600.0  # the network work of one scan stage (config `scan-timeout`)
+# How a fact left unknown because the scan's time was up says so (and is told apart).
+TIME_LIMIT_RAN_OUT = "(scan-timeout) ran out"
+SCAN_TIMEOUT = 600.0  # all the network work of one scan (config `scan-timeout`)
 RETRY_BUDGET = 90.0  # all the attempts at one request, backoff included
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -364,7 +366,7 @@ class Fetcher:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def _out_of_time(self) -> str:
-        return f"the scan's time limit of {self.scan_timeout:g} s (scan-timeout) ran out"
+        return f"the scan's time limit of {self.scan_timeout:g} s {TIME_LIMIT_RAN_OUT}"
 
     def denied_message(self, url: str, status: int) -> str:
         index = self._indexes.get(_origin(url))
