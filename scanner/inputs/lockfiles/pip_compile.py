@@ -44,9 +44,6 @@ def _looks_compiled(text: str, parsed: RequirementsFile) -> bool:
     return all_pinned and re.search(r"^\s*#\s*via\b", text, re.MULTILINE) is not None
 
 
-# -- pip-compile output (pip-tools, uv pip compile) ------------------------------------------
-
-
 def read_pip_compile_output(
     path: str | os.PathLike[str],
     selection: Selection | None = None,

@@ -32,9 +32,6 @@ from ._shared import (
     selection_or_default,
 )
 
-# -- Pipfile.lock ---------------------------------------------------------------------------
-
-
 # Pipfile's [packages] and [dev-packages] are locked as "default" and "develop"; other
 # categories keep their names.
 _PIPFILE_CATEGORIES = {"packages": "default", "dev": "develop", "dev-packages": "develop"}

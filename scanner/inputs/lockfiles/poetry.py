@@ -36,8 +36,6 @@ from ._shared import (
     selection_or_default,
 )
 
-# -- poetry.lock ----------------------------------------------------------------------------
-
 
 def read_poetry_lock(
     path: str | os.PathLike[str], selection: Selection | None = None

@@ -33,8 +33,6 @@ from ._shared import (
     selection_or_default,
 )
 
-# -- pylock.toml (PEP 751) ------------------------------------------------------------------
-
 
 def read_pylock(path: str | os.PathLike[str], selection: Selection | None = None) -> Resolution:
     """PEP 751: a package is installed when its marker holds for the target, with

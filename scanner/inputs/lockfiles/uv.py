@@ -36,8 +36,6 @@ from ._shared import (
     selection_or_default,
 )
 
-# -- uv.lock --------------------------------------------------------------------------------
-
 # uv sync installs these groups of a project that names no `default-groups`.
 _UV_DEFAULT_GROUPS = ("dev",)
 
