@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PackagingRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -30,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
+from scanner.inputs.markers import marker_holds
 from scanner.model import (
     Edge,
     InputError,
@@ -423,14 +424,7 @@ def _valid_version(text: str) -> bool:
 def marker_applies(marker: Marker, target: TargetEnvironment, extra: str) -> bool:
     """Whether a marker holds for the target, or for any of its platforms in the
     all-platforms mode (a conservative closure)."""
-    environments = target.alternatives or (target.markers,)
-    for environment in environments:
-        try:
-            if marker.evaluate({**environment, "extra": extra}):
-                return True
-        except (UndefinedComparison, UndefinedEnvironmentName, InvalidMarker):
-            continue
-    return False
+    return marker_holds(marker, target, extras=(extra,))
 
 
 def resolve(
