@@ -207,13 +207,62 @@ class ScanResult:
 
 
 @dataclass(frozen=True)
+class Publishers:
+    """Who can publish a package: its accounts and organisation ("" for none)."""
+
+    accounts: frozenset[str]
+    organization: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one scan saw, reduced to what a gate and `diff` compare: the pinned versions,
+    which checks fired or could not be decided for which package, and who could publish
+    each package (absent: not known). Made from a ScanResult or read back from a saved
+    JSON or CycloneDX output."""
+
+    source: str
+    packages: Mapping[str, str]  # canonical name -> version ("" when not pinned)
+    findings: frozenset[tuple[str, str]] = frozenset()  # (package, rule id)
+    undetermined: frozenset[tuple[str, str]] = frozenset()
+    publishers: Mapping[str, Publishers] = field(default_factory=dict)
+    titles: Mapping[tuple[str, str], str] = field(default_factory=dict)  # finding -> title
+    severities: Mapping[tuple[str, str], Severity] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GateItem:
+    """One entry of a gate's verdict: a finding, an undetermined check or a denied
+    package, with why it counts as new (or that it is not)."""
+
+    kind: Literal["finding", "undetermined", "denied"]
+    package: str
+    rule_id: str
+    severity: Severity
+    message: str  # the rule's title, or why it is undetermined
+    why_new: str = ""  # "new package", "1.0 -> 2.0", "new finding", ... ("" when existing)
+    exception: str = ""  # the exception that excepts it: reason and where it is written
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What the policy stage decided about a ScanResult: pass, fail (a finding at or
     above the threshold) or incomplete (a check that could reach it is undetermined),
-    each with the reasons. The exit code follows the documented codes."""
+    each with the reasons. The exit code follows the documented codes.
+
+    The gate fills in the rest: what failed, what is unknown, what was excepted and what
+    merely exists (in the baseline too), and notes (expired exceptions, a policy that
+    changed in the same change)."""
 
     outcome: Literal["pass", "fail", "incomplete"]
     reasons: tuple[str, ...] = ()
+    failed: tuple[GateItem, ...] = ()
+    unknown: tuple[GateItem, ...] = ()
+    excepted: tuple[GateItem, ...] = ()
+    existing: tuple[GateItem, ...] = ()
+    notes: tuple[str, ...] = ()
+    fail_on: Severity | None = None
+    baseline: str | None = None  # what the change was compared with
 
     @property
     def exit_code(self) -> int:
