@@ -29,6 +29,7 @@ from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from scanner import wheels
 from scanner.names import invalid_name_reason, is_project_name
 from scanner.sources import sdist
 from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
@@ -137,10 +138,10 @@ class _FilenameParser:
 
     def version(self, filename: str) -> str | None:
         if filename.endswith(".whl"):
-            parts = filename[:-4].split("-")
-            if len(parts) not in (5, 6):
+            written = wheels.name_and_version(filename)
+            if written is None:
                 return None
-            name, raw = parts[0], parts[1]
+            name, raw = written
         elif filename.endswith((".tar.gz", ".zip")):
             stem = filename[: -7 if filename.endswith(".tar.gz") else -4]
             name, _, raw = stem.rpartition("-")
