@@ -93,7 +93,7 @@ def test_a_truncated_archive_is_refused():
 
 
 def test_a_wheel_without_metadata_says_so():
-    with pytest.raises(ValueError, match="no .dist-info/METADATA"):
+    with pytest.raises(ValueError, match=r"no \.dist-info/METADATA"):
         read(RangeFetcher(wheel({"demo/__init__.py": b""})))
 
 
