@@ -168,3 +168,23 @@ def test_a_package_from_another_index_gets_none_of_the_configured_index_facts(
     assert facts.unknown["publishers"] == record.reason
     assert "switched off" in record.reason
     assert "download counts are PyPI's" in facts.unknown["in_top_packages"]
+
+
+def test_the_derivations_read_records_never_the_sources():
+    """Only the gather stage asks the sources; every family of derivations imports the
+    shared types (scanner.model, scanner.records) alone."""
+    import ast
+    from pathlib import Path
+
+    import scanner.facts
+
+    folder = Path(scanner.facts.__file__).parent
+    modules = [p for p in folder.glob("*.py") if p.name not in ("gather.py", "__init__.py")]
+    assert {"derive.py", "ownership.py", "releases.py", "usage.py"} <= {p.name for p in modules}
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith(("scanner.sources", "scanner.store")), (
+                    path.name,
+                    node.module,
+                )
