@@ -218,6 +218,7 @@ def scan(
             graph_facts,
             history=gathered.history,
             accounts=gathered.accounts,
+            enrichment=gathered.answers.get(package.name),
             internal_patterns=options.internal_patterns,
         )
     package_facts = facts_stage.add_requirer_facts(

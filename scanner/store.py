@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.model import TrustmapError
+from scanner.records import OwnershipRecord
 
 SCHEMA_VERSION = 1
 _SELECT = "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_cache"
@@ -44,16 +45,6 @@ class CachedResponse:
 
     def age(self, now: float | None = None) -> float:
         return (now if now is not None else time.time()) - self.fetched_at
-
-
-@dataclass(frozen=True)
-class OwnershipRecord:
-    """Who could publish a package at the last scan that saw it (scan history)."""
-
-    publishers: tuple[str, ...]  # sorted
-    organization: str  # "" when none
-    first_seen: float  # when this ownership was first seen
-    last_seen: float  # the last scan that saw it unchanged
 
 
 def _from_row(row: dict[str, Any]) -> CachedResponse:

@@ -10,8 +10,9 @@ from scanner.facts.derive import build_facts
 from scanner.facts.gather import gather
 from scanner.facts.schema import FACT_NAMES, FACTS
 from scanner.model import Package
+from scanner.records import IndexRecord, Project
 from scanner.sources.http import Fetcher
-from scanner.sources.pypi import IndexRecord, PyPISource
+from scanner.sources.pypi import PyPISource
 from scanner.sources.usage import bundled_top_packages
 from scanner.store import Store
 from tests.test_rules import NOW, TOP, facts_for
@@ -125,14 +126,15 @@ def test_gather_reads_the_last_scan_then_records_this_one(fixture_index, tmp_pat
 
 def test_a_forge_link_found_by_its_host_names_the_repository_itself():
     """sqlite-fts4 links its GitHub Actions page, not its repository."""
-    from scanner.facts.derive import _url_facts
+    from scanner.facts.repository import url_facts
 
     values: dict = {}
-    project = {"project_urls": {"CI": "https://github.com/simonw/sqlite-fts4/actions"}}
-    _url_facts(project, values)
+    project_urls = {"CI": "https://github.com/simonw/sqlite-fts4/actions"}
+    url_facts(Project("sqlite-fts4", project_urls=project_urls), values)
     assert values["source_repository"] == "https://github.com/simonw/sqlite-fts4"
     values = {}
-    _url_facts({"project_urls": {"Source": "https://github.com/PyGithub/PyGithub.git"}}, values)
+    project_urls = {"Source": "https://github.com/PyGithub/PyGithub.git"}
+    url_facts(Project("pygithub", project_urls=project_urls), values)
     assert values["source_repository"] == "https://github.com/PyGithub/PyGithub"
 
 
@@ -166,3 +168,23 @@ def test_a_package_from_another_index_gets_none_of_the_configured_index_facts(
     assert facts.unknown["publishers"] == record.reason
     assert "switched off" in record.reason
     assert "download counts are PyPI's" in facts.unknown["in_top_packages"]
+
+
+def test_the_derivations_read_records_never_the_sources():
+    """Only the gather stage asks the sources; every family of derivations imports the
+    shared types (scanner.model, scanner.records) alone."""
+    import ast
+    from pathlib import Path
+
+    import scanner.facts
+
+    folder = Path(scanner.facts.__file__).parent
+    modules = [p for p in folder.glob("*.py") if p.name not in ("gather.py", "__init__.py")]
+    assert {"derive.py", "ownership.py", "releases.py", "usage.py"} <= {p.name for p in modules}
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith(("scanner.sources", "scanner.store")), (
+                    path.name,
+                    node.module,
+                )

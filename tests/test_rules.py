@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from scanner.facts.derive import add_requirer_facts, build_facts
 from scanner.model import Facts, InputError, Package
+from scanner.records import IndexRecord, SourceAnswer
 from scanner.rules import evaluate, load_rule_file, load_rules
-from scanner.sources.pypi import IndexRecord, extract_project
+from scanner.sources.pypi import project_of
 from scanner.sources.usage import bundled_top_packages
 from tests.conftest import recorded_project
 
@@ -24,13 +25,18 @@ TOP_LEVEL = {"top_level": True, "dependents": 0}
 def facts_for(name: str, version: str, now: datetime = NOW, **keywords) -> Facts:
     """Facts of a recorded real project, as a scan builds them: vulnerabilities are known
     for the latest release only (the mirror serves no per-version JSON)."""
-    project = extract_project(recorded_project(name), "https://pypi.org/pypi/x/json", {version})
-    record = IndexRecord(name, "found", project=project)
-    if project["latest_version"] == version:
-        record.version_vulnerabilities = project["latest_vulnerabilities"]
-    else:
-        record.vulnerabilities_unknown = "the index serves vulnerabilities of the latest only"
-    record.provenance = keywords.pop("provenance", None)
+    project = project_of(recorded_project(name), "https://pypi.org/pypi/x/json", {version})
+    latest = project.latest_version == version
+    record = IndexRecord(
+        name,
+        "found",
+        project=project,
+        version_vulnerabilities=project.latest_vulnerabilities if latest else None,
+        vulnerabilities_unknown=(
+            "" if latest else "the index serves vulnerabilities of the latest only"
+        ),
+        provenance=keywords.pop("provenance", None),
+    )
     package = Package(name=name, version=version, direct_url=keywords.pop("direct_url", None))
     graph = {"top_level": True, "dependents": 0}
     return build_facts(package, record, TOP, graph, now=now, **keywords)
@@ -234,7 +240,7 @@ def test_a_solo_maintainer_of_a_popular_package_is_low_and_not_high():
 
 
 def test_known_stars_or_dependents_make_a_package_used():
-    popular = facts_for("dapy", "1.16.1", enrichment={"repository_stars": 4000})
+    popular = facts_for("dapy", "1.16.1", enrichment=SourceAnswer({"repository_stars": 4000}))
     found = findings_of({"dapy": popular})
     assert ("low-usage", "dapy") not in found and ("solo-and-little-used", "dapy") not in found
     # Unknown stars (not gathered here) never make it look used, nor undetermined.
@@ -272,7 +278,9 @@ def test_stale_on_release_age_and_on_an_archived_repository_where_known():
         "requests": facts_for("requests", "2.32.3"),
     }
     assert {p for r, p in findings_of(facts) if r == "stale"} == {"dapy", "pycrypto"}
-    archived = facts_for("requests", "2.32.3", enrichment={"repository_archived": True})
+    archived = facts_for(
+        "requests", "2.32.3", enrichment=SourceAnswer({"repository_archived": True})
+    )
     assert ("stale", "requests") in findings_of({"requests": archived})
     assert "GitHub" in facts["requests"].unknown["repository_archived"]
     assert ("stale", "requests") not in undetermined_of({"requests": facts["requests"]})
@@ -306,7 +314,7 @@ def test_one_cause_is_one_finding():
 def test_repository_mismatch():
     """A look-alike that links the popular project's repository (starjacking): requests'
     recorded project document under the name 'reqeusts'."""
-    project = extract_project(recorded_project("requests"), "https://pypi.org/x", {"2.32.3"})
+    project = project_of(recorded_project("requests"), "https://pypi.org/x", {"2.32.3"})
     record = IndexRecord("reqeusts", "found", project=project)
     squat = build_facts(Package("reqeusts", "2.32.3"), record, TOP, {}, now=NOW)
     facts = {"reqeusts": squat, **{n: facts_for(n, v) for n, v in _KEPT.items()}}
@@ -418,7 +426,7 @@ def test_typosquat_names_its_target_and_spares_popular_look_alikes():
 def test_a_look_alike_published_by_an_account_of_its_target_is_not_a_squat():
     """The real requests document under the name 'reqeusts': its publishers (Lukasa, ...)
     also publish requests in this closure, so it is the maintainers' own name."""
-    project = extract_project(recorded_project("requests"), "https://pypi.org/pypi/x/json", set())
+    project = project_of(recorded_project("requests"), "https://pypi.org/pypi/x/json", set())
     record = IndexRecord("reqeusts", "found", project=project)
     accounts = {"Lukasa": ["requests", "reqeusts"], "nateprewitt": ["requests", "reqeusts"]}
     same = build_facts(
@@ -437,7 +445,7 @@ def test_absence_from_the_usage_dataset_says_nothing_of_projects_newer_than_it()
     from dataclasses import replace
 
     old_dataset = replace(TOP, snapshot_date="2021-08-01", ranks={}, counts={})
-    project = extract_project(recorded_project("mdurl"), "https://pypi.org/pypi/x/json", set())
+    project = project_of(recorded_project("mdurl"), "https://pypi.org/pypi/x/json", set())
     record = IndexRecord("mdurl", "found", project=project)
     facts = build_facts(Package("mdurl", "0.1.0"), record, old_dataset, {}, now=NOW)
     assert "download_rank" not in facts.values
@@ -494,7 +502,7 @@ def test_well_kept_packages_get_no_high_findings():
 def _lookalike(top_level: bool) -> Facts:
     """The real requests document under the look-alike name 'reqeusts', published by
     accounts that do not publish requests in this closure."""
-    project = extract_project(recorded_project("requests"), "https://pypi.org/pypi/x/json", set())
+    project = project_of(recorded_project("requests"), "https://pypi.org/pypi/x/json", set())
     record = IndexRecord("reqeusts", "found", project=project)
     graph = {"top_level": top_level, "dependents": 0 if top_level else 1}
     return build_facts(Package("reqeusts", "2.32.3"), record, TOP, graph, now=NOW, accounts={})
@@ -550,7 +558,7 @@ def test_a_project_newer_than_the_dataset_is_not_known_to_be_unpopular():
     from dataclasses import replace
 
     old_dataset = replace(TOP, snapshot_date="2021-08-01", ranks={}, counts={})
-    project = extract_project(recorded_project("mdurl"), "https://pypi.org/pypi/x/json", set())
+    project = project_of(recorded_project("mdurl"), "https://pypi.org/pypi/x/json", set())
     record = IndexRecord("mdurl", "found", project=project)
     facts = build_facts(Package("mdurl", "0.1.0"), record, old_dataset, TOP_LEVEL, now=NOW)
     assert "in_top_packages" not in facts.values and "in_top_packages" in facts.unknown

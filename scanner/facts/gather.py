@@ -1,21 +1,27 @@
 """Fact gathering: asks the sources about every package of the closure (the index's
-project JSON and provenance, other indexes a lockfile names, the usage dataset) and the
-scan history, and returns what they said as `GatheredData`; `derive` turns it into facts.
+project JSON and provenance, other indexes a lockfile names, the usage dataset, the scan
+history, and the sources of the registry's loop: `scanner.sources.interface`), and returns
+what they said as `GatheredData`; `derive` turns it into facts.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
+from scanner.facts.ownership import account_index
 from scanner.model import Package
+from scanner.records import IndexRecord, OwnershipRecord, SourceAnswer, TopPackages
+from scanner.sources.enrichment import enrichment_sources
 from scanner.sources.http import Fetcher, redact
+from scanner.sources.interface import Source, gather_all
 from scanner.sources.other_index import lookup_other_indexes, not_asked, other_index_notes
 from scanner.sources.provenance import ProvenanceSource, lookup_provenance
-from scanner.sources.pypi import IndexRecord, PyPISource, lookup_all, stale_notes
-from scanner.sources.usage import TopPackages, load_top_packages, top_packages_within
-from scanner.store import OwnershipRecord
+from scanner.sources.pypi import PyPISource, lookup_all, stale_notes
+from scanner.sources.usage import load_top_packages, top_packages_within
+
+__all__ = ["GatheredData", "account_index", "gather"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,8 @@ class GatheredData:
     history: dict[str, OwnershipRecord] | None = None
     # account -> the packages of this closure it can publish
     accounts: dict[str, list[str]] = field(default_factory=dict)
+    # package -> what the looped sources (enrichment) said of it
+    answers: dict[str, SourceAnswer] = field(default_factory=dict)
 
 
 async def gather(
@@ -40,14 +48,18 @@ async def gather(
     *,
     record_history: bool = True,
     other_indexes: bool = True,
+    sources: Sequence[Source] | None = None,
 ) -> GatheredData:
     """Ask the sources about every package: the index (project JSON and the pinned
     file's PEP 740 provenance), the usage dataset, and the scan history, which then
     records this scan's ownership (`record_history`). A package a lockfile locked from
     another index is looked up on that index's simple API (`other_indexes`; else its
-    index facts are unknown), never on the configured one."""
+    index facts are unknown), never on the configured one. The `sources` of the registry's
+    loop (default: the enrichment sources) are asked beside them."""
     packages = list(packages)
     usage_task = asyncio.create_task(load_top_packages(fetcher))
+    looped = list(enrichment_sources() if sources is None else sources)
+    answers_task = asyncio.create_task(gather_all(looped, packages))
     elsewhere = [p for p in packages if _from_other_index(p, source)]
     others = {p.name for p in elsewhere}
     index = await lookup_all(
@@ -71,7 +83,7 @@ async def gather(
         ((p.name, p.version, p.wheel_tags) for p in packages if p.name not in others),
     )
     for name, found in provenance.items():
-        index[name].provenance = found
+        index[name] = replace(index[name], provenance=found)
     top, usage_note = await top_packages_within(usage_task, fetcher)
     notes = [f"usage: top-PyPI-packages dataset of {top.snapshot_date} ({top.origin})"]
     if usage_note:
@@ -88,6 +100,7 @@ async def gather(
         notes=tuple(notes),
         history=history,
         accounts=account_index(index),
+        answers=await answers_task,
     )
 
 
@@ -104,22 +117,8 @@ def _history(
     if record:
         observed = {}
         for name, found in index.items():
-            ownership = (found.project or {}).get("ownership") if found.status == "found" else None
-            if isinstance(ownership, dict):
-                publishers = tuple(sorted({r["user"] for r in ownership.get("roles") or []}))
-                observed[name] = (publishers, ownership.get("organization") or "")
+            ownership = found.ownership
+            if ownership is not None:
+                observed[name] = (ownership.publishers, ownership.organization)
         fetcher.store.record_ownership(key, observed, previous)
     return previous
-
-
-def account_index(records: Mapping[str, IndexRecord]) -> dict[str, list[str]]:
-    """Which packages of the closure each account can publish (from index ownership)."""
-    accounts: dict[str, list[str]] = {}
-    for name in sorted(records):
-        record = records[name]
-        ownership = (record.project or {}).get("ownership") if record.status == "found" else None
-        if not isinstance(ownership, dict):
-            continue
-        for user in sorted({r["user"] for r in ownership.get("roles") or []}):
-            accounts.setdefault(user, []).append(name)
-    return accounts

@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from scanner.inputs.markers import host_platform, marker_environment
+from scanner.licences import classifier_licence
 from scanner.model import (
     Edge,
     InputError,
@@ -343,7 +344,7 @@ def _read_dist_info(folder: Path) -> tuple[_Dist | None, Problem | None]:
     direct_url, editable = _direct_url(folder)
     license_text = _first(headers, "license-expression") or _first(headers, "license")
     if not license_text:
-        license_text = _license_from_classifiers(headers.get("classifier", []))
+        license_text = classifier_licence(headers.get("classifier", []))
     package = Package(
         name=canonicalize_name(name),
         version=version,
@@ -417,11 +418,6 @@ def _broken(name: str, version: str, location: Location, why: str) -> tuple[_Dis
         "bad-metadata", f"{location.path}: {why}", package=package.name, location=location
     )
     return _Dist(package, (), frozenset()), Problem(**{**problem.__dict__, "fatal": True})
-
-
-def _license_from_classifiers(classifiers: list[str]) -> str:
-    names = [c.split(" :: ")[-1] for c in classifiers if c.startswith("License ::")]
-    return " OR ".join(n for n in names if n not in ("OSI Approved",))
 
 
 def _direct_url(folder: Path) -> tuple[str | None, bool]:

@@ -458,13 +458,16 @@ class Fetcher:
             timeout or self.request_timeout,
             connect_timeout or self.connect_timeout,
         )
+        import httpx
+
         try:
             return await self._fetch(
                 url, key, kind, extract, headers, cached, parse, offload, bounds
             )
         except _Failure as exc:
             return self._failed(str(exc), cached, url)
-        except Exception as exc:  # any transport failure is reported, never raised
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, *_READ_FAILURES) as exc:
+            # A transport or decoding failure is reported (facts unknown), never raised.
             return self._failed(_describe(exc), cached, url)
 
     async def get_range(self, url: str, byte_range: str, limit: int) -> tuple[bytes, int] | None:
@@ -734,7 +737,7 @@ def _decode(
         return False, f"invalid {what} from {url}"
     try:
         return True, extract(document, url)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (LookupError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         return False, f"unexpected response shape ({exc!r:.200})"
 
 
@@ -794,6 +797,20 @@ class _Inflater:
 
     def finish(self) -> bytes:
         return self._zlib.flush() if self._zlib is not None else b""
+
+
+# What reading and decoding an answer can raise besides httpx's errors: the socket and
+# TLS layers (OSError), the size cap and a body that is not JSON (ValueError), a broken
+# compression stream (zlib.error), a document nested too deep to parse (RecursionError),
+# and the decoder process pool dying under the scan (BrokenExecutor). Extractors' own
+# errors (KeyError, TypeError, ...) are caught where they run, in `_decode`.
+_READ_FAILURES: tuple[type[BaseException], ...] = (
+    OSError,
+    ValueError,
+    zlib.error,
+    RecursionError,
+    concurrent.futures.BrokenExecutor,
+)
 
 
 def _describe(exc: BaseException) -> str:

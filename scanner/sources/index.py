@@ -22,19 +22,20 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from scanner import wheels
 from scanner.names import invalid_name_reason, is_project_name
 from scanner.sources import sdist
 from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base, segment
 
-RELEASES_KIND = "simple-releases-v2"
+RELEASES_KIND = "simple-releases-v3"
 METADATA_KIND = "core-metadata-v1"
 RANGE_METADATA_KIND = "wheel-metadata-v1"
 SDIST_METADATA_KIND = "sdist-deps-v1"
@@ -68,6 +69,39 @@ class IndexRelease:
     metadata_is_wheel: bool
     metadata_advertised: bool  # PEP 658 / 714 says `<url>.metadata` is served
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "requires_python": list(self.requires_python),
+            "yanked": self.yanked,
+            "metadata_file": self.metadata_file,
+            "metadata_url": self.metadata_url,
+            "metadata_is_wheel": self.metadata_is_wheel,
+            "metadata_advertised": self.metadata_advertised,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IndexRelease:
+        return cls(
+            version=data["version"],
+            requires_python=tuple(data["requires_python"]),
+            yanked=data["yanked"],
+            metadata_file=data["metadata_file"],
+            metadata_url=data["metadata_url"],
+            metadata_is_wheel=data["metadata_is_wheel"],
+            metadata_advertised=data["metadata_advertised"],
+        )
+
+
+class _PageFile(NamedTuple):
+    """One installable file of a simple page, while the page is summarised."""
+
+    filename: str
+    url: str
+    requires_python: str
+    yanked: bool
+    metadata_advertised: bool
+
 
 @dataclass(frozen=True)
 class ReleaseMetadata:
@@ -76,16 +110,15 @@ class ReleaseMetadata:
     source: str  # where the dependencies were read, for the report
 
 
-def extract_releases(doc: dict[str, Any], url: str) -> list[list[Any]]:
-    """The simple page summarised per release, at fetch time: [version, requires-python
-    values, all yanked, metadata file name, its absolute URL, is a wheel, metadata
-    advertised]. Relative URLs are resolved here; eggs, installers and files of other
+def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    """The simple page summarised per release, at fetch time: each an
+    `IndexRelease.to_dict()`. Relative URLs are resolved here; eggs, installers and files of other
     projects are dropped. Pages run to tens of thousands of files (numpy, torch), so the
     per-file work is kept to string splits, with each distinct name and version parsed
     once."""
     name = canonicalize_name(str(doc.get("name", "")))
     parse = _FilenameParser(name)
-    releases: dict[str, list[tuple[Any, ...]]] = {}
+    releases: dict[str, list[_PageFile]] = {}
     for entry in doc.get("files") or []:
         if not isinstance(entry, dict):
             continue
@@ -97,7 +130,7 @@ def extract_releases(doc: dict[str, Any], url: str) -> list[list[Any]]:
             continue
         metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", False))
         releases.setdefault(version, []).append(
-            (
+            _PageFile(
                 filename[:300],
                 file_url,
                 str(entry.get("requires-python") or "")[:200],
@@ -110,19 +143,23 @@ def extract_releases(doc: dict[str, Any], url: str) -> list[list[Any]]:
         # Advertised metadata first, then a pure-Python wheel, any wheel, an sdist.
         best = min(
             files,
-            key=lambda f: (not f[4], not f[0].endswith(".whl"), "-none-any" not in f[0], f[0]),
+            key=lambda f: (
+                not f.metadata_advertised,
+                not f.filename.endswith(".whl"),
+                "-none-any" not in f.filename,
+                f.filename,
+            ),
         )
-        rows.append(
-            [
-                version,
-                sorted({f[2] for f in files}),
-                all(f[3] for f in files),
-                best[0],
-                urljoin(url, best[1]).split("#")[0],
-                best[0].endswith(".whl"),
-                best[4],
-            ]
+        release = IndexRelease(
+            version=version,
+            requires_python=tuple(sorted({f.requires_python for f in files})),
+            yanked=all(f.yanked for f in files),
+            metadata_file=best.filename,
+            metadata_url=urljoin(url, best.url).split("#")[0],
+            metadata_is_wheel=best.filename.endswith(".whl"),
+            metadata_advertised=best.metadata_advertised,
         )
+        rows.append(release.to_dict())
     return rows
 
 
@@ -137,10 +174,10 @@ class _FilenameParser:
 
     def version(self, filename: str) -> str | None:
         if filename.endswith(".whl"):
-            parts = filename[:-4].split("-")
-            if len(parts) not in (5, 6):
+            written = wheels.name_and_version(filename)
+            if written is None:
                 return None
-            name, raw = parts[0], parts[1]
+            name, raw = written
         elif filename.endswith((".tar.gz", ".zip")):
             stem = filename[: -7 if filename.endswith(".tar.gz") else -4]
             name, _, raw = stem.rpartition("-")
@@ -217,7 +254,7 @@ class IndexClient:
         _refuse(result)
         if result.status != "ok":
             return None, _why(result)
-        return [IndexRelease(row[0], tuple(row[1]), *row[2:]) for row in result.data], ""
+        return [IndexRelease.from_dict(row) for row in result.data], ""
 
     async def metadata(self, name: str, release: IndexRelease) -> ReleaseMetadata:
         """The dependencies of one release, from the cheapest source that has them."""

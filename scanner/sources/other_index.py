@@ -36,12 +36,13 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from scanner.names import invalid_name_reason, is_project_name
+from scanner.records import IndexRecord, Project, Release, ReleaseFile, ReleaseSummary
 from scanner.sources.http import Fetcher, FetchResult
-from scanner.sources.pypi import SIMPLE_JSON, IndexRecord, release_summary, segment
+from scanner.sources.pypi import SIMPLE_JSON, segment
 from scanner.urls import index_url_problem, without_credentials
 
 # Bump when the extraction changes: older cache entries then simply miss.
-OTHER_INDEX_KIND = "other-index-project-v1"
+OTHER_INDEX_KIND = "other-index-project-v2"
 # JSON first, HTML where the index serves nothing else (as pip asks).
 ACCEPT = f"{SIMPLE_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 # A hostile page may list anything: files past these bounds are ignored.
@@ -192,56 +193,50 @@ def extract_project(
             wanted_by_version[Version(text)] = text
         except InvalidVersion:
             continue
-    by_version: dict[Version, list[list[Any]]] = {}
+    by_version: dict[Version, list[tuple[ReleaseFile, str]]] = {}
     for entry in page["files"]:
         release = _release_of(entry["filename"], project)
         if release is None:
             continue
         version, kind = release
-        by_version.setdefault(version, []).append(
-            [
-                entry["filename"],
-                entry["sha256"],
-                kind,
-                entry["upload_time"],
-                None,  # the file's URL: not kept, nothing downloads it
-                entry["yanked"],
-                entry["yanked_reason"],
-            ]
+        file = ReleaseFile(
+            entry["filename"], entry["sha256"], kind, entry["upload_time"], entry["yanked"]
         )
-    releases: dict[str, list[Any]] = {}
+        by_version.setdefault(version, []).append((file, entry["yanked_reason"]))
+    releases: dict[str, Release] = {}
     for version, files in by_version.items():
-        uploads = [f[3] for f in files if f[3]]
-        yanked = all(f[5] for f in files)
-        reason = next((f[6] for f in files if f[5] and f[6]), "")
-        releases[str(version)] = [min(uploads) if uploads else None, yanked, reason]
+        uploads = [f.upload_time for f, _ in files if f.upload_time]
+        yanked = all(f.yanked for f, _ in files)
+        reason = next((why for f, why in files if f.yanked and why), "")
+        releases[str(version)] = Release(min(uploads) if uploads else None, yanked, reason)
     kept = {
         wanted_by_version[v]: files for v, files in by_version.items() if v in wanted_by_version
     }
-    return {
-        "name": project,
-        "api": page["api"],
-        "index_page": url,
-        "latest_version": _latest(by_version),
-        "releases": {
+    return Project(
+        name=project,
+        api=page["api"],
+        index_page=url,
+        latest_version=_latest(by_version),
+        releases={
             text: releases[str(version)]
             for version, text in wanted_by_version.items()
             if version in by_version
         },
-        "release_versions": list(releases),
-        "release_summary": release_summary(releases),
-        "files": {text: [f[:6] for f in files[:MAX_FILES_KEPT]] for text, files in kept.items()},
-        "ownership": None,
-        "project_urls": {},
-        "latest_vulnerabilities": None,
-    }
+        release_versions=tuple(releases),
+        release_summary=ReleaseSummary.of(releases),
+        files={text: tuple(f for f, _ in files[:MAX_FILES_KEPT]) for text, files in kept.items()},
+        ownership=None,
+        latest_vulnerabilities=None,
+    ).to_dict()
 
 
-def _latest(by_version: dict[Version, list[list[Any]]]) -> str:
+def _latest(by_version: dict[Version, list[tuple[ReleaseFile, str]]]) -> str:
     """The newest final release that is not wholly yanked, as PyPI's `info.version` is;
     else the newest of all."""
     final = [
-        v for v, files in by_version.items() if not v.is_prerelease and not all(f[5] for f in files)
+        v
+        for v, files in by_version.items()
+        if not v.is_prerelease and not all(f.yanked for f, _ in files)
     ]
     candidates = final or list(by_version)
     return str(max(candidates)) if candidates else ""
@@ -293,7 +288,7 @@ class OtherIndexSource:
         return IndexRecord(
             name,
             "found",
-            project=result.data,
+            project=Project.from_dict(result.data),
             vulnerabilities_unknown=(
                 f"{index} is not PyPI: its simple index lists no vulnerabilities"
             ),

@@ -18,14 +18,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
+from scanner.records import IndexRecord, Project, Provenance
 from scanner.sources.http import Fetcher, redact
-from scanner.sources.pypi import SIMPLE_JSON, IndexRecord
+from scanner.sources.pypi import SIMPLE_JSON
+from scanner.wheels import WHEEL_SUFFIX, matches_tags
 
 PROVENANCE_KIND = "pep740-provenance-v1"
 API_VERSION_KIND = "simple-api-version-v1"
@@ -39,20 +40,6 @@ def integrity_base(index_url: str) -> str:
     parts = urlsplit(index_url.rstrip("/"))
     path = re.sub(r"/\+?simple$", "", parts.path)
     return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/") + "/integrity", "", ""))
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """What the index says about the provenance of one file."""
-
-    filename: str
-    status: str  # "attested", "none", "unknown"
-    publishers: tuple[dict[str, str], ...] = ()  # {kind, repository, workflow, environment}
-    reason: str = ""  # why it is unknown
-
-    @property
-    def publisher(self) -> dict[str, str]:
-        return self.publishers[0] if self.publishers else {}
 
 
 def extract_provenance(doc: dict[str, Any], url: str = "") -> dict[str, Any]:
@@ -102,30 +89,16 @@ def _text(value: Any, limit: int = 300) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-def pinned_file(project: dict[str, Any], version: str, wheel_tags: tuple[str, ...] = ()) -> str:
+def pinned_file(project: Project, version: str, wheel_tags: tuple[str, ...] = ()) -> str:
     """The file whose provenance is asked for: the installed wheel when it can be told,
     else the first wheel, else the first file."""
-    files = (project.get("files") or {}).get(version) or []
-    names = [f[0] for f in files if f and f[0]]
+    names = [f.filename for f in project.files_of(version) if f.filename]
     if not names:
         return ""
-    tags = set(wheel_tags)
     for filename in names:
-        if filename.endswith(".whl") and tags and _wheel_tags(filename) & tags:
+        if matches_tags(filename, wheel_tags):
             return filename
-    return next((n for n in names if n.endswith(".whl")), names[0])
-
-
-def _wheel_tags(filename: str) -> set[str]:
-    parts = filename[:-4].split("-")
-    if len(parts) < 5:
-        return set()
-    return {
-        f"{p}-{a}-{pl}"
-        for p in parts[-3].split(".")
-        for a in parts[-2].split(".")
-        for pl in parts[-1].split(".")
-    }
+    return next((n for n in names if n.endswith(WHEEL_SUFFIX)), names[0])
 
 
 class ProvenanceSource:

@@ -12,7 +12,6 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -20,14 +19,24 @@ from packaging.utils import canonicalize_name
 
 from scanner.model import InputError
 from scanner.names import invalid_name_reason, is_project_name
+from scanner.records import (
+    IndexRecord,
+    Ownership,
+    Project,
+    Release,
+    ReleaseFile,
+    ReleaseSummary,
+    Role,
+    Vulnerability,
+)
 from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.urls import index_url_problem, without_credentials
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 # Bump when the extraction changes: older cache entries then simply miss.
-PROJECT_KIND = "pypi-project-v3"
-VERSION_KIND = "pypi-version-v1"
+PROJECT_KIND = "pypi-project-v4"
+VERSION_KIND = "pypi-version-v2"
 SIMPLE_KIND = "pypi-simple-exists-v1"
 MAX_TEXT = 2000
 
@@ -61,27 +70,6 @@ def json_api_base(index_url: str) -> str:
     parts = urlsplit(index_url.rstrip("/"))
     path = re.sub(r"/\+?simple$", "", parts.path)
     return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/") + "/pypi", "", ""))
-
-
-@dataclass
-class IndexRecord:
-    """What the index said about one project, for one installed version."""
-
-    name: str
-    status: str  # "found", "not-found", "unknown"
-    project: dict[str, Any] | None = None  # the extracted project document
-    version_vulnerabilities: list[dict[str, Any]] | None = None
-    vulnerabilities_unknown: str = ""
-    reason: str = ""  # why facts are unknown, when they are
-    stale: bool = False  # answered from a cache entry older than its time-to-live
-    stale_because: str = ""  # the index's failure that made it so ("" when offline)
-    notes: list[str] = field(default_factory=list)
-    # PEP 740 provenance of the pinned file (scanner.sources.provenance.Provenance), set
-    # by the facts stage after the lookup; None when it was not asked.
-    provenance: Any = None
-    # The index a lockfile locked it from, when the record comes from there (not the
-    # configured index): its facts are that index's, never PyPI's.
-    other_index: str = ""
 
 
 class PyPISource:
@@ -132,13 +120,21 @@ class PyPISource:
         _refuse_unauthenticated(result)
         if result.status != "ok":
             return IndexRecord(name, "unknown", reason=_reason(result))
-        record = IndexRecord(
-            name, "found", project=result.data, stale=result.stale, stale_because=result.error
+        project = Project.from_dict(result.data)
+        vulnerabilities, vulnerabilities_unknown = await self._vulnerabilities(
+            project, name, version
         )
-        if result.stale:
-            record.notes.append(f"index unreachable, cached answer used ({result.error})")
-        await self._vulnerabilities(record, name, version)
-        return record
+        notes = (f"index unreachable, cached answer used ({result.error})",) * result.stale
+        return IndexRecord(
+            name,
+            "found",
+            project=project,
+            version_vulnerabilities=vulnerabilities,
+            vulnerabilities_unknown=vulnerabilities_unknown,
+            stale=result.stale,
+            stale_because=result.error,
+            notes=notes,
+        )
 
     async def _refetch_with_version(
         self, name: str, version: str, cached: FetchResult
@@ -180,17 +176,14 @@ class PyPISource:
             )
         return IndexRecord(name, "unknown", reason=_reason(simple))
 
-    async def _vulnerabilities(self, record: IndexRecord, name: str, version: str) -> None:
-        project = record.project or {}
-        if project.get("latest_version") == version:
-            record.version_vulnerabilities = project.get("latest_vulnerabilities")
-            return
+    async def _vulnerabilities(
+        self, project: Project, name: str, version: str
+    ) -> tuple[tuple[Vulnerability, ...] | None, str]:
+        """The vulnerabilities of `version`, or None and why they are unknown."""
+        if project.latest_version == version:
+            return project.latest_vulnerabilities, ""
         if self._per_version_json is False:
-            record.vulnerabilities_unknown = (
-                "the index serves vulnerabilities of the latest release only, and no "
-                "per-version JSON for older ones"
-            )
-            return
+            return None, _NO_PER_VERSION_JSON
         result = await self.fetcher.get_json(
             f"{self.json_base}/{segment(canonicalize_name(name))}/{segment(version)}/json",
             VERSION_KIND,
@@ -198,16 +191,18 @@ class PyPISource:
         )
         if result.status == "ok":
             self._learn_capability(True)
-            record.version_vulnerabilities = result.data
-        elif result.status == "not-found" and version in project.get("release_versions", ()):
+            return tuple(result.data["vulnerabilities"]), ""
+        if result.status == "not-found" and version in project.release_versions:
             # The index knows the release yet has no page for it: it does not serve them.
             self._learn_capability(False)
-            record.vulnerabilities_unknown = (
-                "the index serves vulnerabilities of the latest release only, and no "
-                "per-version JSON for older ones"
-            )
-        else:
-            record.vulnerabilities_unknown = _reason(result)
+            return None, _NO_PER_VERSION_JSON
+        return None, _reason(result)
+
+
+_NO_PER_VERSION_JSON = (
+    "the index serves vulnerabilities of the latest release only, and no "
+    "per-version JSON for older ones"
+)
 
 
 def _reason(result: FetchResult) -> str:
@@ -259,13 +254,24 @@ def extract_project(
     wanted: frozenset[str],
     wanted_by_project: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, Any]:
-    """The facts-sized part of a project document. `wanted`: the versions whose files and
-    release details are kept (or, from `wanted_by_project`, those of this project)."""
+    """The facts-sized part of a project document, as the cache stores it
+    (`Project.to_dict`). `wanted`: the versions whose files and release details are kept
+    (or, from `wanted_by_project`, those of this project)."""
+    return project_of(doc, url, wanted, wanted_by_project).to_dict()
+
+
+def project_of(
+    doc: dict[str, Any],
+    url: str,
+    wanted: frozenset[str],
+    wanted_by_project: Mapping[str, frozenset[str]] | None = None,
+) -> Project:
+    """The facts-sized part of a project document (see `extract_project`)."""
     info = doc["info"]
     if wanted_by_project is not None:
         wanted = wanted_by_project.get(canonicalize_name(str(info.get("name", ""))), wanted)
-    releases: dict[str, list[Any]] = {}
-    files: dict[str, list[list[Any]]] = {}
+    releases: dict[str, Release] = {}
+    files: dict[str, tuple[ReleaseFile, ...]] = {}
     for version, version_files in (doc.get("releases") or {}).items():
         if not isinstance(version_files, list):
             continue
@@ -277,73 +283,60 @@ def extract_project(
         uploads = [u for u in uploads if isinstance(u, str)]
         yanked = bool(version_files) and all(f.get("yanked") for f in version_files)
         reason = next((f.get("yanked_reason") for f in version_files if f.get("yanked")), None)
-        releases[version] = [min(uploads) if uploads else None, yanked, _text(reason, 300)]
+        releases[version] = Release(min(uploads) if uploads else None, yanked, _text(reason, 300))
         if version in wanted:
-            files[version] = [_file_entry(f, url) for f in version_files]
+            files[version] = tuple(_release_file(f) for f in version_files)
     # Kept whole only for the versions asked about: boto3 has thousands of releases, and a
     # warm scan should read a few kilobytes per package, not every release's details.
     # Indexes that list no releases (some mirrors) still give the current version's files.
     if info.get("version") in wanted and info.get("version") not in files:
-        files[info["version"]] = [_file_entry(f, url) for f in doc.get("urls") or []]
+        files[info["version"]] = tuple(_release_file(f) for f in doc.get("urls") or [])
     ownership = doc.get("ownership")
-    if isinstance(ownership, dict):
-        ownership = {
-            "organization": _text(ownership.get("organization"), 200) or None,
-            "roles": [
-                {"user": _text(r.get("user"), 200), "role": _text(r.get("role"), 50)}
-                for r in ownership.get("roles") or []
-                if isinstance(r, dict) and r.get("user")
-            ],
-        }
-    else:
-        ownership = None
     project_urls = info.get("project_urls") or {}
-    return {
-        "name": _text(info.get("name"), 200),
-        "summary": _text(info.get("summary"), 500),
-        "license": _text(info.get("license"), 500),
-        "license_expression": _text(info.get("license_expression"), 500),
-        "classifiers": [c for c in info.get("classifiers") or [] if str(c).startswith("License")],
-        "home_page": _text(info.get("home_page"), 500),
-        "project_urls": {
+    return Project(
+        name=_text(info.get("name"), 200),
+        summary=_text(info.get("summary"), 500),
+        license=_text(info.get("license"), 500),
+        license_expression=_text(info.get("license_expression"), 500),
+        classifiers=tuple(c for c in info.get("classifiers") or [] if str(c).startswith("License")),
+        home_page=_text(info.get("home_page"), 500),
+        project_urls={
             _text(k, 100): _text(v, 500)
             for k, v in list(project_urls.items())[:50]
             if isinstance(v, str)
         },
-        "latest_version": _text(info.get("version"), 100),
-        "latest_yanked": bool(info.get("yanked")),
-        "releases": {v: r for v, r in releases.items() if v in wanted},
-        "release_versions": list(releases),
-        "release_summary": release_summary(releases),
-        "files": files,
-        "ownership": ownership,
-        "latest_vulnerabilities": [_vulnerability(v) for v in doc.get("vulnerabilities") or []],
-    }
+        latest_version=_text(info.get("version"), 100),
+        latest_yanked=bool(info.get("yanked")),
+        releases={v: r for v, r in releases.items() if v in wanted},
+        release_versions=tuple(releases),
+        release_summary=ReleaseSummary.of(releases),
+        files=files,
+        ownership=_ownership(ownership) if isinstance(ownership, dict) else None,
+        latest_vulnerabilities=tuple(_vulnerability(v) for v in doc.get("vulnerabilities") or []),
+    )
 
 
-def release_summary(releases: dict[str, list[Any]]) -> dict[str, Any]:
-    """First and newest upload time over the releases that have files, and how many
-    there are: worked out once at extraction, not at every scan (boto3 has thousands)."""
-    uploads = [r[0] for r in releases.values() if r and r[0]]
-    return {
-        "first": min(uploads) if uploads else None,
-        "latest": max(uploads) if uploads else None,
-        "count": len(uploads),
-    }
+def _ownership(ownership: dict[str, Any]) -> Ownership:
+    return Ownership(
+        organization=_text(ownership.get("organization"), 200),
+        roles=tuple(
+            Role(_text(r.get("user"), 200), _text(r.get("role"), 50))
+            for r in ownership.get("roles") or []
+            if isinstance(r, dict) and r.get("user")
+        ),
+    )
 
 
-def _file_entry(entry: dict[str, Any], base_url: str) -> list[Any]:
-    """[filename, sha256, package type, upload time, None, yanked]. The file's URL (the
-    empty slot) is not kept: nothing downloads files, and URLs are most of the bytes."""
+def _release_file(entry: dict[str, Any]) -> ReleaseFile:
     digests = entry.get("digests") or {}
-    return [
-        _text(entry.get("filename"), 300),
-        _text(digests.get("sha256"), 64),
-        _text(entry.get("packagetype"), 30),
-        entry.get("upload_time_iso_8601") or entry.get("upload_time"),
-        None,
-        bool(entry.get("yanked")),
-    ]
+    upload = entry.get("upload_time_iso_8601") or entry.get("upload_time")
+    return ReleaseFile(
+        filename=_text(entry.get("filename"), 300),
+        sha256=_text(digests.get("sha256"), 64),
+        packagetype=_text(entry.get("packagetype"), 30),
+        upload_time=upload if isinstance(upload, str) else None,
+        yanked=bool(entry.get("yanked")),
+    )
 
 
 def _vulnerability(entry: dict[str, Any]) -> dict[str, Any]:
@@ -357,8 +350,8 @@ def _vulnerability(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def extract_version_vulnerabilities(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
-    return [_vulnerability(v) for v in doc.get("vulnerabilities") or []]
+def extract_version_vulnerabilities(doc: dict[str, Any], url: str) -> dict[str, Any]:
+    return {"vulnerabilities": [_vulnerability(v) for v in doc.get("vulnerabilities") or []]}
 
 
 def extract_simple_existence(doc: dict[str, Any], url: str) -> dict[str, Any]:

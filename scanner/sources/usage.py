@@ -12,12 +12,12 @@ import asyncio
 import json
 import os
 import time
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from scanner.records import TopPackages
 from scanner.sources.http import Fetcher
 
 PUBLIC_URL = "https://hugovk.github.io/top-pypi-packages/top-pypi-packages-30-days.min.json"
@@ -30,18 +30,6 @@ REFRESH_CONNECT_TIMEOUT = 2.0
 REFRESH_TIMEOUT = 15.0
 REFRESH_GRACE = 1.0  # how long a finished scan still waits for the refresh
 _ATTEMPT_KEY = "top-packages-last-failed-attempt"
-
-
-@dataclass(frozen=True)
-class TopPackages:
-    counts: dict[str, int]  # canonical name -> downloads over 30 days
-    ranks: dict[str, int]  # canonical name -> 1-based rank
-    snapshot_date: str
-    origin: str  # "bundled snapshot" or the URL it was refreshed from
-
-    @property
-    def size(self) -> int:
-        return len(self.ranks)
 
 
 def extract_top_packages(doc: dict[str, Any], url: str = "") -> dict[str, Any]:

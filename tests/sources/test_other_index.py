@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
+from scanner.records import Project, Release, ReleaseSummary
 from scanner.sources.other_index import extract_project, parse_simple_page
 from tests.conftest import FIXTURES
 
@@ -101,19 +102,23 @@ def sha256_of(filename: str) -> str:
 
 def test_the_html_page_gives_the_locked_versions_files_and_hashes():
     page = parse_simple_page(TORCH_PAGE)
-    project = extract_project(page, "http://x/whl/cpu/torch/", "torch", frozenset({"2.9.1+cpu"}))
+    project = Project.from_dict(
+        extract_project(page, "http://x/whl/cpu/torch/", "torch", frozenset({"2.9.1+cpu"}))
+    )
 
-    files = project["files"]["2.9.1+cpu"]
+    files = project.files_of("2.9.1+cpu")
     assert len(files) == 15  # five CPythons x (Linux x86-64, Linux aarch64, Windows)
     linux = "torch-2.9.1+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
-    assert [linux, sha256_of(linux), "bdist_wheel"] in [f[:3] for f in files]
-    assert all(len(f[1]) == 64 for f in files)
+    assert (linux, sha256_of(linux), "bdist_wheel") in [
+        (f.filename, f.sha256, f.packagetype) for f in files
+    ]
+    assert all(len(f.sha256) == 64 for f in files)
     # The macOS wheels carry no local version: another release, not these files.
-    assert {"2.9.1", "2.9.1+cpu", "2.8.0+cpu"} <= set(project["release_versions"])
-    assert project["latest_version"] == "2.9.1+cpu"
-    assert project["releases"]["2.9.1+cpu"] == [None, False, ""]
-    assert project["release_summary"]["count"] == 0  # HTML has no upload times
-    assert project["ownership"] is None and project["api"] == "html"
+    assert {"2.9.1", "2.9.1+cpu", "2.8.0+cpu"} <= set(project.release_versions)
+    assert project.latest_version == "2.9.1+cpu"
+    assert project.releases["2.9.1+cpu"] == Release(None, False, "")
+    assert project.release_summary.count == 0  # HTML has no upload times
+    assert project.ownership is None and project.api == "html"
 
 
 def test_a_pep_691_page_gives_upload_times_and_yanking():
@@ -138,17 +143,17 @@ def test_a_pep_691_page_gives_upload_times_and_yanking():
         ],
     }
     page = parse_simple_page(json.dumps(document).encode())
-    project = extract_project(page, "https://x/torch/", "torch", frozenset({"2.9.1+cpu"}))
+    project = Project.from_dict(
+        extract_project(page, "https://x/torch/", "torch", frozenset({"2.9.1+cpu"}))
+    )
 
-    assert project["api"] == "json"
-    assert project["releases"]["2.9.1+cpu"] == ["2025-11-12T17:01:02.345Z", True, "broken ABI"]
-    assert project["files"]["2.9.1+cpu"][0][1] == "ab" * 32
-    assert project["release_summary"] == {
-        "first": "2025-08-06T10:00:00Z",
-        "latest": "2025-11-12T17:01:02.345Z",
-        "count": 2,
-    }
-    assert project["latest_version"] == "2.8.0+cpu"  # the newest is wholly yanked
+    assert project.api == "json"
+    assert project.releases["2.9.1+cpu"] == Release("2025-11-12T17:01:02.345Z", True, "broken ABI")
+    assert project.files_of("2.9.1+cpu")[0].sha256 == "ab" * 32
+    assert project.release_summary == ReleaseSummary(
+        "2025-08-06T10:00:00Z", "2025-11-12T17:01:02.345Z", 2
+    )
+    assert project.latest_version == "2.8.0+cpu"  # the newest is wholly yanked
 
 
 def test_a_hostile_page_gives_only_well_formed_files_of_this_project():
@@ -166,12 +171,13 @@ def test_a_hostile_page_gives_only_well_formed_files_of_this_project():
         parse_simple_page(page), "http://x/torch/", "torch", frozenset({"1.0"})
     )
 
-    files = project["files"]["1.0"]
-    assert {f[0] for f in files} == {"torch-1.0-py3-none-any.whl", "torch-1.0.tar.gz"}
-    assert sorted(f[1] for f in files) == ["", "", "b" * 64]  # bad and md5-only hashes: none
-    assert project["release_versions"] == ["1.0"]
-    assert project["releases"]["1.0"][1] is False  # one file of the release is not yanked
-    assert len(project["releases"]["1.0"][2]) <= 300
+    project = Project.from_dict(project)
+    files = project.files_of("1.0")
+    assert {f.filename for f in files} == {"torch-1.0-py3-none-any.whl", "torch-1.0.tar.gz"}
+    assert sorted(f.sha256 for f in files) == ["", "", "b" * 64]  # bad and md5-only: none
+    assert project.release_versions == ("1.0",)
+    assert project.releases["1.0"].yanked is False  # one file of the release is not yanked
+    assert len(project.releases["1.0"].yanked_reason) <= 300
 
 
 # --- through the command line ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scanner.records import IndexRecord
 from scanner.sources import http
 from scanner.sources.http import Fetcher
 from scanner.sources.provenance import (
@@ -20,7 +21,7 @@ from scanner.sources.provenance import (
     pinned_file,
     serves_provenance,
 )
-from scanner.sources.pypi import IndexRecord, PyPISource, extract_project, lookup_all
+from scanner.sources.pypi import PyPISource, lookup_all, project_of
 from scanner.store import Store
 from tests.conftest import FIXTURES, recorded_project
 
@@ -60,9 +61,9 @@ def test_capability_comes_from_the_simple_api_version():
 
 
 def test_the_installed_wheel_is_the_file_asked_about():
-    project = extract_project(recorded_project("six"), "https://pypi.org/pypi/six/json", {"1.16.0"})
+    project = project_of(recorded_project("six"), "https://pypi.org/pypi/six/json", {"1.16.0"})
     assert pinned_file(project, "1.16.0", ("py2-none-any",)) == "six-1.16.0-py2.py3-none-any.whl"
-    pycrypto = extract_project(recorded_project("pycrypto"), "https://x/", {"2.6.1"})
+    pycrypto = project_of(recorded_project("pycrypto"), "https://x/", {"2.6.1"})
     assert pinned_file(pycrypto, "2.6.1") == "pycrypto-2.6.1.tar.gz"
 
 
