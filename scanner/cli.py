@@ -181,7 +181,8 @@ def _run_scan(targets: tuple[str, ...], settings: dict):
     from scanner.options import CommandLineSettings
     from scanner.report import render
 
-    options = scan_options(CommandLineSettings(**settings))
+    # One clock for the whole scan: resolving and fact gathering share scan-timeout.
+    options = scan_options(CommandLineSettings(**settings)).started()
     resolution = pipeline.read_targets(targets, options)
     with render.progress_bar() as (on_start, on_done):
         result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)

@@ -12,7 +12,7 @@ Keys (in trustmap.toml at the top level; in pyproject.toml under `[tool.trustmap
     index-url = "https://mirror.example/simple"    # --index-url wins over it
     internal-packages = ["acme-*", "lab-tools"]    # glob patterns of internal names
     request-timeout = 30                           # seconds per request, body included
-    scan-timeout = 600                             # seconds of network work per stage
+    scan-timeout = 600                             # seconds of network work per scan
     other-indexes = true                           # ask indexes a lockfile names
     rules = ["policy/rules"]                       # extra rule folders, or as a table:
 
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.inputs.select import DeclaredOptions
+from scanner.inputs.interface import DeclaredOptions
 from scanner.model import SEVERITIES, InputError
 from scanner.options import CommandLineSettings, ScanOptions
 from scanner.urls import index_url_problem, without_credentials

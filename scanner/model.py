@@ -144,6 +144,7 @@ class Resolution:
     problems: tuple[Problem, ...] = ()
     document: Mapping[str, Any] | None = None  # an input SBOM, which outputs annotate
     requests_sent: int = 0  # by the resolver, for the report's count of all requests
+    notes: tuple[str, ...] = ()  # what the report must say about how it was resolved
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ configuration file. Data only: nothing here reads a file or the network."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner.inputs.select import DeclaredOptions
+from scanner.inputs.interface import DeclaredOptions
 from scanner.sources.http import DEFAULT_TTL, REQUEST_TIMEOUT, SCAN_TIMEOUT, Fetcher
 
 if TYPE_CHECKING:
@@ -56,11 +57,13 @@ class ScanOptions:
     rule_overrides: dict = field(default_factory=dict)
     rules: RuleSet | None = None
     concurrency: int = 24
-    # Seconds: one request, body included (config `request-timeout`); the network work
-    # of each stage, resolving then gathering facts (config `scan-timeout`). What is
-    # left when the time is up is unknown, with the reason.
+    # Seconds: one request, body included (config `request-timeout`); all the network
+    # work of the scan, resolving and gathering facts together (config `scan-timeout`),
+    # counted from `started()`. What is left when the time is up is unknown, with the
+    # reason.
     request_timeout: float = REQUEST_TIMEOUT
     scan_timeout: float = SCAN_TIMEOUT
+    deadline: float | None = None  # time.monotonic() when the scan's time is up
     transport: object = None  # an httpx transport, for tests
     # Declared inputs: what to resolve them for.
     python_version: str | None = None
@@ -75,6 +78,13 @@ class ScanOptions:
     # `other-indexes`, --no-other-indexes); off: their index facts are unknown.
     other_indexes: bool = True
 
+    def started(self) -> ScanOptions:
+        """These options with the scan's clock started: every fetcher made from them
+        shares one deadline, `scan_timeout` seconds from now."""
+        if self.deadline is not None:
+            return self
+        return replace(self, deadline=time.monotonic() + self.scan_timeout)
+
     def fetcher(self, store: Store) -> Fetcher:
         return Fetcher(
             store,
@@ -85,4 +95,5 @@ class ScanOptions:
             transport=self.transport,
             request_timeout=self.request_timeout,
             scan_timeout=self.scan_timeout,
+            deadline=self.deadline,
         )

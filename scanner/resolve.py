@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PackagingRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -30,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
+from scanner.inputs.markers import marker_holds
 from scanner.model import (
     Edge,
     InputError,
@@ -423,14 +424,7 @@ def _valid_version(text: str) -> bool:
 def marker_applies(marker: Marker, target: TargetEnvironment, extra: str) -> bool:
     """Whether a marker holds for the target, or for any of its platforms in the
     all-platforms mode (a conservative closure)."""
-    environments = target.alternatives or (target.markers,)
-    for environment in environments:
-        try:
-            if marker.evaluate({**environment, "extra": extra}):
-                return True
-        except (UndefinedComparison, UndefinedEnvironmentName, InvalidMarker):
-            continue
-    return False
+    return marker_holds(marker, target, extras=(extra,))
 
 
 def resolve(
@@ -492,7 +486,38 @@ def resolve(
         background.call(fetcher.aclose())
         background.close()
     resolution = _to_resolution(result, provider, roots, target, source, problems)
-    return dataclasses.replace(resolution, requests_sent=fetcher.requests_sent)
+    return dataclasses.replace(
+        resolution,
+        requests_sent=fetcher.requests_sent,
+        notes=stale_notes(fetcher.stale_answers),
+    )
+
+
+def stale_notes(answers: Sequence[tuple[str, str]], shown: int = 5) -> tuple[str, ...]:
+    """What the report says when the resolver used expired cache entries: the versions
+    and dependencies it chose from may have changed on the index since. Each answer is
+    named by the last segment of its URL: a project's page, or a file's metadata."""
+
+    def named(url: str) -> str:
+        return url.rstrip("/").rpartition("/")[2] or url
+
+    failed = sorted({named(url): why for url, why in answers if why}.items())
+    offline = sorted({named(url) for url, why in answers if not why})
+    notes = []
+    for urls, why in (
+        ([url for url, _ in failed], "because the index failed"),
+        (offline, "because the scan was offline"),
+    ):
+        if not urls:
+            continue
+        count = f"{len(urls)} index answer{'s' if len(urls) != 1 else ''}"
+        cause = f" ({failed[0][1][:200]})" if why.endswith("failed") else ""
+        listed = ", ".join(urls[:shown]) + f" and {len(urls) - shown} more" * (len(urls) > shown)
+        notes.append(
+            f"stale: the resolution used {count} from cache entries older than their "
+            f"time-to-live {why}{cause}: {listed}"
+        )
+    return tuple(notes)
 
 
 async def _make(factory: Any) -> Fetcher:

@@ -17,6 +17,7 @@ from scanner.inputs.select import InputSet, read_inputs
 from scanner.inputs.target import target_environment
 from scanner.model import Facts, NetworkError, Package, Problem, Resolution, ScanResult
 from scanner.options import ScanOptions
+from scanner.sources.http import TIME_LIMIT_RAN_OUT
 from scanner.sources.pypi import PyPISource, index_url_from_environment
 from scanner.store import Store
 
@@ -71,6 +72,7 @@ def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
         roots=(*(resolved.roots or ()), *(p.name for p in direct)),
         problems=resolved.problems,
         requests_sent=resolved.requests_sent,
+        notes=resolved.notes,
     )
 
 
@@ -122,6 +124,7 @@ def _merge(resolutions: list[Resolution], inputs: InputSet, options: ScanOptions
         problems=tuple(problems),
         document=inputs.sbom,
         requests_sent=sum(r.requests_sent for r in resolutions),
+        notes=tuple(note for r in resolutions for note in r.notes),
     )
 
 
@@ -165,7 +168,7 @@ def scan(
         package_facts, {name: list(graph.predecessors(name)) for name in graph}
     )
     findings, undetermined = rules_stage.evaluate(rule_set, package_facts)
-    notes = [f"index: {index_display}", *gathered.notes]
+    notes = [f"index: {index_display}", *resolution.notes, *gathered.notes]
     if options.offline:
         notes.append("offline: answered from the cache alone")
     notes.append(f"requests sent: {requests + resolution.requests_sent}")
@@ -203,5 +206,7 @@ def _fail_if_index_unreachable(gathered, index_display: str, options: ScanOption
     if options.offline or not records:
         return
     failed = [r for r in records if r.status == "unknown" and "could not be read" in r.reason]
-    if len(failed) == len(records):
+    # The scan's own time limit running out says nothing about the index: those facts
+    # are unknown with that reason, and the report says so.
+    if len(failed) == len(records) and not any(TIME_LIMIT_RAN_OUT in r.reason for r in failed):
         raise NetworkError(f"cannot reach the index at {index_display}: {failed[0].reason}")

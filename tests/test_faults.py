@@ -9,6 +9,7 @@ is cached: once the index behaves, the next scan uses its answer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -138,6 +139,27 @@ def test_the_scan_deadline_bounds_a_stalled_index(index, venv, tmp_path):
 
     assert seconds < HANG_BOUND
     assert "time limit of 1.5 s" in result.facts["six"].unknown["publishers"]
+
+
+def test_one_clock_bounds_the_whole_scan(index, venv, tmp_path):
+    """The scan's bound is one clock from `started()`, shared by the resolver's fetcher
+    and the fact gathering's: time spent resolving is not given back to gathering.
+    Here it has all been spent before gathering begins, so nothing is asked."""
+    options = ScanOptions(
+        index_url=index.simple_url, cache_path=tmp_path / "cache.db", scan_timeout=30.0
+    ).started()
+    store = Store(tmp_path / "other.db")
+    try:
+        assert options.fetcher(store).deadline == options.deadline
+        assert options.started() is options  # a started clock is never restarted
+    finally:
+        store.close()
+    spent = dataclasses.replace(options, deadline=time.monotonic() - 1.0)
+
+    result = scan(read_targets((str(venv),), spent), spent)
+
+    assert index.hits(SIX) == 0
+    assert "time limit of 30 s" in result.facts["six"].unknown["publishers"]
 
 
 def test_the_deadline_holds_in_forked_prefetch_workers(index, tmp_path):

@@ -4,6 +4,7 @@ JSON with relative file URLs, PEP 658 metadata, and wheels read by range request
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import os
@@ -296,3 +297,65 @@ def test_the_requests_sent_note_counts_the_resolution_too(fixture_index, tmp_pat
     assert resolved > 0 and resolution.requests_sent == resolved
     result = pipeline.scan(resolution, options)
     assert f"requests sent: {len(fixture_index.requests)}" in result.notes
+
+
+def test_a_resolution_from_expired_cache_entries_says_so(fixture_index, tmp_path):
+    """The index fails and the resolver falls back on expired cache entries: the versions
+    it chose from may be out of date, so the resolution's notes say so (and the scan's)."""
+    import httpx
+
+    fresh = run_resolve(fixture_index, ["requests"], tmp_path)
+    assert not fresh.notes
+    store = Store(tmp_path / "cache.db")
+    failing = httpx.MockTransport(lambda request: httpx.Response(503))
+    try:
+        stale = resolve(
+            parse_spec_arguments(["requests"]),
+            target_environment("3.11", "linux"),
+            lambda: Fetcher(store, ttl=0, transport=failing),
+            fixture_index.simple_url,
+        )
+    finally:
+        store.close()
+    assert pins(stale) == pins(fresh)
+    (note,) = stale.notes
+    assert note.startswith("stale: the resolution used ")
+    assert "because the index failed (HTTP 503" in note
+    assert note.endswith(": certifi, charset-normalizer, idna, requests, urllib3")
+
+
+def test_an_offline_resolution_from_expired_entries_says_so(fixture_index, tmp_path):
+    run_resolve(fixture_index, ["requests"], tmp_path)
+    store = Store(tmp_path / "cache.db")
+    try:
+        offline = resolve(
+            parse_spec_arguments(["requests"]),
+            target_environment("3.11", "linux"),
+            lambda: Fetcher(store, ttl=0, offline=True),
+            fixture_index.simple_url,
+        )
+    finally:
+        store.close()
+    (note,) = offline.notes
+    assert "because the scan was offline" in note and "index answers" in note
+
+
+def test_the_scan_report_carries_the_resolution_stale_note(fixture_index, tmp_path):
+    import httpx
+
+    from scanner import scan as pipeline
+
+    options = pipeline.ScanOptions(
+        index_url=fixture_index.simple_url,
+        cache_path=tmp_path / "cache.db",
+        python_version="3.11",
+        platform="linux",
+    )
+    pipeline.scan(pipeline.read_targets(("requests",), options), options)
+    failing = dataclasses.replace(
+        options, ttl=0, transport=httpx.MockTransport(lambda request: httpx.Response(503))
+    )
+    result = pipeline.scan(pipeline.read_targets(("requests",), failing), failing)
+    stale = [note for note in result.notes if note.startswith("stale:")]
+    assert any(note.startswith("stale: the resolution used ") for note in stale), stale
+    assert any("answered from a cache entry older" in note for note in stale), stale

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from packageurl import PackageURL
@@ -27,6 +28,7 @@ from ._common import (
     load_json,
     read_text,
 )
+from .interface import Contribution, InputKind, ReadContext, Sniffed, register
 
 # CycloneDX hash algorithm names -> the names used in "<algorithm>:<hex>" strings.
 _HASH_ALGORITHMS = {"SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -242,3 +244,17 @@ def _component_line(component: Mapping[str, Any], lines: LineFinder) -> int | No
                 if line:
                     return line
     return None
+
+
+@register
+class CycloneDxKind(InputKind):
+    name = "cyclonedx"
+    priority = 10
+
+    def detect(self, sniffed: Sniffed) -> bool:
+        document = sniffed.json
+        return isinstance(document, dict) and document.get("bomFormat") == "CycloneDX"
+
+    def read(self, path: Path, context: ReadContext) -> Contribution:
+        sbom = read_cyclonedx_sbom(path)
+        return Contribution(pinned=(sbom.resolution,), sbom=sbom.document)

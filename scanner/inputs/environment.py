@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import sys
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from scanner.inputs.markers import host_platform, marker_environment
 from scanner.model import (
     Edge,
     InputError,
@@ -264,26 +264,7 @@ def _marker_environment(layout: _Layout) -> tuple[dict[str, str], tuple[str, ...
             f"the environment does not say its Python version; assumed {version} "
             "(the Python trustmap runs on)"
         )
-    if layout.windows:
-        system = {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"}
-    else:
-        system = {
-            "sys_platform": sys.platform if sys.platform != "win32" else "linux",
-            "platform_system": platform.system() if sys.platform != "win32" else "Linux",
-            "os_name": "posix",
-        }
-    impl_name = layout.implementation
-    markers = {
-        "python_version": version,
-        "python_full_version": f"{version}.0",
-        "implementation_name": impl_name,
-        "platform_python_implementation": "PyPy" if impl_name == "pypy" else "CPython",
-        "implementation_version": f"{version}.0",
-        "platform_machine": platform.machine(),
-        "platform_release": "",
-        "platform_version": "",
-        **system,
-    }
+    markers = marker_environment(version, host_platform(layout.windows), layout.implementation)
     return markers, tuple(notes)
 
 

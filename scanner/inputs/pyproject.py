@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -31,6 +32,7 @@ from ._common import (
     read_text,
     toml_string_literals,
 )
+from .interface import Contribution, InputKind, ReadContext, Sniffed, register
 
 
 def parse_pyproject(
@@ -428,3 +430,38 @@ def _python_constraint_marker(constraint: str, path: str, line: int | None) -> s
         variable = "python_full_version" if item.version.count(".") >= 2 else "python_version"
         clauses.append(f'{variable} {item.operator} "{item.version}"')
     return " and ".join(sorted(clauses)) or None
+
+
+def pyproject_group_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Every dependency group a pyproject.toml declares (PEP 735 and Poetry's), for
+    --all-groups."""
+    document = load_toml(read_text(path), str(path))
+    names = list(document.get("dependency-groups") or {})
+    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    names.extend(poetry.get("group") or {} if isinstance(poetry.get("group"), dict) else {})
+    return tuple(name for name in dict.fromkeys(names) if isinstance(name, str))
+
+
+_PYPROJECT_TABLES = ("project", "tool", "dependency-groups", "build-system")
+
+
+@register
+class PyprojectKind(InputKind):
+    name = "pyproject"
+    priority = 60  # after the TOML lockfiles, whose documents have none of its tables
+
+    def matches_name(self, file_name: str) -> bool:
+        return file_name == "pyproject.toml"
+
+    def detect(self, sniffed: Sniffed) -> bool:
+        document = sniffed.toml
+        return document is not None and any(key in document for key in _PYPROJECT_TABLES)
+
+    def read(self, path: Path, context: ReadContext) -> Contribution:
+        declared = context.declared
+        groups = declared.groups
+        if declared.all_groups:
+            groups = (*groups, *pyproject_group_names(path))
+        requirements = parse_pyproject(path, declared.extras, declared.all_extras, groups)
+        return Contribution(declared=tuple(requirements))

@@ -35,6 +35,7 @@ from ._common import (
     parse_pep508,
     read_text,
 )
+from .interface import Contribution, InputKind, ReadContext, Sniffed, register
 
 MAX_INCLUDE_DEPTH = 20
 
@@ -521,3 +522,46 @@ def _identity(path: str) -> str:
         return str(Path(path).resolve())
     except (OSError, RuntimeError):
         return os.path.abspath(path)
+
+
+_REQUIREMENTS_NAME = re.compile(r"(\.txt|\.in)$|^requirements", re.IGNORECASE)
+
+
+def sniffed_requirements(sniffed: Sniffed) -> RequirementsFile:
+    """The text parsed as a requirements file for detection (no includes followed, no
+    environment variables), once for every kind that asks."""
+    return sniffed.memo(
+        "requirements",
+        lambda: parse_requirements_text(
+            sniffed.text, sniffed.path, environ={}, follow_includes=False
+        ),
+    )
+
+
+@register
+class RequirementsKind(InputKind):
+    name = "requirements"
+    priority = 80  # the last resort: any text no other kind claims
+
+    def detect(self, sniffed: Sniffed) -> bool:
+        if sniffed.format == "json":
+            return False
+        try:
+            sniffed_requirements(sniffed)
+        except InputError as error:
+            if _REQUIREMENTS_NAME.search(sniffed.file_name):
+                raise  # named like a requirements file: its own error says what is wrong
+            raise InputError(
+                f"cannot tell what kind of input {sniffed.path} is: not a lockfile, "
+                f"pyproject.toml or SBOM, and not a requirements file ({error})"
+            ) from None
+        return True
+
+    def read(self, path: Path, context: ReadContext) -> Contribution:
+        parsed = parse_requirements_file(path)
+        return Contribution(
+            declared=tuple(parsed.requirements),
+            constraints=tuple(parsed.constraints),
+            problems=tuple(parsed.problems),
+            index_url=parsed.index_url,
+        )

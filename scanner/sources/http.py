@@ -51,7 +51,9 @@ PARENT_CHECK_SECONDS = 0.5  # how often a worker checks that the scan is still a
 USER_AGENT = "trustmap (supply-chain risk scanner; +https://pypi.org/project/trustmap/)"
 REQUEST_TIMEOUT = 30.0  # one attempt, body included (config `request-timeout`)
 CONNECT_TIMEOUT = 10.0
-SCAN_TIMEOUT = 600.0  # the network work of one scan stage (config `scan-timeout`)
+# How a fact left unknown because the scan's time was up says so (and is told apart).
+TIME_LIMIT_RAN_OUT = "(scan-timeout) ran out"
+SCAN_TIMEOUT = 600.0  # all the network work of one scan (config `scan-timeout`)
 RETRY_BUDGET = 90.0  # all the attempts at one request, backoff included
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -241,6 +243,9 @@ class Fetcher:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._pool_failed = False
         self.requests_sent = 0
+        # Answers taken from expired cache entries: (URL without credentials, why the
+        # index was not asked or failed; "" when offline), for the report.
+        self.stale_answers: list[tuple[str, str]] = []
         self._never_credentials = False  # see anonymous()
 
     async def prefetch(
@@ -361,7 +366,7 @@ class Fetcher:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def _out_of_time(self) -> str:
-        return f"the scan's time limit of {self.scan_timeout:g} s (scan-timeout) ran out"
+        return f"the scan's time limit of {self.scan_timeout:g} s {TIME_LIMIT_RAN_OUT}"
 
     def denied_message(self, url: str, status: int) -> str:
         index = self._indexes.get(_origin(url))
@@ -439,6 +444,7 @@ class Fetcher:
             return FetchResult("ok", cached.data, from_cache=True)
         if self.offline:
             if cached is not None:
+                self.stale_answers.append((redact(url), ""))
                 return FetchResult("ok", cached.data, from_cache=True, stale=True)
             return FetchResult("offline-miss", error="not in the cache (offline)")
         headers = {"Accept": accept}
@@ -457,9 +463,9 @@ class Fetcher:
                 url, key, kind, extract, headers, cached, parse, offload, bounds
             )
         except _Failure as exc:
-            return self._failed(str(exc), cached)
+            return self._failed(str(exc), cached, url)
         except Exception as exc:  # any transport failure is reported, never raised
-            return self._failed(_describe(exc), cached)
+            return self._failed(_describe(exc), cached, url)
 
     async def get_range(self, url: str, byte_range: str, limit: int) -> tuple[bytes, int] | None:
         """Part of a file by an HTTP range request, uncached: (bytes, the file's size), or
@@ -482,9 +488,10 @@ class Fetcher:
         size = answer.headers.get("Content-Range", "").rpartition("/")[2]
         return (answer.body, int(size)) if size.isdigit() else None
 
-    def _failed(self, message: str, cached: CachedResponse | None) -> FetchResult:
+    def _failed(self, message: str, cached: CachedResponse | None, url: str) -> FetchResult:
         if cached is not None:
             # An expired answer beats none; the report says it is stale.
+            self.stale_answers.append((redact(url), message))
             return FetchResult("ok", cached.data, from_cache=True, stale=True, error=message)
         return FetchResult("error", error=message)
 
@@ -530,7 +537,7 @@ class Fetcher:
             # Never answered from an expired entry: wrong credentials are to be fixed.
             return FetchResult("denied", error=self.denied_message(url, status))
         if status != 200:
-            return self._failed(f"HTTP {status}", cached)
+            return self._failed(f"HTTP {status}", cached, url)
         pool = self._decoder_pool() if offload else None
         if pool is not None:
             loop = asyncio.get_running_loop()
@@ -540,7 +547,7 @@ class Fetcher:
         else:
             ok, data = _decode(answer.body, answer.url, parse, extract)
         if not ok:
-            return self._failed(data, cached)
+            return self._failed(data, cached, url)
         self.store.put(
             key, kind, data, answer.headers.get("ETag"), answer.headers.get("Last-Modified")
         )

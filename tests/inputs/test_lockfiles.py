@@ -769,10 +769,10 @@ def test_poetry_pipenv_and_pylock_name_another_index(tmp_path):
 
 
 def test_credentials_in_a_locked_index_url_never_reach_the_package(tmp_path):
-    from scanner.inputs.lockfiles import _other_index
+    from scanner.inputs.lockfiles._shared import other_index
 
-    assert _other_index("https://alice:s3cret@download.example.org/whl/cpu/") == (
+    assert other_index("https://alice:s3cret@download.example.org/whl/cpu/") == (
         "https://download.example.org/whl/cpu"
     )
-    assert _other_index("https://pypi.org/simple") is None
-    assert "s3cret" not in (_other_index("https://alice:s3cret@[::1/whl") or "")
+    assert other_index("https://pypi.org/simple") is None
+    assert "s3cret" not in (other_index("https://alice:s3cret@[::1/whl") or "")
