@@ -166,7 +166,8 @@ def rule_cache_share(rules, facts) -> float:
     1 - distinct visible-fact tuples / evaluations, rule by rule."""
     evaluations = distinct = 0
     for rule in rules.enabled():
-        _, _, named, sees_all, *_ = rules_stage._plan(rules, rule)
+        plan = rules_stage._plan(rules, rule)
+        named, sees_all = plan.named_facts, plan.sees_all_facts
         keys = set()
         for package_facts in facts.values():
             values = package_facts.values

@@ -13,8 +13,9 @@ import sys
 import click
 
 from scanner.model import TrustmapError
+from scanner.report.interface import format_names
+from scanner.report.render import EXPLAIN_FORMATS
 
-FORMATS = ("table", "json", "cyclonedx-json", "cyclonedx-xml")
 EXIT_INPUT = 2
 EXIT_INTERNAL = 4
 
@@ -77,8 +78,6 @@ def _options(*options):
     return apply
 
 
-# What to scan and how: shared by `scan` and `explain`. The values reach the command as
-# keyword arguments, which it hands on whole to scanner.config.scan_options.
 # Shared by `scan`, `explain` and the `rules` commands.
 _config_option = click.option(
     "--config",
@@ -94,6 +93,8 @@ _rules_dir_option = click.option(
     help="Extra folder of rule files (repeatable; after those in the config).",
 )
 
+# What to scan and how: shared by `scan` and `explain`. The values reach the command as
+# keyword arguments named as the fields of scanner.options.CommandLineSettings.
 target_options = _options(
     _config_option,
     click.option(
@@ -133,7 +134,7 @@ target_options = _options(
     click.option("--all-extras", is_flag=True, help="Include every pyproject.toml extra."),
     click.option("--group", "groups", multiple=True, help="Dependency group (PEP 735 / Poetry)."),
     click.option("--all-groups", is_flag=True, help="Include every dependency group."),
-    click.option("--pre", is_flag=True, help="Allow pre-releases when resolving."),
+    click.option("--pre", "prereleases", is_flag=True, help="Allow pre-releases when resolving."),
     click.option(
         "--request-timeout",
         type=click.FloatRange(min=0, min_open=True),
@@ -177,10 +178,11 @@ def _output_options(formats: tuple[str, ...]):
 def _run_scan(targets: tuple[str, ...], settings: dict):
     from scanner import scan as pipeline
     from scanner.config import scan_options
+    from scanner.options import CommandLineSettings
     from scanner.report import render
 
     # One clock for the whole scan: resolving and fact gathering share scan-timeout.
-    options = scan_options(settings).started()
+    options = scan_options(CommandLineSettings(**settings)).started()
     resolution = pipeline.read_targets(targets, options)
     with render.progress_bar() as (on_start, on_done):
         result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)
@@ -197,7 +199,7 @@ def _exit_on_fatal_problems(result) -> None:
 
 @main.command()
 @click.argument("targets", nargs=-1)
-@_output_options(FORMATS)
+@_output_options(format_names())
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
 @target_options
 def scan(
@@ -228,7 +230,7 @@ def scan(
 @main.command()
 @click.argument("name")
 @click.argument("targets", nargs=-1)
-@_output_options(("table", "json"))
+@_output_options(EXPLAIN_FORMATS)
 @click.option(
     "--paths",
     "max_paths",
@@ -249,10 +251,12 @@ def explain(
     """Explain one package NAME of the closure of TARGETS (as for `scan`): its facts, known
     and unknown (with why), its findings with their evidence, who can publish it, how many
     packages depend on it, and every path from a top-level package that pulls it in."""
+    from scanner.explain import explain as explain_package
     from scanner.report import render
 
     result = _run_scan(targets, settings)
-    render.explain(result, name, output_format, output, max_paths, _version())
+    explanation = explain_package(result, name, max_paths)
+    render.explain(result, explanation, output_format, output, _version())
     _exit_on_fatal_problems(result)
 
 
@@ -264,13 +268,19 @@ def rules() -> None:
 _rules_options = _options(_rules_dir_option, _config_option)
 
 
+def _configured_rules(rules_dirs: tuple[str, ...], config_path: str | None):
+    from scanner.config import load_config, load_rules
+
+    return load_rules(load_config(config_path), rules_dirs)
+
+
 @rules.command("list")
 @_rules_options
 def rules_list(rules_dirs: tuple[str, ...], config_path: str | None) -> None:
     """List every rule with its severity and title, as configured."""
     from scanner.report import render
 
-    render.rules_list(rules_dirs, config_path)
+    render.rules_list(_configured_rules(rules_dirs, config_path).rules)
 
 
 @rules.command("show")
@@ -280,15 +290,16 @@ def rules_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | Non
     """Show one rule whole: why it matters, its condition, params and remedy."""
     from scanner.report import render
 
-    render.rule_show(rule_id, rules_dirs, config_path)
+    render.rule_show(rule_id, _configured_rules(rules_dirs, config_path).get(rule_id))
 
 
 @rules.command("facts")
 def rules_facts() -> None:
     """List every fact a rule condition can use: its name, type and source."""
+    from scanner.facts.schema import FACTS
     from scanner.report import render
 
-    render.facts_list()
+    render.facts_list(FACTS)
 
 
 class _Terminated(KeyboardInterrupt):

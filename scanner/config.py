@@ -36,13 +36,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from scanner.inputs.interface import DeclaredOptions
 from scanner.model import SEVERITIES, InputError
+from scanner.options import CommandLineSettings, ScanOptions
 from scanner.urls import index_url_problem, without_credentials
-
-if TYPE_CHECKING:
-    from scanner.scan import ScanOptions
 
 CONFIG_FILE = "trustmap.toml"
 PYPROJECT = "pyproject.toml"
@@ -208,7 +207,7 @@ def _folders(value: Any, key: str, fail) -> list[str]:
 def load_rules(config: Config, extra_dirs: tuple[str, ...] = ()):
     """The rule set as configured, `extra_dirs` (from --rules) last. Settings the rules
     reject (an unknown rule id or param, a param of the wrong type) are reported against
-    the configuration file and key."""
+    the configuration file and key. The rule files are read once."""
     from scanner import rules as rules_stage
 
     folders = (*config.rules_dirs, *extra_dirs)
@@ -218,7 +217,8 @@ def load_rules(config: Config, extra_dirs: tuple[str, ...] = ()):
     for folder in config.rules_dirs:
         if not Path(folder).is_dir():
             raise ConfigError(f"{config.path}: {prefix}rules: folder {folder} not found")
-    plain = rules_stage.load_rules(folders)
+    files = rules_stage.read_rule_files(folders)
+    plain = rules_stage.configure_rules(files)
     for rule_id, settings in config.rule_overrides.items():
         key = f"{config.path}: {prefix}rules.{rule_id}"
         rule = plain.get(rule_id)
@@ -232,41 +232,39 @@ def load_rules(config: Config, extra_dirs: tuple[str, ...] = ()):
             if problem:
                 raise ConfigError(f"{key}.params.{name}: {problem}")
     try:
-        return rules_stage.load_rules(folders, config.rule_overrides)
+        return rules_stage.configure_rules(files, config.rule_overrides)
     except InputError as exc:
         raise ConfigError(f"{config.path}: {exc}") from None
 
 
-def scan_options(settings: Mapping[str, Any]) -> ScanOptions:
-    """ScanOptions from the command line's target options (see cli.target_options) and the
-    configuration they point to. The command line wins over the configuration."""
-    from scanner.inputs.select import DeclaredOptions
-    from scanner.scan import ScanOptions
-
-    config = load_config(settings.get("config_path"))
-    index_url = (settings.get("index_url") or "").strip() or None
+def scan_options(settings: CommandLineSettings) -> ScanOptions:
+    """ScanOptions from the command line's target options and the configuration they point
+    to. The command line wins over the configuration. The rules are loaded here, once,
+    before any network traffic: a broken rule or setting fails now, naming the file."""
+    config = load_config(settings.config_path)
+    index_url = (settings.index_url or "").strip() or None
     problem = index_url_problem(index_url) if index_url is not None else None
     if problem:
         raise InputError(f"--index-url {without_credentials(index_url)!r} {problem}")
-    extra_dirs = tuple(settings.get("rules_dirs") or ())
-    load_rules(config, extra_dirs)  # fail now, before any network traffic, naming the file
-    cache_path = settings.get("cache_path")
+    extra_dirs = tuple(settings.rules_dirs)
+    rules = load_rules(config, extra_dirs)
     return ScanOptions(
         index_url=index_url or config.index_url,
-        offline=bool(settings.get("offline")),
-        refresh=bool(settings.get("refresh")),
-        cache_path=Path(cache_path) if cache_path else None,
+        offline=settings.offline,
+        refresh=settings.refresh,
+        cache_path=Path(settings.cache_path) if settings.cache_path else None,
         rules_dirs=(*config.rules_dirs, *extra_dirs),
         rule_overrides={k: dict(v) for k, v in config.rule_overrides.items()},
-        python_version=settings.get("python_version"),
-        platform=settings.get("platform"),
-        all_platforms=bool(settings.get("all_platforms")),
-        prereleases=bool(settings.get("pre")),
+        rules=rules,
+        python_version=settings.python_version,
+        platform=settings.platform,
+        all_platforms=settings.all_platforms,
+        prereleases=settings.prereleases,
         declared=DeclaredOptions(
-            extras=tuple(settings.get("extras") or ()),
-            all_extras=bool(settings.get("all_extras")),
-            groups=tuple(settings.get("groups") or ()),
-            all_groups=bool(settings.get("all_groups")),
+            extras=tuple(settings.extras),
+            all_extras=settings.all_extras,
+            groups=tuple(settings.groups),
+            all_groups=settings.all_groups,
         ),
         internal_patterns=config.internal_patterns,
         other_indexes=_other_indexes(settings, config),
@@ -274,11 +272,11 @@ def scan_options(settings: Mapping[str, Any]) -> ScanOptions:
     )
 
 
-def _timeouts(settings: Mapping[str, Any], config: Config) -> dict[str, float]:
+def _timeouts(settings: CommandLineSettings, config: Config) -> dict[str, float]:
     """--request-timeout / --scan-timeout, else the config's, else the defaults."""
     chosen = {}
     for name in ("request_timeout", "scan_timeout"):
-        value = settings.get(name)
+        value = getattr(settings, name)
         if value is None:
             value = getattr(config, name)
         if value is not None:
@@ -286,9 +284,9 @@ def _timeouts(settings: Mapping[str, Any], config: Config) -> dict[str, float]:
     return chosen
 
 
-def _other_indexes(settings: Mapping[str, Any], config: Config) -> bool:
+def _other_indexes(settings: CommandLineSettings, config: Config) -> bool:
     """--other-indexes / --no-other-indexes, else the config's, else on."""
-    for value in (settings.get("other_indexes"), config.other_indexes):
+    for value in (settings.other_indexes, config.other_indexes):
         if value is not None:
             return bool(value)
     return True

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import networkx as nx
 
-from scanner.model import Resolution
+from scanner.model import BlastRadius, PathsFromTop, Resolution
 
 
 def build_graph(resolution: Resolution) -> nx.DiGraph:
@@ -79,18 +78,6 @@ def dependents(graph: nx.DiGraph, name: str) -> set[str]:
     """Every package that depends on `name`, directly or not (for one package; for all of
     them at once, blast_radius)."""
     return nx.ancestors(graph, name)
-
-
-@dataclass(frozen=True)
-class BlastRadius:
-    """How much of the closure runs a package's code.
-
-    `dependents`: packages that depend on it, directly or not. `top_level`: top-level
-    packages (direct requirements) whose closure holds it, itself included when it is one.
-    """
-
-    dependents: int
-    top_level: int
 
 
 def blast_radius(graph: nx.DiGraph) -> dict[str, BlastRadius]:
@@ -172,16 +159,6 @@ def shortest_paths_from_top(graph: nx.DiGraph) -> dict[str, list[str]]:
             step = parent[step]
         paths[name] = path[::-1]
     return paths
-
-
-@dataclass(frozen=True)
-class PathsFromTop:
-    """Paths from top-level packages to one package: the first `limit`, shortest first,
-    and how many there are in all (`exact` False: at least `total`, counting stopped)."""
-
-    paths: list[list[str]]
-    total: int
-    exact: bool
 
 
 def paths_from_top(

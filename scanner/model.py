@@ -200,6 +200,9 @@ class ScanResult:
     findings: tuple[Finding, ...]
     undetermined: tuple[Undetermined, ...]
     notes: tuple[str, ...] = ()  # data sources used, caches, degraded enrichment
+    # The figures every report leads with, computed once by scanner.summary; outputs read
+    # it and never recompute it. None only on a result built by hand, before that stage.
+    summary: Summary | None = None
 
     @property
     def packages(self) -> dict[str, Package]:
@@ -267,3 +270,199 @@ class Verdict:
     @property
     def exit_code(self) -> int:
         return {"pass": 0, "fail": 1, "incomplete": 3}[self.outcome]
+
+
+# --- what the summary stage computes (scanner.summary), read by every output -------------
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    """How much of the closure runs a package's code.
+
+    `dependents`: packages that depend on it, directly or not. `top_level`: top-level
+    packages (direct requirements) whose closure holds it, itself included when it is one.
+    """
+
+    dependents: int
+    top_level: int
+
+
+@dataclass(frozen=True)
+class PackageRisk:
+    """A package's graph-aware risk (scanner.risk says how it is scored)."""
+
+    name: str
+    score: float  # findings_score x reach_factor
+    findings_score: float
+    reach_factor: float
+    dependents: int  # packages that depend on it, directly or not
+    top_level: int  # top-level packages whose closure holds it (itself included)
+    findings: tuple[tuple[str, Severity], ...]  # (rule id, severity), most severe first
+    undetermined: int  # rule checks that could not be decided
+
+    def as_dict(self) -> dict:
+        return {
+            "score": self.score,
+            "findings_score": self.findings_score,
+            "reach_factor": self.reach_factor,
+            "dependents": self.dependents,
+            "top_level_reached": self.top_level,
+        }
+
+
+@dataclass(frozen=True)
+class NotChecked:
+    """A kind of check that could not be made for some packages, and the commonest why."""
+
+    kind: str
+    fact: str
+    packages: int
+    of: int
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "fact": self.fact,
+            "packages": self.packages,
+            "of": self.of,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who can publish one package. `accounts` is None when that is unknown (`reason`
+    says why); `organization` is "" when the package belongs to none, None when unknown."""
+
+    accounts: tuple[str, ...] | None
+    organization: str | None
+    reason: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.accounts is not None
+
+    def as_dict(self) -> dict:
+        return {
+            "known": self.known,
+            "accounts": list(self.accounts) if self.accounts is not None else None,
+            "organization": self.organization,
+            "unknown_reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class AccountShare:
+    account: str
+    packages: tuple[str, ...]  # the packages of this closure it can publish, by name
+
+
+@dataclass(frozen=True)
+class LookFirst:
+    """One entry of "where to look first": a package, its risk and what pulls it in."""
+
+    name: str
+    label: str  # name==version
+    risk: PackageRisk
+    path: list[str]
+    ownership: Ownership
+    top_level: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "label": self.label,
+            **self.risk.as_dict(),
+            "findings": [{"rule": r, "severity": s} for r, s in self.risk.findings],
+            "undetermined": self.risk.undetermined,
+            "top_level": self.top_level,
+            "path": self.path,
+            "publishers": self.ownership.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The figures every report leads with: the counts, where to look first (graph-aware
+    risk), who can ship code here (publishing accounts), and per package its risk, blast
+    radius, shortest path from a top-level package and publishers."""
+
+    packages: int
+    top_level: int
+    edges: int
+    publishing_accounts: int
+    organizations: int
+    ownership_unknown: int  # packages whose publishers could not be found out
+    findings_by_severity: dict[str, int]
+    undetermined: int
+    problems: int
+    top_accounts: list[AccountShare]  # accounts that can publish the most packages
+    # An account that can publish at least this many packages is reported as a
+    # concentration of power.
+    concentration_threshold: int
+    organization_names: list[str] = field(default_factory=list)
+    ownership_unknown_packages: list[str] = field(default_factory=list)
+    # The project's own code: who can change it is its repository's business, not the
+    # index's, so it is not "ownership unknown".
+    first_party: list[str] = field(default_factory=list)
+    look_first: list[LookFirst] = field(default_factory=list)
+    concentrated_accounts: list[AccountShare] = field(default_factory=list)
+    not_checked: list[NotChecked] = field(default_factory=list)
+    undetermined_by_fact: dict[str, int] = field(default_factory=dict)
+    # Per package, for the reports' package sections.
+    risks: Mapping[str, PackageRisk] = field(default_factory=dict, repr=False)
+    radius: Mapping[str, BlastRadius] = field(default_factory=dict, repr=False)
+    paths: Mapping[str, list[str]] = field(default_factory=dict, repr=False)
+    owners: Mapping[str, Ownership] = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict:
+        return {
+            "packages": self.packages,
+            "top_level_packages": self.top_level,
+            "edges": self.edges,
+            "publishing_accounts": self.publishing_accounts,
+            "organizations": self.organizations,
+            "organization_names": self.organization_names,
+            "packages_with_unknown_ownership": self.ownership_unknown,
+            "unknown_ownership": self.ownership_unknown_packages,
+            "first_party": self.first_party,
+            "findings_by_severity": self.findings_by_severity,
+            "undetermined": self.undetermined,
+            "problems": self.problems,
+            "top_accounts": [
+                {"account": a.account, "packages": len(a.packages), "names": list(a.packages)}
+                for a in self.top_accounts
+            ],
+            "look_first": [item.as_dict() for item in self.look_first],
+            "concentrated_accounts": [
+                {"account": a.account, "packages": len(a.packages), "names": list(a.packages)}
+                for a in self.concentrated_accounts
+            ],
+            "concentration_threshold": self.concentration_threshold,
+            "not_checked": [item.as_dict() for item in self.not_checked],
+            "undetermined_by_fact": self.undetermined_by_fact,
+        }
+
+
+@dataclass(frozen=True)
+class PathsFromTop:
+    """Paths from top-level packages to one package: the first `limit`, shortest first,
+    and how many there are in all (`exact` False: at least `total`, counting stopped)."""
+
+    paths: list[list[str]]
+    total: int
+    exact: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What `trustmap explain NAME` shows about one package beyond the ScanResult
+    (built by scanner.explain; drawn by scanner.report.explain)."""
+
+    package: Package
+    summary: Summary
+    paths: PathsFromTop
+    dependents: list[str]  # every package that depends on it, directly or not
+    required_by: list[str]  # the packages that require it directly
+    requires: list[str]  # its direct dependencies

@@ -24,10 +24,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
-from scanner.graph import BlastRadius
-from scanner.model import Finding, Severity, Undetermined
+from scanner.model import BlastRadius, Finding, PackageRisk, Severity, Undetermined
 
 SEVERITY_WEIGHTS: dict[Severity, float] = {
     "info": 0.0,
@@ -37,27 +35,6 @@ SEVERITY_WEIGHTS: dict[Severity, float] = {
     "critical": 25.0,
 }
 LOOK_FIRST = 5  # packages in "where to look first"
-
-
-@dataclass(frozen=True)
-class PackageRisk:
-    name: str
-    score: float  # findings_score x reach_factor
-    findings_score: float
-    reach_factor: float
-    dependents: int  # packages that depend on it, directly or not
-    top_level: int  # top-level packages whose closure holds it (itself included)
-    findings: tuple[tuple[str, Severity], ...]  # (rule id, severity), most severe first
-    undetermined: int  # rule checks that could not be decided
-
-    def as_dict(self) -> dict:
-        return {
-            "score": self.score,
-            "findings_score": self.findings_score,
-            "reach_factor": self.reach_factor,
-            "dependents": self.dependents,
-            "top_level_reached": self.top_level,
-        }
 
 
 def reach_factor(radius: BlastRadius) -> float:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from scanner.facts.schema import FACT_NAMES, FACTS
 from scanner.model import SEVERITIES, Facts, Finding, InputError, Severity, Undetermined
@@ -146,6 +146,12 @@ def load_rules(
 ) -> RuleSet:
     """The shipped rules, then each extra folder's (a later file with the same id replaces
     an earlier one), then `overrides` from config: {rule_id: {enabled, severity, params}}."""
+    return configure_rules(read_rule_files(extra_dirs), overrides)
+
+
+def read_rule_files(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> dict[str, Rule]:
+    """Every rule file, shipped first, then each extra folder's, by id (a later file with
+    the same id replaces an earlier one). The files are read here and nowhere else."""
     rules: dict[str, Rule] = {}
     for folder in (shipped_rules_dir(), *map(Path, extra_dirs)):
         if not folder.is_dir():
@@ -153,6 +159,14 @@ def load_rules(
         for path in sorted(folder.glob("*.toml")):
             rule = load_rule_file(path)
             rules[rule.id] = rule
+    return rules
+
+
+def configure_rules(
+    files: Mapping[str, Rule], overrides: Mapping[str, Mapping[str, Any]] | None = None
+) -> RuleSet:
+    """The rule set from rules already read (read_rule_files), with `overrides` applied."""
+    rules = dict(files)
     for rule_id, override in (overrides or {}).items():
         if rule_id not in rules:
             raise InputError(f"config: no rule with id {rule_id!r} to configure")
@@ -341,21 +355,21 @@ def evaluate(
         package_facts = facts[name]
         values = package_facts.values
         for plan, memo in zip(plans, decided, strict=True):
-            rule, program, named, sees_all, params, functions, shown = plan
+            rule, named = plan.rule, plan.named_facts
             # The condition sees every fact it names (null when unknown); conditions that
             # use `facts` other than as facts.NAME see them all.
-            visible = {f: values.get(f) for f in (FACT_NAMES if sees_all else named)}
-            key = None if sees_all else _key(visible)
+            visible = {f: values.get(f) for f in (FACT_NAMES if plan.sees_all_facts else named)}
+            key = None if plan.sees_all_facts else _key(visible)
             answer = memo.get(key) if key is not None else None
             unknown = [f for f in named if visible[f] is None]
             if answer is None:
-                answer = _decide(program, visible, params, unknown, functions)
+                answer = _decide(plan.program, visible, plan.params, unknown, plan.functions)
                 if key is not None:
                     memo[key] = answer
             outcome, error = answer
             if outcome is True:
                 # An empty map (no enrichment signals known) is no evidence of anything.
-                evidence = {f: values.get(f) for f in shown if values.get(f) != {}}
+                evidence = {f: values.get(f) for f in plan.evidence_facts if values.get(f) != {}}
                 findings.append(Finding(rule.id, name, rule.severity, rule.title, evidence))
             elif outcome is None:
                 reasons = tuple(f"{f}: {package_facts.unknown.get(f, 'unknown')}" for f in unknown)
@@ -425,13 +439,29 @@ def _standing(fired: set[str], supersedes: Mapping[str, set[str]]) -> set[str]:
     return standing
 
 
-def _plan(rules: RuleSet, rule: Rule) -> tuple[Any, ...]:
+class RulePlan(NamedTuple):
     """What evaluating one rule needs, worked out once per scan rather than per package."""
-    named = tuple(dict.fromkeys(_FACT_REFERENCE.findall(rule.condition)))
-    sees_all = bool(_OTHER_FACTS_USE.search(rule.condition))
+
+    rule: Rule
+    program: Any  # the compiled condition
+    named_facts: tuple[str, ...]  # facts the condition names as facts.NAME, in order
+    sees_all_facts: bool  # the condition uses `facts` otherwise: it is shown them all
+    params: dict[str, Any]
+    functions: dict[str, Any]  # the extra functions it calls (see FUNCTIONS)
+    evidence_facts: tuple[str, ...]  # the facts a finding shows as its evidence
+
+
+def _plan(rules: RuleSet, rule: Rule) -> RulePlan:
     functions = {n: f for n, f in FUNCTIONS.items() if re.search(rf"\b{n}\s*\(", rule.condition)}
-    params = dict(rule.params)
-    return rule, rules.program(rule), named, sees_all, params, functions, rule.facts_used
+    return RulePlan(
+        rule=rule,
+        program=rules.program(rule),
+        named_facts=tuple(dict.fromkeys(_FACT_REFERENCE.findall(rule.condition))),
+        sees_all_facts=bool(_OTHER_FACTS_USE.search(rule.condition)),
+        params=dict(rule.params),
+        functions=functions,
+        evidence_facts=tuple(rule.facts_used),
+    )
 
 
 def _key(visible: dict[str, Any]) -> Any:

@@ -1,84 +1,25 @@
-"""The pipeline: input -> graph -> facts -> rules -> ScanResult. Each step is a call into
-its own module; this file only wires them in order."""
+"""The pipeline: input -> graph -> facts -> rules -> summary -> ScanResult. Each step is a
+call into its own module; this file only wires them in order. Its options are
+scanner.options.ScanOptions."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 
 from scanner import graph as graph_stage
 from scanner import rules as rules_stage
+from scanner import summary as summary_stage
 from scanner.facts import derive as facts_stage
 from scanner.facts import gather as gather_stage
-from scanner.inputs.select import DeclaredOptions, InputSet, read_inputs
+from scanner.inputs.select import InputSet, read_inputs
 from scanner.inputs.target import target_environment
 from scanner.model import Facts, NetworkError, Package, Problem, Resolution, ScanResult
-from scanner.sources.http import (
-    DEFAULT_TTL,
-    REQUEST_TIMEOUT,
-    SCAN_TIMEOUT,
-    TIME_LIMIT_RAN_OUT,
-    Fetcher,
-)
+from scanner.options import ScanOptions
+from scanner.sources.http import TIME_LIMIT_RAN_OUT
 from scanner.sources.pypi import PyPISource, index_url_from_environment
 from scanner.store import Store
-
-
-@dataclass
-class ScanOptions:
-    index_url: str | None = None
-    offline: bool = False
-    refresh: bool = False
-    ttl: float = DEFAULT_TTL
-    cache_path: Path | None = None
-    rules_dirs: tuple[str, ...] = ()
-    rule_overrides: dict = field(default_factory=dict)
-    concurrency: int = 24
-    # Seconds: one request, body included (config `request-timeout`); all the network
-    # work of the scan, resolving and gathering facts together (config `scan-timeout`),
-    # counted from `started()`. What is left when the time is up is unknown, with the
-    # reason.
-    request_timeout: float = REQUEST_TIMEOUT
-    scan_timeout: float = SCAN_TIMEOUT
-    deadline: float | None = None  # time.monotonic() when the scan's time is up
-    transport: object = None  # an httpx transport, for tests
-    # Declared inputs: what to resolve them for.
-    python_version: str | None = None
-    platform: str | None = None
-    all_platforms: bool = False
-    prereleases: bool = False
-    declared: DeclaredOptions = field(default_factory=DeclaredOptions)
-    # Glob patterns naming the lab's internal packages (config `internal-packages`), for
-    # the dependency-confusion rule.
-    # Names of the lab's own packages (glob patterns, from config `internal-packages`):
-    # found on the public index, they are a dependency-confusion risk.
-    internal_patterns: tuple[str, ...] = ()
-    # Look packages a lockfile locked from another index up on that index (config
-    # `other-indexes`, --no-other-indexes); off: their index facts are unknown.
-    other_indexes: bool = True
-
-    def started(self) -> ScanOptions:
-        """These options with the scan's clock started: every fetcher made from them
-        shares one deadline, `scan_timeout` seconds from now."""
-        if self.deadline is not None:
-            return self
-        return replace(self, deadline=time.monotonic() + self.scan_timeout)
-
-    def fetcher(self, store: Store) -> Fetcher:
-        return Fetcher(
-            store,
-            offline=self.offline,
-            refresh=self.refresh,
-            ttl=self.ttl,
-            concurrency=self.concurrency,
-            transport=self.transport,
-            request_timeout=self.request_timeout,
-            scan_timeout=self.scan_timeout,
-            deadline=self.deadline,
-        )
 
 
 def read_targets(targets: tuple[str, ...], options: ScanOptions) -> Resolution:
@@ -193,8 +134,11 @@ def scan(
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[str], None] | None = None,
 ) -> ScanResult:
-    # Rules load before any network traffic: a broken rule file fails fast.
-    rule_set = rules_stage.load_rules(options.rules_dirs, options.rule_overrides)
+    # Rules load before any network traffic: a broken rule file fails fast. Loaded once:
+    # scanner.config.scan_options has already loaded them when it built the options.
+    rule_set = options.rules
+    if rule_set is None:
+        rule_set = rules_stage.load_rules(options.rules_dirs, options.rule_overrides)
     graph = graph_stage.build_graph(resolution)
     store = Store(options.cache_path)
     try:
@@ -229,7 +173,7 @@ def scan(
     if options.offline:
         notes.append("offline: answered from the cache alone")
     notes.append(f"requests sent: {requests + resolution.requests_sent}")
-    return ScanResult(
+    result = ScanResult(
         resolution=resolution,
         graph=graph,
         facts=package_facts,
@@ -237,6 +181,7 @@ def scan(
         undetermined=undetermined,
         notes=tuple(notes),
     )
+    return summary_stage.with_summary(result, radius)
 
 
 async def _gather(resolution, options, store, on_start, on_done):

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.config import ConfigError, load_config, load_rules, parse_config, scan_options
+from scanner.options import CommandLineSettings
 from scanner.urls import index_url_problem
 
 RULE = """\
@@ -204,13 +205,15 @@ rules = ["policy"]
 """,
     )
     (tmp_path / "extra").mkdir()
-    options = scan_options({"offline": True, "rules_dirs": ("extra",), "extras": ("gpu",)})
+    options = scan_options(
+        CommandLineSettings(offline=True, rules_dirs=("extra",), extras=("gpu",))
+    )
     assert options.index_url == "https://mirror.example/simple"
     assert options.internal_patterns == ("acme-*",)
     assert options.rules_dirs == (str(tmp_path.resolve() / "policy"), "extra")
     assert options.offline and options.declared.extras == ("gpu",)
     # The command line wins.
-    options = scan_options({"index_url": "https://cli.example/simple"})
+    options = scan_options(CommandLineSettings(index_url="https://cli.example/simple"))
     assert options.index_url == "https://cli.example/simple"
 
 
@@ -218,12 +221,14 @@ def test_other_indexes_are_asked_unless_switched_off_in_config_or_on_the_command
     tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
-    assert scan_options({}).other_indexes is True
+    assert scan_options(CommandLineSettings()).other_indexes is True
     write(tmp_path / "trustmap.toml", "other-indexes = false\n")
-    assert scan_options({}).other_indexes is False
-    assert scan_options({"other_indexes": True}).other_indexes is True  # the command line wins
+    assert scan_options(CommandLineSettings()).other_indexes is False
+    assert (
+        scan_options(CommandLineSettings(other_indexes=True)).other_indexes is True
+    )  # the command line wins
     write(tmp_path / "trustmap.toml", "other-indexes = true\n")
-    assert scan_options({"other_indexes": False}).other_indexes is False
+    assert scan_options(CommandLineSettings(other_indexes=False)).other_indexes is False
 
 
 _SCALARS = (
@@ -278,11 +283,11 @@ def test_any_table_gives_a_configuration_or_one_line_naming_the_file(tmp_path_fa
 
 def test_timeouts_from_the_configuration_and_the_command_line(tmp_path):
     config = write(tmp_path / "trustmap.toml", "request-timeout = 5\nscan-timeout = 120.5\n")
-    options = scan_options({"config_path": str(config)})
+    options = scan_options(CommandLineSettings(config_path=str(config)))
     assert (options.request_timeout, options.scan_timeout) == (5.0, 120.5)
-    options = scan_options({"config_path": str(config), "scan_timeout": 9.0})
+    options = scan_options(CommandLineSettings(config_path=str(config), scan_timeout=9.0))
     assert (options.request_timeout, options.scan_timeout) == (5.0, 9.0)
-    default = scan_options({"config_path": str(write(tmp_path / "empty.toml", ""))})
+    default = scan_options(CommandLineSettings(config_path=str(write(tmp_path / "empty.toml", ""))))
     assert (default.request_timeout, default.scan_timeout) == (30.0, 600.0)
 
 

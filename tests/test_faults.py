@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 from scanner.cli import main
 from scanner.model import NetworkError
-from scanner.scan import ScanOptions, read_targets, scan
+from scanner.options import ScanOptions
+from scanner.scan import read_targets, scan
 from scanner.sources import http
 from scanner.store import Store
 from tests.conftest import add_dist, build_venv, site_packages

@@ -284,8 +284,9 @@ def test_wheel_metadata_by_range_reads_the_end_once_and_further_only_when_needed
 
 def test_the_requests_sent_note_counts_the_resolution_too(fixture_index, tmp_path):
     from scanner import scan as pipeline
+    from scanner.options import ScanOptions
 
-    options = pipeline.ScanOptions(
+    options = ScanOptions(
         index_url=fixture_index.simple_url,
         cache_path=tmp_path / "cache.db",
         python_version="3.11",

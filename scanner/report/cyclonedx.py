@@ -45,9 +45,9 @@ from cyclonedx.spdx import is_expression as is_spdx_expression
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
-from scanner.model import Facts, InputError, Package, ScanResult
+from scanner.model import Facts, InputError, Package, ScanResult, Summary
 from scanner.names import is_project_name
-from scanner.report.summary import Summary, summarize
+from scanner.report.summary import summary_of
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 OUTPUT_FORMATS = {"json": OutputFormat.JSON, "xml": OutputFormat.XML}
@@ -156,7 +156,7 @@ def build_bom(result: ScanResult, tool_version: str, *, timestamp: datetime | No
     """The library's Bom for a scan (exposed so callers can post-process it)."""
     packages = _packages_in(result)
     top_level = _top_level_names(result, packages)
-    summary = summarize(result)
+    summary = summary_of(result)
     findings_by_package: dict[str, list[Property]] = {}
     for finding in result.findings:
         key = PREFIX + "finding:" + clean(finding.rule_id, MAX_NAME)

@@ -1,19 +1,15 @@
-"""`trustmap explain NAME`: everything the scan knows about one package, why each finding
-fired, who can publish it, and every path from a top-level package that pulls it in."""
+"""`trustmap explain NAME`, drawn: everything the scan knows about one package, why each
+finding fired, who can publish it, and every path from a top-level package that pulls it
+in (the Explanation that scanner.explain builds), as text on a console or as JSON."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from packaging.utils import canonicalize_name
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from scanner.graph import PathsFromTop, dependents, paths_from_top
-from scanner.model import Facts, InputError, Package, ScanResult
+from scanner.model import Explanation, Facts, ScanResult
 from scanner.report.json_report import FORMAT_VERSION, by_package, dump, package_entry
-from scanner.report.summary import Summary, summarize
 from scanner.report.terminal import (
     SEVERITY_STYLE,
     evidence_text,
@@ -26,47 +22,12 @@ from scanner.report.terminal import (
 )
 from scanner.report.text import safe_text
 
-MAX_PATHS = 20
 SHOWN_NAMES = 12
-
-
-@dataclass(frozen=True)
-class Explanation:
-    package: Package
-    summary: Summary
-    paths: PathsFromTop
-    dependents: list[str]  # every package that depends on it, directly or not
-    required_by: list[str]  # the packages that require it directly
-    requires: list[str]  # its direct dependencies
-
-
-def find_package(result: ScanResult, name: str) -> Package:
-    packages = result.packages
-    wanted = canonicalize_name(name)
-    if wanted not in packages:
-        raise InputError(
-            f"{name}: not in this closure ({len(packages)} packages from "
-            f"{result.resolution.source}); `trustmap scan` lists them"
-        )
-    return packages[wanted]
-
-
-def explain(result: ScanResult, name: str, max_paths: int = MAX_PATHS) -> Explanation:
-    package = find_package(result, name)
-    graph = result.graph
-    return Explanation(
-        package=package,
-        summary=summarize(result),
-        paths=paths_from_top(graph, package.name, limit=max_paths),
-        dependents=sorted(dependents(graph, package.name)),
-        required_by=sorted(graph.predecessors(package.name)),
-        requires=sorted(graph.successors(package.name)),
-    )
 
 
 def render_explain_json(result: ScanResult, explanation: Explanation, tool_version: str) -> str:
     package = explanation.package
-    entry = package_entry(result, explanation.summary, package, by_package(result))
+    entry = package_entry(result, package, by_package(result))
     entry["dependents"] = {
         "count": len(explanation.dependents),
         "names": explanation.dependents,

@@ -7,18 +7,16 @@ import json
 from typing import Any
 
 from scanner.model import SEVERITIES, Finding, Package, ScanResult, Undetermined
-from scanner.report.summary import Summary, finding_path, summarize
+from scanner.report.summary import finding_path, summary_of
 
 FORMAT_VERSION = 1
 
 
 def render_json(result: ScanResult, tool_version: str) -> str:
     target = result.resolution.target
-    summary = summarize(result)
+    summary = summary_of(result)
     findings = by_package(result)
-    packages = [
-        package_entry(result, summary, package, findings) for package in result.resolution.packages
-    ]
+    packages = [package_entry(result, package, findings) for package in result.resolution.packages]
     document = {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "trustmap", "version": tool_version},
@@ -77,12 +75,12 @@ def by_package(result: ScanResult) -> dict[str, tuple[list[Finding], list[Undete
 
 def package_entry(
     result: ScanResult,
-    summary: Summary,
     package: Package,
     grouped: dict[str, tuple[list[Finding], list[Undetermined]]] | None = None,
 ) -> dict[str, Any]:
     """One package as the JSON report (and `trustmap explain -f json`) shows it."""
     name = package.name
+    summary = summary_of(result)
     facts = result.facts.get(name)
     risk = summary.risks.get(name)
     if grouped is None:
@@ -99,7 +97,7 @@ def package_entry(
         # The manifest lines that require it directly, and the shortest chain from a
         # top-level (direct) requirement that pulls it in.
         "declared_at": [str(location) for location in package.declared_at],
-        "path": finding_path(result, name, summary),
+        "path": finding_path(result, name),
         "risk": risk.as_dict() if risk else None,
         "publishers": summary.owners[name].as_dict() if name in summary.owners else None,
         "facts": dict(facts.values) if facts else {},
@@ -111,7 +109,7 @@ def package_entry(
                 "title": finding.title,
                 "evidence": dict(finding.evidence),
                 "covers": list(finding.covers),
-                "path": finding_path(result, name, summary),
+                "path": finding_path(result, name),
             }
             for finding in findings
         ],

@@ -1,69 +1,47 @@
-"""Choosing and writing an output: one place that maps `-f/--format` to a report module,
-writes it to stdout or a file, and draws the progress bar while facts are fetched."""
+"""Writing an output: the registered format `-f/--format` names (scanner.report.interface)
+to stdout or a file, the `explain` and `rules` commands' output, and the progress bar while
+facts are fetched. Everything shown comes in as arguments: nothing here loads or computes."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from scanner.model import InputError, ScanResult
+from scanner.model import Explanation, InputError, ScanResult
+from scanner.report.interface import output_format as output_format_named
 from scanner.report.text import console as make_console
 from scanner.report.text import safe_text
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
 # rich is imported where it is used: machine formats (JSON for scripts, CI) never need it.
 
-_MACHINE_FORMATS = {
-    "json": ("scanner.report.json_report", "render_json"),
-}
+EXPLAIN_FORMATS = ("table", "json")
 
 
 def write(
     result: ScanResult, output_format: str, output: str | None, verbose: bool, version: str
 ) -> None:
-    if output_format == "table":
+    """Render `result` in the registered format `output_format` to stdout, or to the file
+    `output`."""
+    chosen = output_format_named(output_format)
+    if chosen.draws:
         if output:
             with _open_output(output) as fh:
                 console = make_console(fh)
-                render_table(result, console, verbose, version)
+                chosen.render(result, console, verbose=verbose, version=version)
                 console.file.flush()
         else:
-            render_table(result, make_console(), verbose, version)
+            chosen.render(result, make_console(), verbose=verbose, version=version)
         return
-    if output_format == "json":
-        from scanner.report.json_report import render_json
-
-        text = render_json(result, version)
-    elif output_format.startswith("cyclonedx-") and result.resolution.document is not None:
-        # The input was an SBOM: annotate the user's own document rather than replace it.
-        from scanner.report.cyclonedx import annotate_sbom
-
-        text = annotate_sbom(
-            result.resolution.document, result, version, output_format.removeprefix("cyclonedx-")
-        )
-    elif output_format in ("cyclonedx-json", "cyclonedx-xml"):
-        from scanner.report.cyclonedx import render_cyclonedx
-
-        text = render_cyclonedx(result, output_format.removeprefix("cyclonedx-"), version)
-    else:  # click's Choice keeps this from happening
-        raise InputError(f"unknown format {output_format!r}")
+    text = chosen.render(result, verbose=verbose, version=version)
     if output:
         with _open_output(output) as fh:
             fh.write(text)
     else:
         sys.stdout.write(text)
-
-
-def render_table(result: ScanResult, console: Console, verbose: bool, version: str) -> None:
-    from scanner.report.terminal import render_terminal
-
-    render_terminal(result, console, verbose=verbose, version=version)
 
 
 @contextlib.contextmanager
@@ -122,15 +100,39 @@ def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None
 # --- rules commands --------------------------------------------------------------------
 
 
-def rules_list(rules_dirs: tuple[str, ...], config_path: str | None = None) -> None:
+class RuleView(Protocol):
+    """What the rules commands show of a rule (scanner.rules.Rule has it)."""
+
+    id: str
+    title: str
+    severity: str
+    category: str
+    enabled: bool
+    path: Any
+    condition: str
+    params: Mapping[str, Any]
+    facts_used: Sequence[str]
+    motivation: str
+    remediation: str
+    references: Sequence[str]
+
+
+class FactView(Protocol):
+    """What `trustmap rules facts` shows of a fact (scanner.facts.schema.FactSpec has it)."""
+
+    name: str
+    type: str
+    source: str
+    description: str
+
+
+def rules_list(rules: Sequence[RuleView]) -> None:
+    """Every rule with its severity and title, as configured."""
     from rich import box
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
-    from scanner.config import load_config, load_rules
-
-    rules = load_rules(load_config(config_path), rules_dirs).rules
     console = make_console()
     # Ids are what people type: never cut or wrapped; the title wraps instead.
     widest = max((len(safe_text(rule.id, 80)) for rule in rules), default=2)
@@ -164,12 +166,10 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
 
 
-def rule_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | None = None) -> None:
+def rule_show(rule_id: str, rule: RuleView | None) -> None:
+    """One rule whole; `rule` is None when no rule has the id asked for."""
     from rich.text import Text
 
-    from scanner.config import load_config, load_rules
-
-    rule = load_rules(load_config(config_path), rules_dirs).get(rule_id)
     if rule is None:
         raise InputError(f"no rule {rule_id!r}; `trustmap rules list` shows them")
     console = make_console()
@@ -202,16 +202,14 @@ def rule_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | None
 
 def explain(
     result: ScanResult,
-    name: str,
+    explanation: Explanation,
     output_format: str,
     output: str | None,
-    max_paths: int,
     version: str,
 ) -> None:
-    from scanner.report.explain import explain as explain_package
+    """`trustmap explain`'s output, in one of EXPLAIN_FORMATS."""
     from scanner.report.explain import render_explain_json, render_explain_terminal
 
-    explanation = explain_package(result, name, max_paths)
     if output_format == "json":
         text = render_explain_json(result, explanation, version)
         if output:
@@ -229,17 +227,16 @@ def explain(
         render_explain_terminal(result, explanation, make_console())
 
 
-def facts_list() -> None:
+def facts_list(facts: Sequence[FactView]) -> None:
+    """Every fact a rule condition can use: its name, type, source and meaning."""
     from rich.table import Table
-
-    from scanner.facts.schema import FACTS
 
     table = Table()
     # Fact names are what conditions use: never cut.
-    table.add_column("fact", no_wrap=True, min_width=max(len(spec.name) for spec in FACTS))
+    table.add_column("fact", no_wrap=True, min_width=max(len(spec.name) for spec in facts))
     table.add_column("type", no_wrap=True)
     for column in ("source", "meaning"):
         table.add_column(column, ratio=1)
-    for spec in FACTS:
+    for spec in facts:
         table.add_row(spec.name, spec.type, spec.source, spec.description)
     make_console().print(table)

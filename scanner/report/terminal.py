@@ -14,15 +14,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from scanner.model import SEVERITIES, ScanResult
-from scanner.report.summary import (
-    CONCENTRATION_THRESHOLD,
-    Ownership,
-    Summary,
-    finding_path,
-    sorted_findings,
-    summarize,
-)
+from scanner.model import SEVERITIES, Ownership, ScanResult, Summary
+from scanner.report.summary import finding_path, sorted_findings, summary_of
 from scanner.report.text import safe_text
 
 SEVERITY_STYLE = {
@@ -47,7 +40,7 @@ def evidence_text(evidence: dict[str, Any]) -> Text:
 def render_terminal(
     result: ScanResult, console: Console, verbose: bool = False, version: str = ""
 ) -> None:
-    summary = summarize(result)
+    summary = summary_of(result)
     target = result.resolution.target
     header = Text()
     header.append(f"trustmap {version}", style="bold")
@@ -98,12 +91,12 @@ def render_terminal(
     _who_can_ship(console, summary, verbose)
 
     shown_severities = SEVERITIES if verbose else ("medium", "high", "critical")
-    findings = [f for f in sorted_findings(result, summary) if f.severity in shown_severities]
+    findings = [f for f in sorted_findings(result) if f.severity in shown_severities]
     if findings:
         console.print(Text("\nFindings", style="bold underline"))
         packages = result.packages
         for finding in findings:
-            path = finding_path(result, finding.package, summary)
+            path = finding_path(result, finding.package)
             head = Text()
             head.append(f"{finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
             head.append(safe_text(packages[finding.package].label, 100), style="bold")
@@ -272,7 +265,7 @@ def _who_can_ship(console: Console, summary: Summary, verbose: bool) -> None:
     if summary.concentrated_accounts:
         block.append(
             f"\n  {plural(len(summary.concentrated_accounts), 'account')} can each publish "
-            f"{CONCENTRATION_THRESHOLD} or more of these packages; taking one over reaches "
+            f"{summary.concentration_threshold} or more of these packages; taking one over reaches "
             "them all: ",
             style="yellow",
         )

@@ -25,6 +25,7 @@ from scanner.model import (
     Undetermined,
 )
 from scanner.report.cyclonedx import clean, clean_url, render_cyclonedx, to_json
+from scanner.summary import with_summary
 
 CDX = "{http://cyclonedx.org/schema/bom/1.6}"
 SHA_ALPHA = "a" * 64
@@ -134,13 +135,15 @@ def make_result() -> ScanResult:
         roots=("alpha", "epsilon"),
         problems=(Problem(kind="missing-requirement", message="zeta is not installed"),),
     )
-    return ScanResult(
-        resolution=resolution,
-        graph=graph,
-        facts=facts,
-        findings=findings,
-        undetermined=undetermined,
-        notes=("offline: answered from the cache",),
+    return with_summary(
+        ScanResult(
+            resolution=resolution,
+            graph=graph,
+            facts=facts,
+            findings=findings,
+            undetermined=undetermined,
+            notes=("offline: answered from the cache",),
+        )
     )
 
 
@@ -408,6 +411,7 @@ def test_edge_cases_render_valid_documents() -> None:
         findings=(),
         undetermined=(),
     )
+    empty, cycle = with_summary(empty), with_summary(cycle)
     for result in (empty, cycle):
         assert_valid_json(render_cyclonedx(result, "json", ""))
         assert_valid_xml(render_cyclonedx(result, "xml", ""))

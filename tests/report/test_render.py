@@ -1,12 +1,16 @@
-"""Writing a report to `-o FILE`."""
+"""Writing a report to `-o FILE`; the rules commands' output from the data given."""
 
 from __future__ import annotations
 
 import os
 import stat
 import threading
+from types import SimpleNamespace
 
-from scanner.report.render import _open_output
+import pytest
+
+from scanner.model import InputError
+from scanner.report.render import _open_output, facts_list, rule_show, rules_list
 
 
 def test_output_to_a_pipe_or_device_writes_into_it_and_never_replaces_it(tmp_path):
@@ -37,3 +41,44 @@ def test_output_to_a_file_is_moved_into_place_whole(tmp_path):
         assert target.read_text() == "old"
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def _rule(rule_id: str, **changes):
+    fields = dict(
+        id=rule_id,
+        title=f"The {rule_id} rule",
+        severity="high",
+        category="ownership",
+        enabled=True,
+        path="rules/x.toml",
+        condition="facts.publisher_count == 1",
+        params={"limit": 1},
+        facts_used=("publisher_count",),
+        motivation="Why.",
+        remediation="Fix it.",
+        references=("https://example.org/why",),
+    )
+    return SimpleNamespace(**{**fields, **changes})
+
+
+def test_the_rules_commands_show_the_rules_they_are_given(capsys):
+    """The rules come in as arguments (the command line loads them): nothing is read here."""
+    rules_list([_rule("house-rule"), _rule("quiet-rule", enabled=False)])
+    listed = capsys.readouterr().out
+    assert "house-rule" in listed and "The house-rule rule" in listed
+    assert "quiet-rule" in listed and "off" in listed
+    rule_show("house-rule", _rule("house-rule"))
+    shown = capsys.readouterr().out
+    assert "house-rule: The house-rule rule" in shown and "limit = 1" in shown
+    assert "https://example.org/why" in shown
+
+
+def test_showing_a_rule_that_is_not_there_is_an_input_error():
+    with pytest.raises(InputError, match="no rule 'nope'"):
+        rule_show("nope", None)
+
+
+def test_the_facts_command_lists_the_facts_it_is_given(capsys):
+    facts_list([SimpleNamespace(name="made_up", type="int", source="test", description="x")])
+    out = capsys.readouterr().out
+    assert "made_up" in out and "publisher_count" not in out

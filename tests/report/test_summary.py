@@ -10,8 +10,8 @@ from rich.console import Console
 
 from scanner.model import Facts
 from scanner.report.json_report import render_json
-from scanner.report.summary import ownership, summarize
 from scanner.report.terminal import render_terminal
+from scanner.summary import ownership, summarize, with_summary
 from tests.report.test_cyclonedx import make_result
 
 
@@ -86,7 +86,7 @@ def hostile_result():
             "organization": "org\u202eevil",
         }
     )
-    return dataclasses.replace(result, facts=facts)
+    return with_summary(dataclasses.replace(result, facts=facts))
 
 
 def render(result, verbose=False, width=80) -> str:

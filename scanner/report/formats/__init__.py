@@ -1,0 +1,1 @@
+"""One module per output format, each registering itself with scanner.report.interface."""

@@ -1,0 +1,20 @@
+"""`--format table` (the default): the terminal report, drawn with rich."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scanner.model import ScanResult
+from scanner.report.interface import OutputFormat, register
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def render(result: ScanResult, console: Console, *, verbose: bool, version: str) -> None:
+    from scanner.report.terminal import render_terminal
+
+    render_terminal(result, console, verbose=verbose, version=version)
+
+
+register(OutputFormat(name="table", position=0, draws=True, render=render))

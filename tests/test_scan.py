@@ -1,0 +1,145 @@
+"""The pipeline (scanner/scan.py): targets read and merged, then graph, facts, rules and
+summary, against the fixture index of recorded real responses (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from scanner import graph as graph_stage
+from scanner import rules as rules_stage
+from scanner import summary as summary_stage
+from scanner.config import scan_options
+from scanner.inputs.select import InputSet
+from scanner.inputs.target import target_environment
+from scanner.model import NetworkError, Package, Resolution
+from scanner.options import CommandLineSettings, ScanOptions
+from scanner.scan import _merge, read_targets, scan
+from tests.conftest import LAB_DISTS, add_dist, build_venv, site_packages
+
+
+def options_for(index, tmp_path: Path, **overrides) -> ScanOptions:
+    return ScanOptions(index_url=index.simple_url, cache_path=tmp_path / "cache.db", **overrides)
+
+
+def test_two_inputs_that_pin_one_package_differently_are_a_problem(lab_venv, tmp_path):
+    other = build_venv(tmp_path / "other", [])
+    add_dist(site_packages(other), "six", "1.15.0")
+    add_dist(site_packages(other), "tqdm", "4.66.0")
+    options = ScanOptions(cache_path=tmp_path / "cache.db")
+    resolution = read_targets((str(lab_venv), str(other)), options)
+    conflicts = [p for p in resolution.problems if p.kind == "conflicting-versions"]
+    assert [(p.package, p.message) for p in conflicts] == [
+        ("six", "six: 1.16.0 and 1.15.0 in different inputs; 1.16.0 is scanned")
+    ]
+    assert not conflicts[0].fatal
+    packages = {p.name: p.version for p in resolution.packages}
+    assert packages["six"] == "1.16.0" and packages["tqdm"] == "4.66.0"
+    assert list(packages) == sorted(packages)  # merged closures are listed by name
+    assert len(packages) == len(LAB_DISTS) + 1
+
+
+def test_inputs_that_declare_nothing_scan_to_an_empty_result_with_a_note(fixture_index, tmp_path):
+    manifest = tmp_path / "requirements.txt"
+    manifest.write_text("# nothing pinned yet\n")
+    options = options_for(fixture_index, tmp_path)
+    resolution = read_targets((str(manifest),), options)
+    assert resolution.packages == () and resolution.roots == ()
+    assert "the inputs declare no requirements: nothing to scan" in resolution.target.notes
+    result = scan(resolution, options)
+    assert result.findings == () and result.summary.packages == 0
+    assert fixture_index.paths() == []  # nothing to ask the index
+
+
+def _pinned(names: list[str], requests_sent: int) -> Resolution:
+    return Resolution(
+        packages=tuple(Package(name=n, version="1.0") for n in names),
+        edges=(),
+        target=target_environment("3.11", "linux"),
+        source="x",
+        roots=tuple(names),
+        requests_sent=requests_sent,
+    )
+
+
+def test_requests_sent_are_summed_over_the_merged_resolutions():
+    inputs = InputSet(descriptions=["a", "b"])
+    merged = _merge([_pinned(["alpha"], 3), _pinned(["beta"], 4)], inputs, ScanOptions())
+    assert merged.requests_sent == 7
+    assert [p.name for p in merged.packages] == ["alpha", "beta"]
+    assert merged.roots == ("alpha", "beta") and merged.source == "a, b"
+
+
+def test_requests_sent_by_the_resolver_and_the_facts_are_counted(fixture_index, tmp_path):
+    options = options_for(fixture_index, tmp_path, python_version="3.11", platform="linux")
+    resolution = read_targets(("six==1.16.0",), options)
+    assert resolution.requests_sent == len(fixture_index.requests) > 0
+    result = scan(resolution, options)
+    assert f"requests sent: {len(fixture_index.requests)}" in result.notes
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_index_is_a_network_error(lab_venv, tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}/simple"
+    options = ScanOptions(index_url=url, cache_path=tmp_path / "cache.db", request_timeout=2.0)
+    resolution = read_targets((str(lab_venv),), options)
+    with pytest.raises(NetworkError, match=r"cannot reach the index at http://127\.0\.0\.1:"):
+        scan(resolution, options)
+
+
+def test_offline_with_an_empty_cache_is_unknown_facts_not_a_network_error(lab_venv, tmp_path):
+    options = ScanOptions(cache_path=tmp_path / "cache.db", offline=True)
+    result = scan(read_targets((str(lab_venv),), options), options)
+    assert "offline: answered from the cache alone" in result.notes
+    assert all("publishers" in result.facts[name].unknown for name in result.facts)
+
+
+def test_the_summary_and_the_blast_radius_are_computed_once(
+    lab_venv, fixture_index, tmp_path, monkeypatch
+):
+    calls = {"blast_radius": 0, "summarize": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    radius = counted("blast_radius", graph_stage.blast_radius)
+    monkeypatch.setattr(graph_stage, "blast_radius", radius)
+    monkeypatch.setattr(summary_stage, "blast_radius", radius)
+    monkeypatch.setattr(summary_stage, "summarize", counted("summarize", summary_stage.summarize))
+    options = options_for(fixture_index, tmp_path)
+    result = scan(read_targets((str(lab_venv),), options), options)
+    assert calls == {"blast_radius": 1, "summarize": 1}
+    assert result.summary.packages == len(LAB_DISTS)
+    assert result.summary.radius["urllib3"].dependents == 1  # requests
+    assert result.facts["urllib3"].values["dependents"] == 1  # the same figures
+
+
+def test_the_rule_files_are_read_once_per_scan(lab_venv, fixture_index, tmp_path, monkeypatch):
+    (tmp_path / "trustmap.toml").write_text("[rules.low-usage]\nparams = { top_n = 50 }\n")
+    monkeypatch.chdir(tmp_path)
+    read: list[str] = []
+    load_rule_file = rules_stage.load_rule_file
+
+    def counted(path):
+        read.append(path.name)
+        return load_rule_file(path)
+
+    monkeypatch.setattr(rules_stage, "load_rule_file", counted)
+    options = scan_options(
+        CommandLineSettings(index_url=fixture_index.simple_url, cache_path=str(tmp_path / "c.db"))
+    )
+    assert options.rules.get("low-usage").params["top_n"] == 50
+    scan(read_targets((str(lab_venv),), options), options)
+    shipped = sorted(p.name for p in rules_stage.shipped_rules_dir().glob("*.toml"))
+    assert sorted(read) == shipped  # each file once
