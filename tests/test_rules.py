@@ -681,9 +681,9 @@ def test_a_rule_file_gives_every_field_of_the_rule(tmp_path):
         evidence='["publishers"]',
         supersedes='["low-usage"]',
         extra=(
-            "[[examples]]\nname = \"one release\"\nexpect = \"fires\"\n"
+            '[[examples]]\nname = "one release"\nexpect = "fires"\n'
             "facts = { release_count = 1 }\n"
-            "[[examples]]\nname = \"nothing known\"\nexpect = \"undetermined\"\n"
+            '[[examples]]\nname = "nothing known"\nexpect = "undetermined"\n'
         ),
     )
     assert load_rule_file(path) == Rule(
@@ -771,7 +771,7 @@ def test_a_rule_file_gives_every_field_of_the_rule(tmp_path):
             "condition uses params not in [params]: ['m', 'z']",
         ),
         (
-            {"condition": '"\'' + "a" * 100 + '\'"'},
+            {"condition": "\"'" + "a" * 100 + "'\""},
             "",
             "condition must give true or false, not str '" + "a" * 59,
         ),
@@ -797,7 +797,10 @@ def test_an_unreadable_or_invalid_rule_file_is_named(tmp_path):
     assert load_error(undecodable).startswith(f"{undecodable}: cannot read rule file: 'utf-8'")
     folder = tmp_path / "folder.toml"
     folder.mkdir()
-    assert load_error(folder) == f"{folder}: cannot read rule file: [Errno 21] Is a directory: {str(folder)!r}"
+    assert (
+        load_error(folder)
+        == f"{folder}: cannot read rule file: [Errno 21] Is a directory: {str(folder)!r}"
+    )
     broken = tmp_path / "bad.toml"
     broken.write_text("id = [unclosed")
     with pytest.raises(tomllib.TOMLDecodeError) as parse_error:
@@ -858,7 +861,10 @@ def config_error(overrides, folders=()) -> str:
             {"low-usage": {"params": {"popular_stars": -1}}},
             "config for rule low-usage: param popular_stars must be 0 or more, got -1",
         ),
-        ({"low-usage": {"enabled": "no"}}, "config for rule low-usage: enabled must be true or false"),
+        (
+            {"low-usage": {"enabled": "no"}},
+            "config for rule low-usage: enabled must be true or false",
+        ),
         (
             {"low-usage": {"severity": "huge"}},
             "config for rule low-usage: severity 'huge' is not one of info, low, medium, high, "
