@@ -12,8 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.facts.derive import add_requirer_facts, build_facts
-from scanner.model import Facts, InputError, Package
-from scanner.rules import Rule, RuleExample, evaluate, load_rule_file, load_rules, param_problem
+from scanner.model import Facts, Finding, InputError, Package, Undetermined
+from scanner.rules import (
+    Rule,
+    RuleExample,
+    RuleSet,
+    evaluate,
+    load_rule_file,
+    load_rules,
+    param_problem,
+)
 from scanner.sources.pypi import IndexRecord, extract_project
 from scanner.sources.usage import bundled_top_packages
 from tests.conftest import recorded_project
@@ -923,3 +931,53 @@ def test_an_override_changes_what_it_names_and_keeps_the_rest():
 )
 def test_param_problem_says_what_is_wrong_with_an_override(default, value, problem):
     assert param_problem(default, value) == problem
+
+
+# --- what a scan reports for one rule -------------------------------------------------------
+
+
+def custom_rules(folder: Path, condition: str, **keys) -> RuleSet:
+    write_toml_rule(folder, condition=f"'{condition}'", **keys)
+    rules = load_rules([folder])
+    return RuleSet([rules.get("custom")])
+
+
+def test_a_finding_names_its_rule_and_shows_the_facts_it_uses(tmp_path):
+    rules = custom_rules(
+        tmp_path,
+        "facts.release_count < params.n",
+        evidence='["publishers", "enrichment", "organization"]',
+    )
+    facts = {"x": Facts({"release_count": 1, "publishers": ["a"], "enrichment": {}})}
+    findings, undetermined = evaluate(rules, facts)
+    # An empty map is no evidence; an unknown fact is shown as unknown (None).
+    evidence = {"release_count": 1, "publishers": ["a"], "organization": None}
+    assert findings == (Finding("custom", "x", "low", "t", evidence),) and undetermined == ()
+
+
+def test_an_undetermined_rule_says_which_facts_are_unknown_and_why(tmp_path):
+    rules = custom_rules(tmp_path, "facts.release_count < params.n")
+    facts = {"y": Facts({}, {"release_count": "not served"}), "z": Facts({})}
+    findings, undetermined = evaluate(rules, facts)
+    assert findings == ()
+    assert undetermined == (
+        Undetermined("custom", "y", "low", ("release_count",), ("release_count: not served",)),
+        Undetermined("custom", "z", "low", ("release_count",), ("release_count: unknown",)),
+    )
+
+
+def test_a_condition_error_is_reported_as_its_first_line_cut_short(tmp_path):
+    rules = custom_rules(tmp_path, "facts.name.matches(facts.homepage)")
+    facts = {
+        "long": Facts({"name": "a", "homepage": "(" * 300}),
+        "lines": Facts({"name": "a", "homepage": "(\n(\n"}),
+        "zero": Facts({"name": "a", "homepage": "a"}),
+    }
+    findings, undetermined = evaluate(rules, facts)
+    reasons = {u.package: u.reasons for u in undetermined}
+    start = "Function 'matches' error: '"
+    assert reasons == {
+        "lines": (f"condition error: {start}(",),
+        "long": (f"condition error: {start}{'(' * (200 - len(start))}",),
+    }
+    assert [f.package for f in findings] == ["zero"]
