@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import tomllib
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.facts.derive import add_requirer_facts, build_facts
-from scanner.model import Facts, InputError, Package
+from scanner.model import Facts, Finding, InputError, Package, Undetermined
 from scanner.records import IndexRecord, SourceAnswer
-from scanner.rules import evaluate, load_rule_file, load_rules
+from scanner.rules import (
+    Rule,
+    RuleExample,
+    RuleSet,
+    evaluate,
+    load_rule_file,
+    load_rules,
+    param_problem,
+)
 from scanner.sources.pypi import project_of
 from scanner.sources.usage import bundled_top_packages
 from tests.conftest import recorded_project
@@ -638,3 +648,344 @@ def test_any_condition_loads_or_is_rejected_and_never_crashes_a_scan(tmp_path_fa
         assert "\n" not in str(error)
         return
     evaluate(rules, {"x": Facts(facts, {"publisher_count": "not served"})})
+
+
+# --- what a user reads when a rule file or an override is wrong ---------------------------
+
+_RULE_KEYS = {
+    "id": '"custom"',
+    "title": '"t"',
+    "severity": '"low"',
+    "category": '"c"',
+    "motivation": '"m"',
+    "condition": '"facts.release_count < params.n"',
+    "remediation": '"r"',
+}
+
+
+def write_toml_rule(
+    folder: Path, extra: str = "", name: str = "custom", params: str | None = "n = 3", **keys
+) -> Path:
+    """A rule file from TOML values as written (so that any type can be given); a key set
+    to None is left out, `params` is the [params] table's body (None: no table), `extra`
+    is appended ([[examples]] tables)."""
+    values = {**_RULE_KEYS, **keys}
+    lines = [f"{key} = {value}" for key, value in values.items() if value is not None]
+    if params is not None:
+        extra = f"[params]\n{params}\n{extra}"
+    path = folder / f"{name}.toml"
+    path.write_text("\n".join(lines) + "\n" + extra)
+    return path
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(InputError) as error:
+        load_rule_file(path)
+    return str(error.value)
+
+
+def test_a_rule_file_gives_every_field_of_the_rule(tmp_path):
+    path = write_toml_rule(
+        tmp_path,
+        severity='"medium"',
+        title='"Few releases"',
+        category='"history"',
+        motivation='"""\n  Why it matters.\n"""',
+        condition='"""\n  facts.release_count < params.n\n"""',
+        remediation='"  Wait for more releases.  "',
+        references='["https://a.example", "https://b.example"]',
+        evidence='["publishers"]',
+        supersedes='["low-usage"]',
+        extra=(
+            '[[examples]]\nname = "one release"\nexpect = "fires"\n'
+            "facts = { release_count = 1 }\n"
+            '[[examples]]\nname = "nothing known"\nexpect = "undetermined"\n'
+        ),
+    )
+    assert load_rule_file(path) == Rule(
+        id="custom",
+        title="Few releases",
+        severity="medium",
+        category="history",
+        motivation="Why it matters.",
+        condition="facts.release_count < params.n",
+        remediation="Wait for more releases.",
+        references=("https://a.example", "https://b.example"),
+        params={"n": 3},
+        evidence=("publishers",),
+        path=str(path),
+        enabled=True,
+        supersedes=("low-usage",),
+        examples=(
+            RuleExample("one release", {"release_count": 1}, "fires"),
+            RuleExample("nothing known", {}, "undetermined"),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "keys, extra, message",
+    [
+        ({"title": None, "motivation": None}, "", "rule file lacks title, motivation"),
+        ({"title": "1"}, "", "rule file lacks title"),
+        ({"remediation": '""'}, "", "rule file lacks remediation"),
+        ({"colour": '"red"', "author": '"me"'}, "", "unknown keys author, colour"),
+        ({"id": '"Bad Id"'}, "", "id 'Bad Id' must be lower-case words joined by '-'"),
+        (
+            {"params": None, "condition": '"facts.release_count < 3"'},
+            "params = 3\n",
+            "params must be a table",
+        ),
+        (
+            {"severity": '"urgent"'},
+            "",
+            "severity 'urgent' is not one of info, low, medium, high, critical",
+        ),
+        ({"references": '"https://a.example"'}, "", "references must be a list of strings"),
+        ({"evidence": "[1]"}, "", "evidence must be a list of strings"),
+        ({"supersedes": '"low-usage"'}, "", "supersedes must be a list of strings"),
+        ({"examples": "3"}, "", "examples must be [[examples]] tables"),
+        ({"examples": "[1]"}, "", "examples must be [[examples]] tables"),
+        (
+            {},
+            '[[examples]]\nname = "a"\nexpect = "fires"\nnote = "x"\n',
+            "example 1: needs name, facts and expect, and nothing else",
+        ),
+        (
+            {},
+            '[[examples]]\nname = "a"\nexpect = "fires"\n[[examples]]\nexpect = "quiet"\n',
+            "example 2: needs name, facts and expect, and nothing else",
+        ),
+        (
+            {},
+            '[[examples]]\nname = 3\nexpect = "fires"\n',
+            "example 1: needs name, facts and expect, and nothing else",
+        ),
+        (
+            {},
+            '[[examples]]\nname = "a"\n',
+            "example 1: expect must be one of fires, quiet, undetermined",
+        ),
+        (
+            {},
+            '[[examples]]\nname = "a"\nexpect = "fires"\nfacts = { nope = 1, also = 2 }\n',
+            "example 1: facts must be a table of known facts, not ['also', 'nope']",
+        ),
+        (
+            {},
+            '[[examples]]\nname = "a"\nexpect = "fires"\nfacts = 3\n',
+            "example 1: facts must be a table of known facts, not 3",
+        ),
+        (
+            {"condition": '"facts.zeta_fact == 1 || facts.alpha_fact == 2"'},
+            "",
+            "condition uses unknown facts alpha_fact, zeta_fact (see `trustmap rules facts`)",
+        ),
+        (
+            {"condition": '"facts.release_count < params.z + params.m"'},
+            "",
+            "condition uses params not in [params]: ['m', 'z']",
+        ),
+        (
+            {"condition": "\"'" + "a" * 100 + "'\""},
+            "",
+            "condition must give true or false, not str '" + "a" * 59,
+        ),
+    ],
+)
+def test_a_wrong_rule_file_is_rejected_with_what_to_fix(tmp_path, keys, extra, message):
+    path = write_toml_rule(tmp_path, extra, **keys)
+    assert load_error(path) == f"{path}: {message}"
+
+
+def test_a_condition_that_does_not_compile_is_reported_on_one_line(tmp_path):
+    path = write_toml_rule(tmp_path, condition='"facts.release_count <"')
+    message = load_error(path)
+    prefix = f"{path}: condition does not compile: Failed to parse expression"
+    assert message.startswith(prefix) and "\n" not in message
+    # The engine's first line, which says where and what: not the source excerpt under it.
+    assert message.endswith("IDENTIFIER}")
+
+
+def test_an_unreadable_or_invalid_rule_file_is_named(tmp_path):
+    undecodable = tmp_path / "latin.toml"
+    undecodable.write_bytes(b'title = "caf\xe9"\n')
+    assert load_error(undecodable).startswith(f"{undecodable}: cannot read rule file: 'utf-8'")
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    assert (
+        load_error(folder)
+        == f"{folder}: cannot read rule file: [Errno 21] Is a directory: {str(folder)!r}"
+    )
+    broken = tmp_path / "bad.toml"
+    broken.write_text("id = [unclosed")
+    with pytest.raises(tomllib.TOMLDecodeError) as parse_error:
+        tomllib.loads("id = [unclosed")
+    assert load_error(broken) == f"{broken}: invalid TOML: {parse_error.value}"
+
+
+def test_a_missing_rules_folder_is_named(tmp_path):
+    with pytest.raises(InputError) as error:
+        load_rules([tmp_path / "nowhere"])
+    assert str(error.value) == f"{tmp_path / 'nowhere'}: rules folder not found"
+
+
+def test_a_rule_superseding_unknown_rules_names_them(tmp_path):
+    path = write_toml_rule(tmp_path, supersedes='["zz-rule", "low-usage", "aa-rule"]')
+    with pytest.raises(InputError) as error:
+        load_rules([tmp_path])
+    assert str(error.value) == f"{path}: supersedes unknown rules aa-rule, zz-rule"
+
+
+def test_later_folders_replace_rules_of_the_same_id_and_the_set_is_in_id_order(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    write_toml_rule(first, name="low-usage", id='"low-usage"', title='"mine"')
+    write_toml_rule(second, name="low-usage", id='"low-usage"', title='"theirs"')
+    write_toml_rule(second, name="aaa", id='"aaa"')
+    rules = load_rules([first, second])
+    assert rules.get("low-usage").title == "theirs"
+    assert rules.get("low-usage").path == str(second / "low-usage.toml")
+    ids = [rule.id for rule in rules.rules]
+    assert ids == sorted(ids) and ids[0] == "aaa"
+    assert len(ids) == len(load_rules().rules) + 1
+    assert rules.get("no-such-rule") is None
+
+
+def config_error(overrides, folders=()) -> str:
+    with pytest.raises(InputError) as error:
+        load_rules(folders, overrides=overrides)
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"nope": {}}, "config: no rule with id 'nope' to configure"),
+        (
+            {"low-usage": {"weight": 1, "colour": "red"}},
+            "config for rule low-usage: unknown settings colour, weight",
+        ),
+        ({"low-usage": {"params": 3}}, "config for rule low-usage: params must be a table"),
+        (
+            {"low-usage": {"params": {"top_m": 3}}},
+            "config for rule low-usage: no param 'top_m' (it has top_n, popular_stars, "
+            "popular_dependents)",
+        ),
+        (
+            {"low-usage": {"params": {"popular_stars": -1}}},
+            "config for rule low-usage: param popular_stars must be 0 or more, got -1",
+        ),
+        (
+            {"low-usage": {"enabled": "no"}},
+            "config for rule low-usage: enabled must be true or false",
+        ),
+        (
+            {"low-usage": {"severity": "huge"}},
+            "config for rule low-usage: severity 'huge' is not one of info, low, medium, high, "
+            "critical",
+        ),
+    ],
+)
+def test_a_wrong_override_is_rejected_with_what_to_fix(override, message):
+    assert config_error(override) == message
+
+
+def test_an_override_of_a_rule_without_params_says_it_has_none(tmp_path):
+    write_toml_rule(tmp_path, condition='"facts.release_count < 3"', params="")
+    assert (
+        config_error({"custom": {"params": {"n": 1}}}, [tmp_path])
+        == "config for rule custom: no param 'n' (it has none)"
+    )
+
+
+def test_an_override_changes_what_it_names_and_keeps_the_rest():
+    shipped = load_rules().get("low-usage")
+    changed = load_rules(
+        overrides={"low-usage": {"severity": "medium", "params": {"top_n": 50}}}
+    ).get("low-usage")
+    assert changed == replace(shipped, severity="medium", params={**shipped.params, "top_n": 50})
+    assert shipped.params["top_n"] == 5000  # the loaded rule itself is not changed
+    switched_off = load_rules(overrides={"low-usage": {"enabled": False}}).get("low-usage")
+    assert switched_off == replace(shipped, enabled=False)
+    assert load_rules(overrides={"low-usage": {}}).get("low-usage") == shipped
+
+
+@pytest.mark.parametrize(
+    "default, value, problem",
+    [
+        (3, "many", "must be an integer, got 'many'"),
+        (3, 2.0, "must be an integer, got 2.0"),
+        (True, 1, "must be true or false, got 1"),
+        (1.5, 2, "must be a number, got 2"),
+        ("a", 1, "must be a string, got 1"),
+        ([], "x", "must be a list, got 'x'"),
+        ({}, [], "must be a table, got []"),
+        (date(2026, 1, 1), "2026-01-01", "must be date, got '2026-01-01'"),
+        (0, -1, "must be 0 or more, got -1"),
+        (0, 0, None),
+        (-1, -5, None),  # a negative default is not a count: negatives are allowed
+        (1.0, float("inf"), "must be a finite number, got inf"),
+        (1.0, float("nan"), "must be a finite number, got nan"),
+        (1.0, -2.5, None),
+        (["a"], ["b", ""], "must be a list of non-empty strings, got ['b', '']"),
+        ([], [" "], "must be a list of non-empty strings, got [' ']"),
+        ([], ["b", 1], "must be a list of non-empty strings, got ['b', 1]"),
+        ([], ["b"], None),
+        ([1], [2, ""], None),  # not a list of strings: no string check
+        (False, True, None),
+    ],
+)
+def test_param_problem_says_what_is_wrong_with_an_override(default, value, problem):
+    assert param_problem(default, value) == problem
+
+
+# --- what a scan reports for one rule -------------------------------------------------------
+
+
+def custom_rules(folder: Path, condition: str, **keys) -> RuleSet:
+    write_toml_rule(folder, condition=f"'{condition}'", **keys)
+    rules = load_rules([folder])
+    return RuleSet([rules.get("custom")])
+
+
+def test_a_finding_names_its_rule_and_shows_the_facts_it_uses(tmp_path):
+    rules = custom_rules(
+        tmp_path,
+        "facts.release_count < params.n",
+        evidence='["publishers", "enrichment", "organization"]',
+    )
+    facts = {"x": Facts({"release_count": 1, "publishers": ["a"], "enrichment": {}})}
+    findings, undetermined = evaluate(rules, facts)
+    # An empty map is no evidence; an unknown fact is shown as unknown (None).
+    evidence = {"release_count": 1, "publishers": ["a"], "organization": None}
+    assert findings == (Finding("custom", "x", "low", "t", evidence),) and undetermined == ()
+
+
+def test_an_undetermined_rule_says_which_facts_are_unknown_and_why(tmp_path):
+    rules = custom_rules(tmp_path, "facts.release_count < params.n")
+    facts = {"y": Facts({}, {"release_count": "not served"}), "z": Facts({})}
+    findings, undetermined = evaluate(rules, facts)
+    assert findings == ()
+    assert undetermined == (
+        Undetermined("custom", "y", "low", ("release_count",), ("release_count: not served",)),
+        Undetermined("custom", "z", "low", ("release_count",), ("release_count: unknown",)),
+    )
+
+
+def test_a_condition_error_is_reported_as_its_first_line_cut_short(tmp_path):
+    rules = custom_rules(tmp_path, "facts.name.matches(facts.homepage)")
+    facts = {
+        "long": Facts({"name": "a", "homepage": "(" * 300}),
+        "lines": Facts({"name": "a", "homepage": "(\n(\n"}),
+        "zero": Facts({"name": "a", "homepage": "a"}),
+    }
+    findings, undetermined = evaluate(rules, facts)
+    reasons = {u.package: u.reasons for u in undetermined}
+    start = "Function 'matches' error: '"
+    assert reasons == {
+        "lines": (f"condition error: {start}(",),
+        "long": (f"condition error: {start}{'(' * (200 - len(start))}",),
+    }
+    assert [f.package for f in findings] == ["zero"]
