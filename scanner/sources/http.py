@@ -1,6 +1,6 @@
 """The one shared HTTP client every source uses: httpx.AsyncClient over HTTP/1.1 (HTTP/2
-with TRUSTMAP_HTTP2=1), bounded concurrency, retries with backoff on 429/5xx that honour Retry-After, and the SQLite cache
-in front of it all.
+with TRUSTMAP_HTTP2=1), bounded concurrency, retries with backoff on 429/5xx that honour
+Retry-After, and the SQLite cache in front of it all.
 
 An index is hostile until it answers well, so every request is bounded: an overall
 deadline per attempt that covers the body too (a read timeout restarts with every byte,
