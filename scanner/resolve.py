@@ -409,10 +409,6 @@ def applicable_requirement(
     )
 
 
-def _is_exact_pin(specifier: SpecifierSet) -> bool:
-    return any(s.operator in ("==", "===") and "*" not in s.version for s in specifier)
-
-
 def _valid_version(text: str) -> bool:
     try:
         Version(text)

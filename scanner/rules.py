@@ -485,10 +485,6 @@ def _freeze(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def _condition_facts(rule: Rule) -> set[str]:
-    return set(_FACT_REFERENCE.findall(rule.condition))
-
-
 # Functions a condition may call besides CEL's own. glob(name, pattern): shell-style
 # wildcards against a canonical name, the pattern canonicalised alike.
 FUNCTIONS: dict[str, Any] = {"glob": glob_match}
