@@ -302,3 +302,16 @@ class SourceAnswer:
 
     def merged(self, other: SourceAnswer) -> SourceAnswer:
         return SourceAnswer({**self.values, **other.values}, {**self.unknown, **other.unknown})
+
+
+# The facts the scan history gives (what the last scan saw of each package's ownership):
+# named here, where the history source and its derivation both read them.
+HISTORY_FACTS = (
+    "previous_publishers",
+    "previous_organization",
+    "publishers_added",
+    "publishers_removed",
+    "organization_changed",
+    "ownership_changed",
+    "ownership_last_seen",
+)

@@ -6,17 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from scanner.records import OwnershipRecord
-
-HISTORY_FACTS = (
-    "previous_publishers",
-    "previous_organization",
-    "publishers_added",
-    "publishers_removed",
-    "organization_changed",
-    "ownership_changed",
-    "ownership_last_seen",
-)
+from scanner.records import HISTORY_FACTS, OwnershipRecord
 
 
 def history_facts(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from scanner.model import Package
-from scanner.records import SourceAnswer
+from scanner.records import HISTORY_FACTS, SourceAnswer
 
 
 @dataclass(frozen=True)
@@ -98,18 +98,7 @@ USAGE = SourceInfo(
     "top-PyPI-packages dataset",
     ("in_top_packages", "download_rank", "downloads_30d", "top_packages_size", "lookalike_rank"),
 )
-HISTORY = SourceInfo(
-    "scan history",
-    (
-        "previous_publishers",
-        "previous_organization",
-        "publishers_added",
-        "publishers_removed",
-        "organization_changed",
-        "ownership_changed",
-        "ownership_last_seen",
-    ),
-)
+HISTORY = SourceInfo("scan history", HISTORY_FACTS)
 REPOSITORY_HOST = SourceInfo(
     "repository host (GitHub)", ("repository_stars", "repository_archived")
 )
