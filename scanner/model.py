@@ -203,6 +203,9 @@ class ScanResult:
     # The figures every report leads with, computed once by scanner.summary; outputs read
     # it and never recompute it. None only on a result built by hand, before that stage.
     summary: Summary | None = None
+    # What the policy stage decided (scanner.policy.decide): set by the command that
+    # applied a policy (`gate`), None for a plain scan. Outputs read it to say what is new.
+    verdict: Verdict | None = None
 
     @property
     def packages(self) -> dict[str, Package]:
@@ -266,6 +269,14 @@ class Verdict:
     notes: tuple[str, ...] = ()
     fail_on: Severity | None = None
     baseline: str | None = None  # what the change was compared with
+    # Every finding and undetermined check of the scan, of any severity, that is new
+    # relative to the baseline: (package, rule id) -> why ("new package", "new finding",
+    # ...). Without a baseline every one is new; outputs (SARIF's baselineState) read it.
+    new: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    policy_changes: tuple[str, ...] = ()  # the policy itself changed in this change
+
+    def is_new(self, package: str, rule_id: str) -> bool:
+        return (package, rule_id) in self.new
 
     @property
     def exit_code(self) -> int:

@@ -98,6 +98,13 @@ def decide(
     unknown: list[GateItem] = []
     excepted: list[GateItem] = []
     existing: list[GateItem] = []
+    new: dict[tuple[str, str], str] = {}
+    for finding in result.findings:
+        if why := news.why_finding(finding):
+            new[(finding.package, finding.rule_id)] = why
+    for check in result.undetermined:
+        if why := news.why_undetermined(check):
+            new[(check.package, check.rule_id)] = why
 
     for name in sorted(result.packages):
         pattern = next((p for p in policy.deny if fnmatch.fnmatchcase(name, p)), None)
@@ -109,7 +116,7 @@ def decide(
         severity = policy.severity.get(finding.rule_id, finding.severity)
         if SEVERITIES.index(severity) < floor:
             continue
-        why = news.why_finding(finding)
+        why = new.get((finding.package, finding.rule_id), "")
         item = GateItem("finding", finding.package, finding.rule_id, severity, finding.title, why)
         if not why:
             existing.append(item)
@@ -119,7 +126,7 @@ def decide(
         severity = policy.severity.get(check.rule_id, check.severity)
         if SEVERITIES.index(severity) < floor:
             continue
-        why = news.why_undetermined(check)
+        why = new.get((check.package, check.rule_id), "")
         item = GateItem(
             "undetermined", check.package, check.rule_id, severity, _unknown_message(check), why
         )
@@ -148,6 +155,7 @@ def decide(
         notes=tuple(notes),
         fail_on=policy.fail_on,
         baseline=baseline.source if baseline is not None else None,
+        new=new,
     )
 
 
