@@ -32,7 +32,9 @@ def _version() -> str:
 def _fail(message: str, code: int) -> None:
     from scanner.report.text import safe_text
 
-    click.echo(f"trustmap: error: {safe_text(message, 1000)}", err=True)
+    # Several mistakes (a policy table's) are one line each, every one prefixed.
+    for line in message.splitlines()[:50] or [""]:
+        click.echo(f"trustmap: error: {safe_text(line, 1000)}", err=True)
     sys.exit(code)
 
 
@@ -225,6 +227,88 @@ def scan(
     verdict = decide(result, REPORT_ONLY)
     if verdict.exit_code:
         sys.exit(verdict.exit_code)
+
+
+def _settings_and_options(settings: dict):
+    from scanner.config import scan_options
+    from scanner.options import CommandLineSettings
+
+    typed = CommandLineSettings(**settings)
+    return typed, scan_options(typed).started()
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@click.option(
+    "--baseline",
+    metavar="FILE|git:REF",
+    help="What the change is compared with: a saved `trustmap -f json` or CycloneDX output, "
+    "a lockfile or requirements file, or git:REF (the same files as they are at REF). "
+    "Without it every finding is new.",
+)
+@click.option(
+    "--allow-unknown",
+    is_flag=True,
+    help="Pass when checks are undetermined for want of facts (default: exit 3, fail closed).",
+)
+@_output_options(format_names())
+@click.option("-v", "--verbose", is_flag=True, help="Show the whole scan, and every item.")
+@target_options
+def gate(
+    targets: tuple[str, ...],
+    baseline: str | None,
+    allow_unknown: bool,
+    output_format: str,
+    output: str | None,
+    verbose: bool,
+    **settings,
+) -> None:
+    """Gate a change: scan TARGETS (default: the project in the current folder) as `scan`
+    does, compare with --baseline, and apply the policy ([tool.trustmap.policy]). Exit 0:
+    pass; 1: a new finding at or above fail-on (default high), or a denied package; 3:
+    incomplete, a check that could fail is undetermined for a new or changed package;
+    2: bad input."""
+    from scanner import gate as gate_stage
+    from scanner.report import render
+
+    typed, options = _settings_and_options(settings)
+    result = gate_stage.run_gate(
+        targets, baseline, options, typed.config_path, allow_unknown, render.progress_bar
+    )
+    render.write(result, output_format, output, verbose=verbose, version=_version())
+    render.step_summary(result, _version())
+    _exit_on_fatal_problems(result)
+    if result.verdict is not None and result.verdict.exit_code:
+        sys.exit(result.verdict.exit_code)
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE."
+)
+@target_options
+def diff(old: str, new: str, output_format: str, output: str | None, **settings) -> None:
+    """What changed from OLD to NEW (each a saved trustmap output, a manifest or lockfile,
+    or git:REF for the other side's files as they are at REF): packages added, removed
+    and changed; accounts and organisations that can now publish into the closure, and
+    those gone; findings added and resolved; ownership changes."""
+    from scanner import gate as gate_stage
+    from scanner.report import render
+
+    _, options = _settings_and_options(settings)
+    changes, notes = gate_stage.run_diff(old, new, options, render.progress_bar)
+    render.diff(changes, notes, output_format, output, _version())
 
 
 @main.command()

@@ -33,8 +33,8 @@ same id replaces an earlier one.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ KEYS = (
     "scan-timeout",
     "other-indexes",
     "rules",
+    "policy",
 )
 RULE_SETTINGS = ("enabled", "severity", "params")
 
@@ -70,6 +71,10 @@ class Config:
     request_timeout: float | None = None  # seconds; None: the default
     scan_timeout: float | None = None
     other_indexes: bool | None = None  # None: the default (asked)
+    # The `policy` table as written (checked by `gate_policy`, which knows the rules),
+    # and the file's text, for the line numbers of its exceptions.
+    policy_table: Any = None
+    text: str = ""
 
 
 def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Path | None:
@@ -94,7 +99,13 @@ def load_config(explicit: str | Path | None = None, cwd: Path | None = None) -> 
     path = find_config(explicit, cwd)
     if path is None:
         return Config()
-    data = _read(path)
+    return config_from_text(_text(path), path)
+
+
+def config_from_text(text: str, path: Path) -> Config:
+    """The configuration `text` holds, as if read from `path` (a baseline's configuration
+    comes from `git show`, not from the file on disk)."""
+    data = _parse_toml(text, path)
     if path.name == PYPROJECT:
         tool = data.get("tool")
         table = tool.get("trustmap") if isinstance(tool, dict) else None
@@ -102,15 +113,24 @@ def load_config(explicit: str | Path | None = None, cwd: Path | None = None) -> 
             raise ConfigError(f"{path}: no [tool.trustmap] table")
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: tool.trustmap must be a table")
-        return parse_config(table, path, "tool.trustmap.")
-    return parse_config(data, path, "")
+        return replace(parse_config(table, path, "tool.trustmap."), text=text)
+    return replace(parse_config(data, path, ""), text=text)
 
 
 def _read(path: Path) -> dict[str, Any]:
+    return _parse_toml(_text(path), path)
+
+
+def _text(path: Path) -> str:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
@@ -187,7 +207,25 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
         request_timeout=timeouts["request-timeout"],
         scan_timeout=timeouts["scan-timeout"],
         other_indexes=other_indexes,
+        policy_table=data.get("policy"),
     )
+
+
+def gate_policy(config: Config, rule_ids: Collection[str]):
+    """The gate's Policy as configured (its defaults where the file is silent). Every
+    mistake in the policy table is one line naming the file and the key, all reported
+    at once (exit 2)."""
+    from scanner.policy.settings import parse_policy
+
+    if config.path is None:
+        return parse_policy(None, "", "", rule_ids)[0]
+    prefix = "tool.trustmap.policy." if config.path.name == PYPROJECT else "policy."
+    policy, problems = parse_policy(
+        config.policy_table, str(config.path), prefix, rule_ids, config.text
+    )
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return policy
 
 
 def positive_seconds(value: Any) -> bool:

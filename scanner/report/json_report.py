@@ -51,6 +51,10 @@ def render_json(result: ScanResult, tool_version: str) -> str:
         ],
         "notes": list(result.notes),
     }
+    if result.verdict is not None:  # the gate's decision (`trustmap gate -f json`)
+        from scanner.report.verdict import verdict_dict
+
+        document["verdict"] = verdict_dict(result)
     return dump(document)
 
 

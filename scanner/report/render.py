@@ -240,3 +240,39 @@ def facts_list(facts: Sequence[FactView]) -> None:
     for spec in facts:
         table.add_row(spec.name, spec.type, spec.source, spec.description)
     make_console().print(table)
+
+
+# --- the gate and diff ---------------------------------------------------------------------
+
+
+def step_summary(result: ScanResult, version: str) -> None:
+    """In GitHub Actions ($GITHUB_STEP_SUMMARY set), append the verdict to the job's
+    summary page, whatever --format wrote to stdout."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path or result.verdict is None:
+        return
+    from scanner.report.interface import format_names
+
+    if "markdown" not in format_names():
+        return  # the Markdown format is not part of this build yet
+    text = output_format_named("markdown").render(result, verbose=False, version=version)
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InputError(f"$GITHUB_STEP_SUMMARY {path}: cannot append: {exc.strerror}") from None
+
+
+def diff(changes, notes: Sequence[str], output_format: str, output: str | None, version: str):
+    """`trustmap diff`: the Diff as text for a terminal or as JSON."""
+    from scanner.report.diff import diff_json, diff_text
+
+    if output_format == "json":
+        text = diff_json(changes, notes, version)
+    else:
+        text = diff_text(changes, notes)
+    if output:
+        with _open_output(output) as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)

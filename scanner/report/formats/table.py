@@ -14,7 +14,15 @@ if TYPE_CHECKING:
 def render(result: ScanResult, console: Console, *, verbose: bool, version: str) -> None:
     from scanner.report.terminal import render_terminal
 
-    render_terminal(result, console, verbose=verbose, version=version)
+    if result.verdict is None:
+        render_terminal(result, console, verbose=verbose, version=version)
+        return
+    # The gate: its verdict is the report (-v adds the whole scan before it).
+    from scanner.report.verdict import render_gate
+
+    if verbose:
+        render_terminal(result, console, verbose=True, version=version)
+    render_gate(result, console, verbose=verbose, version=version)
 
 
 register(OutputFormat(name="table", position=0, draws=True, render=render))

@@ -1,0 +1,158 @@
+"""The gate's verdict as people and scripts read it: the terminal view (outcome first,
+then what failed, what is unknown and why, what is excepted, what merely exists) and
+the `verdict` object of the JSON report. Reads the model only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from scanner.model import GateItem, ScanResult, Verdict
+from scanner.report.summary import finding_path
+from scanner.report.text import safe_text
+
+OUTCOME_STYLE = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+SHOWN = 50  # items per section on a terminal before "... and N more" (-v shows all)
+
+
+def brought_in_at(result: ScanResult, package: str) -> str:
+    """Where the change brings `package` in: the manifest line that requires it, else
+    its lockfile entry, else the line of the top-level package whose closure holds it."""
+    packages = result.packages
+    found = packages.get(package)
+    if found is not None and found.declared_at:
+        return str(found.declared_at[0])
+    if found is not None and found.origin is not None and found.origin.line is not None:
+        return str(found.origin)
+    path = finding_path(result, package)
+    top = packages.get(path[0]) if path else None
+    if top is not None and top.declared_at:
+        return f"{top.declared_at[0]} (via {' > '.join(path)})"
+    return ""
+
+
+def headline(verdict: Verdict) -> str:
+    counts = (
+        f"{len(verdict.failed)} failing, {len(verdict.unknown)} unknown, "
+        f"{len(verdict.excepted)} excepted, {len(verdict.existing)} existing"
+    )
+    against = f" against {verdict.baseline}" if verdict.baseline else " (no baseline: all is new)"
+    threshold = f"fail-on {verdict.fail_on}" if verdict.fail_on else "fail-on never"
+    return f"{verdict.outcome.upper()}: {counts}{against}; {threshold}"
+
+
+def _item_text(result: ScanResult, item: GateItem) -> Text:
+    package = result.packages.get(item.package)
+    label = package.label if package is not None else item.package
+    line = Text("  ")
+    line.append(f"{item.severity.upper():<8} ", style=SEVERITY_STYLE.get(item.severity, ""))
+    line.append(safe_text(label, 100), style="bold")
+    line.append(f"  {safe_text(item.rule_id, 80)}")
+    line.append(f"\n      {safe_text(item.message, 400)}")
+    if item.why_new:
+        line.append(f"\n      new: {safe_text(item.why_new, 200)}", style="dim")
+    where = brought_in_at(result, item.package)
+    if where:
+        line.append(f"\n      at: {safe_text(where, 300)}", style="dim")
+    if item.exception:
+        line.append(f"\n      excepted: {safe_text(item.exception, 300)}", style="dim")
+    return line
+
+
+def render_verdict(result: ScanResult, console: Console, verbose: bool = False) -> None:
+    verdict = result.verdict
+    if verdict is None:
+        return
+    console.print(Text(safe_text(headline(verdict), 400), style=OUTCOME_STYLE[verdict.outcome]))
+    if verdict.policy_changes:
+        # Said before anything else: the change edits the policy that judges it.
+        console.print(Text("This change edits the gate's own policy:", style="bold yellow"))
+        for change in verdict.policy_changes:
+            console.print(Text(f"  {safe_text(change, 300)}", style="yellow"))
+    sections = (
+        ("Failing (new, at or above fail-on)", verdict.failed),
+        ("Unknown (a check that could fail could not be decided)", verdict.unknown),
+        ("Excepted (by the policy's exceptions)", verdict.excepted),
+    )
+    for title, items in sections:
+        if not items:
+            continue
+        console.print(Text(f"\n{title}: {len(items)}", style="bold underline"))
+        shown = items if verbose else items[:SHOWN]
+        for item in shown:
+            console.print(_item_text(result, item))
+        if len(items) > len(shown):
+            console.print(Text(f"  … and {len(items) - len(shown)} more (-v)", style="dim"))
+    if verdict.existing:
+        console.print(
+            Text(
+                f"\nExisting (in the baseline too, not judged): {len(verdict.existing)}",
+                style="bold",
+            )
+        )
+        shown = verdict.existing if verbose else verdict.existing[:10]
+        for item in shown:
+            console.print(Text(f"  {safe_text(item.package, 100)}  {safe_text(item.rule_id, 80)}",
+                               style="dim"))  # fmt: skip
+        if len(verdict.existing) > len(shown):
+            console.print(
+                Text(f"  … and {len(verdict.existing) - len(shown)} more (-v)", style="dim")
+            )
+    for note in verdict.notes:
+        console.print(Text(f"note: {safe_text(note, 400)}", style="yellow"))
+
+
+def render_gate(result: ScanResult, console: Console, verbose: bool, version: str) -> None:
+    """The gate's terminal report: what was gated, the verdict, and the scan's notes (the
+    index used, what is stale, what was not checked)."""
+    header = Text()
+    header.append(f"trustmap gate {version}", style="bold")
+    header.append(f" · {safe_text(result.resolution.source, 300)}")
+    header.append(f" · {len(result.resolution.packages)} packages")
+    console.print(header)
+    render_verdict(result, console, verbose)
+    notes = [*result.resolution.target.notes, *result.notes]
+    if notes:
+        console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in notes), style="dim"))
+
+
+def _item_dict(result: ScanResult, item: GateItem) -> dict[str, Any]:
+    package = result.packages.get(item.package)
+    return {
+        "kind": item.kind,
+        "package": item.package,
+        "version": package.version if package is not None else None,
+        "rule": item.rule_id,
+        "severity": item.severity,
+        "message": item.message,
+        "why_new": item.why_new or None,
+        "exception": item.exception or None,
+        "at": brought_in_at(result, item.package) or None,
+    }
+
+
+def verdict_dict(result: ScanResult) -> dict[str, Any] | None:
+    verdict = result.verdict
+    if verdict is None:
+        return None
+    return {
+        "outcome": verdict.outcome,
+        "exit_code": verdict.exit_code,
+        "fail_on": verdict.fail_on,
+        "baseline": verdict.baseline,
+        "failed": [_item_dict(result, i) for i in verdict.failed],
+        "unknown": [_item_dict(result, i) for i in verdict.unknown],
+        "excepted": [_item_dict(result, i) for i in verdict.excepted],
+        "existing": [_item_dict(result, i) for i in verdict.existing],
+        "policy_changes": list(verdict.policy_changes),
+        "notes": list(verdict.notes),
+    }
