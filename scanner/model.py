@@ -189,6 +189,20 @@ class Undetermined:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RuleInfo:
+    """What outputs show of a rule beyond its findings: the text of its rule file, as
+    configured for this scan (filled by scanner.scan from the RuleSet)."""
+
+    id: str
+    title: str
+    severity: Severity
+    category: str = ""
+    motivation: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+
+
 @dataclass
 class ScanResult:
     """Everything a report needs. `graph` nodes are canonical names with a `package`
@@ -206,6 +220,8 @@ class ScanResult:
     # What the policy stage decided (scanner.policy.decide): set by the command that
     # applied a policy (`gate`), None for a plain scan. Outputs read it to say what is new.
     verdict: Verdict | None = None
+    # The enabled rules by id, for outputs that describe the rules they report (SARIF).
+    rules: Mapping[str, RuleInfo] = field(default_factory=dict)
 
     @property
     def packages(self) -> dict[str, Package]:

@@ -15,7 +15,15 @@ from scanner.facts import derive as facts_stage
 from scanner.facts import gather as gather_stage
 from scanner.inputs.select import InputSet, read_inputs
 from scanner.inputs.target import target_environment
-from scanner.model import Facts, NetworkError, Package, Problem, Resolution, ScanResult
+from scanner.model import (
+    Facts,
+    NetworkError,
+    Package,
+    Problem,
+    Resolution,
+    RuleInfo,
+    ScanResult,
+)
 from scanner.options import ScanOptions
 from scanner.sources.http import TIME_LIMIT_RAN_OUT
 from scanner.sources.pypi import PyPISource, index_url_from_environment
@@ -180,8 +188,21 @@ def scan(
         findings=findings,
         undetermined=undetermined,
         notes=tuple(notes),
+        rules={rule.id: _rule_info(rule) for rule in rule_set.enabled()},
     )
     return summary_stage.with_summary(result, radius)
+
+
+def _rule_info(rule: rules_stage.Rule) -> RuleInfo:
+    return RuleInfo(
+        id=rule.id,
+        title=rule.title,
+        severity=rule.severity,
+        category=rule.category,
+        motivation=rule.motivation,
+        remediation=rule.remediation,
+        references=tuple(rule.references),
+    )
 
 
 async def _gather(resolution, options, store, on_start, on_done):

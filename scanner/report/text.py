@@ -91,3 +91,31 @@ def console(file: IO[str] | None = None, stderr: bool = False, width: int | None
         return Console(stderr=True, highlight=False, width=width)
     # rich decides colour and width from the stream it writes to; the wrapper answers for it.
     return Console(file=_NoTrailingBlanks(sys.stdout), highlight=False, width=width)
+
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark, and an escaped
+# one is always literal: no emphasis, link, image, table cell break, HTML tag or entity.
+_MARKDOWN_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?[\\]^_`{|}~")
+
+
+def markdown_text(value: object, limit: int = MAX_SHOWN) -> str:
+    """Metadata as literal Markdown (GitHub-flavoured) on one line, fit for a table cell:
+    control characters and newlines become visible escapes (safe_text), punctuation is
+    backslash-escaped. `@` becomes a code span instead: GitHub links e-mail addresses
+    after escapes are undone, and only a code span between the parts stops that."""
+    out = []
+    for char in safe_text(value, limit):
+        if char == "@":
+            out.append("`@`")
+        elif char in _MARKDOWN_PUNCTUATION:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def sarif_message_text(value: object, limit: int = MAX_SHOWN) -> str:
+    """Metadata in a SARIF message's plain text: safe_text, with the backslash and square
+    brackets escaped, since SARIF viewers read `[text](target)` there as an embedded link."""
+    text = safe_text(value, limit)
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
