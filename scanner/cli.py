@@ -380,10 +380,10 @@ def rules_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | Non
 @rules.command("facts")
 def rules_facts() -> None:
     """List every fact a rule condition can use: its name, type and source."""
-    from scanner.facts.schema import FACTS
+    from scanner.facts.listing import listed_facts
     from scanner.report import render
 
-    render.facts_list(FACTS)
+    render.facts_list(listed_facts())
 
 
 class _Terminated(KeyboardInterrupt):

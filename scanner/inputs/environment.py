@@ -1,4 +1,6 @@
-"""Read an installed Python environment from its `*.dist-info` metadata.
+"""Read an installed Python environment from its `*.dist-info` metadata: the input kind
+"environment" (a virtual-environment, conda or site-packages folder, or a Python
+executable), registered like the file kinds.
 
 Nothing in the environment is run: not its interpreter, not its packages. The Python
 version and platform come from the environment's own files (pyvenv.cfg, the
@@ -22,6 +24,7 @@ from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from scanner.inputs.interface import Contribution, InputKind, ReadContext, register
 from scanner.inputs.markers import host_platform, marker_environment
 from scanner.licences import classifier_licence
 from scanner.model import (
@@ -76,6 +79,39 @@ def read_environment(target: str | os.PathLike[str] | None = None) -> Resolution
         roots=None,
         problems=tuple(problems) + edge_problems,
     )
+
+
+_PYTHON_EXECUTABLE = re.compile(r"^(python|pypy)[\d.]*(\.exe)?$", re.IGNORECASE)
+
+
+@register
+class EnvironmentKind(InputKind):
+    """An installed environment given as a target. A folder that is no other kind and
+    holds no project file is read as one too (a prefix such as /usr, with
+    lib/pythonX.Y/site-packages), or refused with what was expected."""
+
+    name = "environment"
+    priority = 0  # a folder or an executable is offered to it before any file kind
+    is_lockfile = False
+    reads_other_folders = True
+
+    def matches_path(self, path: Path) -> bool:
+        if path.is_dir():
+            return (
+                (path / "pyvenv.cfg").is_file()
+                or (path / "conda-meta").is_dir()
+                or _has_dist_info(path)
+            )
+        return bool(_PYTHON_EXECUTABLE.match(path.name)) and (
+            os.access(path, os.X_OK) or path.name.lower().endswith(".exe")
+        )
+
+    def read(self, path: Path, context: ReadContext) -> Contribution:
+        # An environment is read for its own Python, not for the context's target.
+        return Contribution(pinned=(read_environment(path),))
+
+    def describe(self, path: Path, contribution: Contribution) -> str:
+        return contribution.pinned[0].source
 
 
 # --- finding the site-packages folders and the Python they belong to ---------------------
@@ -215,7 +251,7 @@ def _from_executable(executable: Path) -> _Layout:
         prefix = executable.parent.parent
     if not os.access(executable, os.X_OK) and not executable.name.endswith(".exe"):
         raise InputError(f"{executable}: not a Python executable or an environment folder")
-    if not re.match(r"^(python|pypy)[\d.]*(\.exe)?$", executable.name, re.IGNORECASE):
+    if not _PYTHON_EXECUTABLE.match(executable.name):
         raise InputError(f"{executable}: not a Python executable or an environment folder")
     layout = _from_prefix(prefix)
     name_version = re.match(r"^(?:python|pypy)(\d+)\.(\d+)", executable.name)

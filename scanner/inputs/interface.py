@@ -1,14 +1,18 @@
-"""The interface of a file input kind, and the registry that `select.py` loops over.
+"""The interface of an input kind, and the registry that `select.py` loops over.
 
-A kind (a lockfile format, a manifest, an SBOM) is a subclass of `InputKind` decorated
-with `@register`, in its own module listed in `KIND_MODULES`. A file's kind is found in two
-passes, so that detection never depends on the order modules are imported in:
+A kind (an installed environment, a lockfile format, a manifest, an SBOM) is a subclass of
+`InputKind` decorated with `@register`, in its own module listed in `KIND_MODULES`. A
+target path is first offered to every kind as a path (`matches_path`, in `priority`
+order: a virtual environment's folder, a Python executable). A file no kind claims that
+way has its kind found in two passes, so that detection never depends on the order modules
+are imported in:
 
 1. by file name alone (`matches_name`), before the file is read;
 2. by content (`detect`), trying the kinds in `priority` order, lowest first, on one
    `Sniffed` view of the text that parses it at most once as JSON and once as TOML.
 
-`read` then returns the kind's `Contribution`: what the file adds to the scan's inputs.
+`read` then returns the kind's `Contribution`: what the target adds to the scan's inputs,
+and `describe` how the report's source line names it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from scanner.model import InputError, Problem, Requirement, Resolution, TargetEn
 
 # The modules that register kinds; importing them fills the registry.
 KIND_MODULES = (
+    "scanner.inputs.environment",
     "scanner.inputs.cyclonedx_sbom",
     "scanner.inputs.lockfiles.pipfile",
     "scanner.inputs.lockfiles.pylock",
@@ -107,13 +112,21 @@ class Sniffed:
 
 
 class InputKind:
-    """One kind of input file. Subclasses set `name` (the kind shown in the report's
-    source line, such as "uv.lock" or "requirements") and `priority`, and override
-    `read` and at least one of `matches_name` and `detect`."""
+    """One kind of input. Subclasses set `name` (the kind shown in the report's source
+    line, such as "uv.lock" or "requirements") and `priority`, and override `read` and at
+    least one of `matches_path`, `matches_name` and `detect`."""
 
     name: ClassVar[str]
-    priority: ClassVar[int]  # content detection order: lower is tried first
+    priority: ClassVar[int]  # detection order: lower is tried first
     is_lockfile: ClassVar[bool] = False
+    # The kind a folder is read as when no kind claims it and it holds no project file
+    # (at most one kind; its `read` says why when the folder is not one).
+    reads_other_folders: ClassVar[bool] = False
+
+    def matches_path(self, path: Path) -> bool:
+        """Whether the path itself (a folder, an executable) is this kind, judged without
+        reading it as a text file."""
+        return False
 
     def matches_name(self, file_name: str) -> bool:
         """Whether the file name alone says it is this kind."""
@@ -126,6 +139,10 @@ class InputKind:
 
     def read(self, path: Path, context: ReadContext) -> Contribution:
         raise NotImplementedError
+
+    def describe(self, path: Path, contribution: Contribution) -> str:
+        """How the report's source line names this input."""
+        return f"{path} ({self.name})"
 
 
 _REGISTRY: list[InputKind] = []
@@ -156,6 +173,22 @@ def kind_named(name: str) -> InputKind:
         if kind.name == name:
             return kind
     raise KeyError(name)
+
+
+def detect_path_kind(path: Path) -> InputKind | None:
+    """The kind that claims `path` as a path (a folder or an executable), if one does."""
+    for kind in registered_kinds():
+        if kind.matches_path(path):
+            return kind
+    return None
+
+
+def other_folder_kind() -> InputKind:
+    """The kind a folder that no kind claims, and that holds no project file, is read as."""
+    for kind in registered_kinds():
+        if kind.reads_other_folders:
+            return kind
+    raise LookupError("no input kind reads other folders")
 
 
 def detect_file_kind(path: str | os.PathLike[str]) -> InputKind:

@@ -16,7 +16,14 @@ from typing import Any
 
 from scanner.inputs.default_target import PROJECT_FILES, default_target
 from scanner.inputs.environment import read_environment
-from scanner.inputs.interface import Contribution, DeclaredOptions, ReadContext, detect_file_kind
+from scanner.inputs.interface import (
+    Contribution,
+    DeclaredOptions,
+    ReadContext,
+    detect_file_kind,
+    detect_path_kind,
+    other_folder_kind,
+)
 from scanner.inputs.specs import parse_spec_arguments
 from scanner.inputs.target import target_environment
 from scanner.model import InputError, Problem, Requirement, Resolution, TargetEnvironment
@@ -91,42 +98,15 @@ def read_inputs(
 
 
 def _read_path(path: Path, context: ReadContext, inputs: InputSet) -> None:
-    if path.is_dir():
-        if _is_environment(path):
-            resolution = read_environment(path)
-            inputs.pinned.append(resolution)
-            inputs.descriptions.append(resolution.source)
-            return
-        for name in PROJECT_FILES:
-            if (path / name).is_file():
-                _read_file(path / name, context, inputs)
-                return
-        read_environment(path)  # raises the "not a Python environment" error
-        return
-    if _is_python_executable(path):
-        resolution = read_environment(path)
-        inputs.pinned.append(resolution)
-        inputs.descriptions.append(resolution.source)
-        return
-    _read_file(path, context, inputs)
-
-
-def _read_file(path: Path, context: ReadContext, inputs: InputSet) -> None:
-    kind = detect_file_kind(path)
-    inputs.descriptions.append(f"{path} ({kind.name})")
-    inputs.add(kind.read(path, context))
-
-
-def _is_environment(folder: Path) -> bool:
-    if (folder / "pyvenv.cfg").is_file() or (folder / "conda-meta").is_dir():
-        return True
-    try:
-        return any(p.name.endswith(".dist-info") for p in folder.iterdir())
-    except OSError:
-        return False
-
-
-def _is_python_executable(path: Path) -> bool:
-    return bool(re.match(r"^(python|pypy)[\d.]*(\.exe)?$", path.name, re.IGNORECASE)) and (
-        os.access(path, os.X_OK) or path.name.lower().endswith(".exe")
-    )
+    kind = detect_path_kind(path)
+    if kind is None and path.is_dir():
+        project_file = next((path / n for n in PROJECT_FILES if (path / n).is_file()), None)
+        if project_file is not None:
+            path, kind = project_file, detect_file_kind(project_file)
+        else:
+            kind = other_folder_kind()
+    elif kind is None:
+        kind = detect_file_kind(path)
+    contribution = kind.read(path, context)
+    inputs.descriptions.append(kind.describe(path, contribution))
+    inputs.add(contribution)

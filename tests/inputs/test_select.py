@@ -36,6 +36,9 @@ KIND_FIXTURES = {
     "pip-compile": LOCKFILES / "pip-tools" / "requirements.txt",
     "requirements": FIXTURES / "requirements" / "requirements.txt",
 }
+# Kinds that claim a path (a folder, an executable) rather than a file's text: their
+# fixtures are built per test (see the environment tests below).
+PATH_KINDS = {"environment"}
 
 
 def names(requirements: list[Requirement]) -> set[str]:
@@ -55,7 +58,7 @@ def test_every_kind_has_a_name_a_unique_priority_and_a_fixture():
     assert len({kind.name for kind in kinds}) == len(kinds)
     assert len({kind.priority for kind in kinds}) == len(kinds)
     assert [kind.priority for kind in kinds] == sorted(kind.priority for kind in kinds)
-    assert {kind.name for kind in kinds} == set(KIND_FIXTURES)
+    assert {kind.name for kind in kinds} == set(KIND_FIXTURES) | PATH_KINDS
 
 
 @pytest.mark.parametrize("kind_name", sorted(KIND_FIXTURES))
@@ -105,6 +108,54 @@ def test_a_new_kind_is_one_registered_class(tmp_path, monkeypatch):
     assert inputs.source == f"{listed} (names)"
     with pytest.raises(ValueError, match="registered twice"):
         register(Names)
+
+
+def test_the_environment_kind_claims_environment_folders_and_python_executables(
+    lab_venv, tmp_path
+):
+    from tests.conftest import site_packages
+
+    environment = interface.kind_named("environment")
+    python = lab_venv / "bin" / "python3.11"
+    python.write_text("#!/bin/sh\nexit 99\n")  # never run
+    python.chmod(0o755)
+    conda = tmp_path / "conda"
+    (conda / "conda-meta").mkdir(parents=True)
+    for path in (lab_venv, site_packages(lab_venv), conda, python):
+        assert interface.detect_path_kind(path) is environment, path
+    not_executable = tmp_path / "python3"
+    not_executable.write_text("")
+    for path in (tmp_path, not_executable, KIND_FIXTURES["uv.lock"]):
+        assert interface.detect_path_kind(path) is None, path
+    assert interface.other_folder_kind() is environment
+    # Never offered a file's text: only the path says it is an environment.
+    assert not environment.matches_name("pyvenv.cfg")
+
+
+def test_a_new_path_kind_is_read_by_select_without_editing_it(tmp_path, monkeypatch):
+    registered_kinds()
+    monkeypatch.setattr(interface, "_REGISTRY", list(interface._REGISTRY))
+
+    @register
+    class Wheelhouse(InputKind):
+        name = "wheelhouse"
+        priority = -1
+
+        def matches_path(self, path: Path) -> bool:
+            return path.is_dir() and (path / "WHEELHOUSE").is_file()
+
+        def read(self, path: Path, context: interface.ReadContext) -> Contribution:
+            wanted = (path / "WHEELHOUSE").read_text().split()
+            return Contribution(declared=tuple(Requirement(name=n) for n in wanted))
+
+        def describe(self, path: Path, contribution: Contribution) -> str:
+            return f"wheelhouse {path}"
+
+    (tmp_path / "WHEELHOUSE").write_text("idna\n")
+    (tmp_path / "requirements.txt").write_text("six\n")  # the claimed folder wins
+    inputs = read(tmp_path)
+    assert names(inputs.declared) == {"idna"}
+    assert inputs.source == f"wheelhouse {tmp_path}"
 
 
 # -- what each target is --------------------------------------------------------------------

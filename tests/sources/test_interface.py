@@ -130,3 +130,29 @@ def test_the_looped_sources_facts_reach_the_package_facts(fixture_index, tmp_pat
     assert "gave no answer" in six.unknown["repository_archived"]
     idna = build_facts(PACKAGES[0], gathered.index["idna"], TOP, {}, now=NOW)
     assert idna.values["enrichment"] == {} and "repository_stars" in idna.unknown
+
+
+def test_rules_facts_lists_each_provided_fact_under_the_source_that_registers_it():
+    from scanner.facts.listing import listed_facts
+
+    listed = {fact.name: fact for fact in listed_facts()}
+    assert set(listed) == FACT_NAMES  # every documented fact, and nothing else today
+    for fact, source in fact_sources().items():
+        assert listed[fact].source.startswith(source), (fact, listed[fact].source)
+    assert listed["top_level"].source == "graph"  # derived: as the schema says
+    assert listed["publishers"].source == "index JSON API `ownership`"  # detail kept
+
+
+def test_a_newly_registered_source_s_facts_are_listed_without_editing_the_schema(monkeypatch):
+    from scanner.facts import listing
+    from scanner.sources.interface import SourceInfo
+
+    new = SourceInfo("advisory database (OSV)", ("osv_advisories", "publishers"))
+    monkeypatch.setattr(listing, "REGISTRY", (*REGISTRY, new))
+    listed = {fact.name: fact for fact in listing.listed_facts()}
+    assert listed["osv_advisories"].source == "advisory database (OSV)"
+    assert listed["osv_advisories"].type == "dyn"
+    assert "not described" in listed["osv_advisories"].description
+    # A fact an earlier source already provides stays that source's.
+    assert listed["publishers"].source.startswith("index")
+    assert [f.name for f in listing.listed_facts()].count("publishers") == 1
