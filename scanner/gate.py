@@ -124,9 +124,8 @@ def run_gate(
     targets = project_targets(targets, cwd)
     config = load_config(config_path, cwd)
     rule_ids = {rule.id for rule in options.rules.rules} if options.rules else set()
-    policy = gate_policy(config, rule_ids)
-    if allow_unknown:
-        policy = replace(policy, on_unknown="warn")
+    configured = gate_policy(config, rule_ids)
+    policy = replace(configured, on_unknown="warn") if allow_unknown else configured
     result = scan_targets(targets, options, progress)
     baseline: Side | None = None
     notes: list[str] = []
@@ -140,7 +139,7 @@ def run_gate(
             if before is None:
                 notes.append(f"the policy at {baseline_spec} could not be read: not compared")
             else:
-                changes = policy_changes(before, policy)
+                changes = policy_changes(before, configured)  # the files, not the flags
         else:
             notes.append("the baseline is a file: a change to the policy itself is not checked")
     verdict = decide(result, policy, baseline.snapshot if baseline else None)
