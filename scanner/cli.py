@@ -380,7 +380,7 @@ def rules_show(rule_id: str, rules_dirs: tuple[str, ...], config_path: str | Non
 @rules.command("facts")
 def rules_facts() -> None:
     """List every fact a rule condition can use: its name, type and source."""
-    from scanner.facts.listing import listed_facts
+    from scanner.fact_listing import listed_facts
     from scanner.report import render
 
     render.facts_list(listed_facts())

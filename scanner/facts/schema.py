@@ -1,6 +1,6 @@
 """The fact schema: every fact a rule condition can read, its CEL type, the source it
 comes from and what it means (`trustmap rules facts` lists them by registered source, in
-facts/listing.py). Pure data: the rule engine reads it without pulling in the sources or
+scanner/fact_listing.py). Pure data: the rule engine reads it without pulling in the sources or
 the network.
 """
 

@@ -133,7 +133,7 @@ def test_the_looped_sources_facts_reach_the_package_facts(fixture_index, tmp_pat
 
 
 def test_rules_facts_lists_each_provided_fact_under_the_source_that_registers_it():
-    from scanner.facts.listing import listed_facts
+    from scanner.fact_listing import listed_facts
 
     listed = {fact.name: fact for fact in listed_facts()}
     assert set(listed) == FACT_NAMES  # every documented fact, and nothing else today
@@ -144,7 +144,7 @@ def test_rules_facts_lists_each_provided_fact_under_the_source_that_registers_it
 
 
 def test_a_newly_registered_source_s_facts_are_listed_without_editing_the_schema(monkeypatch):
-    from scanner.facts import listing
+    from scanner import fact_listing as listing
     from scanner.sources.interface import SourceInfo
 
     new = SourceInfo("advisory database (OSV)", ("osv_advisories", "publishers"))
