@@ -109,9 +109,11 @@ def test_a_passing_fault_is_retried_and_then_answered(index, venv, tmp_path):
 
     result, _ = run_scan(venv, index, tmp_path / "cache.db")
 
-    # Two faults, then the answer. About one run in four under load counts one request
-    # more (a reset connection the client opens again before sending): bounded all the same.
-    assert 3 <= index.hits(SIX) <= 4
+    # Both faults were served (the queue is empty), then the answer came: retried, and
+    # bounded. The server's own count of hits is not exact under load (a reset
+    # connection may be counted once or twice), so the upper bound is what is checked.
+    assert index.faults.get(SIX) in (None, [])
+    assert index.hits(SIX) <= 4
     assert result.facts["six"].values["publishers"]
 
 
