@@ -289,7 +289,7 @@ def gate(
     "-f",
     "--format",
     "output_format",
-    type=click.Choice(("table", "json")),
+    type=click.Choice(("table", "json", "markdown")),
     default="table",
     show_default=True,
     help="Output format.",

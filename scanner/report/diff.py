@@ -14,7 +14,8 @@ from scanner.report.text import safe_text
 Diff = Any
 
 
-def _publishers(change) -> str:
+def publisher_change_text(change) -> str:
+    """`+bob, -carol, organisation acme -> (none)`: an OwnershipChange in a few words."""
     before, after = change.before, change.after
     parts = [f"+{a}" for a in sorted(after.accounts - before.accounts)]
     parts += [f"-{a}" for a in sorted(before.accounts - after.accounts)]
@@ -50,7 +51,7 @@ def diff_text(changes: Diff, notes: Sequence[str]) -> str:
         ("findings resolved", [f"{p}: {r}" for p, r in changes.findings_resolved]),
         (
             "ownership changes",
-            [f"{c.package}: {_publishers(c)}" for c in changes.ownership_changes],
+            [f"{c.package}: {publisher_change_text(c)}" for c in changes.ownership_changes],
         ),
     ]
     for title, lines in sections:
@@ -77,7 +78,8 @@ def diff_json(changes: Diff, notes: Sequence[str], version: str) -> str:
         "findings_added": [{"package": p, "rule": r} for p, r in changes.findings_added],
         "findings_resolved": [{"package": p, "rule": r} for p, r in changes.findings_resolved],
         "ownership_changes": [
-            {"package": c.package, "change": _publishers(c)} for c in changes.ownership_changes
+            {"package": c.package, "change": publisher_change_text(c)}
+            for c in changes.ownership_changes
         ],
         "publishers_unknown": list(changes.publishers_unknown),
         "notes": list(notes),

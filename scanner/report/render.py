@@ -251,10 +251,6 @@ def step_summary(result: ScanResult, version: str) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path or result.verdict is None:
         return
-    from scanner.report.interface import format_names
-
-    if "markdown" not in format_names():
-        return  # the Markdown format is not part of this build yet
     text = output_format_named("markdown").render(result, verbose=False, version=version)
     try:
         with open(path, "a", encoding="utf-8") as fh:
@@ -264,11 +260,15 @@ def step_summary(result: ScanResult, version: str) -> None:
 
 
 def diff(changes, notes: Sequence[str], output_format: str, output: str | None, version: str):
-    """`trustmap diff`: the Diff as text for a terminal or as JSON."""
+    """`trustmap diff`: the Diff as text for a terminal, as JSON or as Markdown."""
     from scanner.report.diff import diff_json, diff_text
 
     if output_format == "json":
         text = diff_json(changes, notes, version)
+    elif output_format == "markdown":
+        from scanner.report.markdown import render_diff_markdown
+
+        text = render_diff_markdown(changes, notes, version)
     else:
         text = diff_text(changes, notes)
     if output:

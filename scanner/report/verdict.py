@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from scanner.model import GateItem, ScanResult, Verdict
+from scanner.model import GateItem, Location, ScanResult, Verdict
 from scanner.report.summary import finding_path
 from scanner.report.text import safe_text
 
@@ -24,20 +24,29 @@ SEVERITY_STYLE = {
 SHOWN = 50  # items per section on a terminal before "... and N more" (-v shows all)
 
 
-def brought_in_at(result: ScanResult, package: str) -> str:
-    """Where the change brings `package` in: the manifest line that requires it, else
-    its lockfile entry, else the line of the top-level package whose closure holds it."""
+def bringing_in(result: ScanResult, package: str) -> tuple[Location | None, tuple[str, ...]]:
+    """Where the scanned project brings `package` in, and through which packages: the
+    manifest line that requires it, else its lockfile entry, else the line of the
+    top-level package whose closure holds it (with the path from that package)."""
     packages = result.packages
     found = packages.get(package)
     if found is not None and found.declared_at:
-        return str(found.declared_at[0])
+        return found.declared_at[0], ()
     if found is not None and found.origin is not None and found.origin.line is not None:
-        return str(found.origin)
+        return found.origin, ()
     path = finding_path(result, package)
     top = packages.get(path[0]) if path else None
     if top is not None and top.declared_at:
-        return f"{top.declared_at[0]} (via {' > '.join(path)})"
-    return ""
+        return top.declared_at[0], tuple(path)
+    return None, ()
+
+
+def brought_in_at(result: ScanResult, package: str) -> str:
+    """`bringing_in` as people read it: `requirements.txt:3 (via a > b)`."""
+    location, via = bringing_in(result, package)
+    if location is None:
+        return ""
+    return f"{location} (via {' > '.join(via)})" if via else str(location)
 
 
 def headline(verdict: Verdict) -> str:

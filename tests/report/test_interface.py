@@ -67,7 +67,14 @@ def test_the_import_check_sees_every_kind_of_import(tmp_path):
 
 
 def test_formats_in_the_order_and_names_the_command_line_offers():
-    assert format_names() == ("table", "json", "cyclonedx-json", "cyclonedx-xml")
+    assert format_names() == (
+        "table",
+        "json",
+        "cyclonedx-json",
+        "cyclonedx-xml",
+        "sarif",
+        "markdown",
+    )
     choice = next(p for p in scan_command.params if p.name == "output_format")
     assert tuple(choice.type.choices) == format_names()
     assert output_format("table").draws
