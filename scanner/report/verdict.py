@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 from scanner.model import GateItem, Location, ScanResult, Verdict
@@ -59,22 +60,24 @@ def headline(verdict: Verdict) -> str:
     return f"{verdict.outcome.upper()}: {counts}{against}; {threshold}"
 
 
-def _item_text(result: ScanResult, item: GateItem) -> Text:
+def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
+    """One item: its severity, package and rule, then what, why new, where and any
+    exception, indented so that wrapped lines stay under their item."""
     package = result.packages.get(item.package)
     label = package.label if package is not None else item.package
-    line = Text("  ")
-    line.append(f"{item.severity.upper():<8} ", style=SEVERITY_STYLE.get(item.severity, ""))
-    line.append(safe_text(label, 100), style="bold")
-    line.append(f"  {safe_text(item.rule_id, 80)}")
-    line.append(f"\n      {safe_text(item.message, 400)}")
+    head = Text("  ")
+    head.append(f"{item.severity.upper():<8} ", style=SEVERITY_STYLE.get(item.severity, ""))
+    head.append(safe_text(label, 100), style="bold")
+    head.append(f"  {safe_text(item.rule_id, 80)}")
+    body = Text(safe_text(item.message, 400))
     if item.why_new:
-        line.append(f"\n      new: {safe_text(item.why_new, 200)}", style="dim")
+        body.append(f"\nnew: {safe_text(item.why_new, 200)}", style="dim")
     where = brought_in_at(result, item.package)
     if where:
-        line.append(f"\n      at: {safe_text(where, 300)}", style="dim")
+        body.append(f"\nat: {safe_text(where, 300)}", style="dim")
     if item.exception:
-        line.append(f"\n      excepted: {safe_text(item.exception, 300)}", style="dim")
-    return line
+        body.append(f"\nexcepted: {safe_text(item.exception, 300)}", style="dim")
+    return [head, Padding(body, (0, 0, 0, 6))]
 
 
 def render_verdict(result: ScanResult, console: Console, verbose: bool = False) -> None:
@@ -98,7 +101,8 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
         console.print(Text(f"\n{title}: {len(items)}", style="bold underline"))
         shown = items if verbose else items[:SHOWN]
         for item in shown:
-            console.print(_item_text(result, item))
+            for line in _item_lines(result, item):
+                console.print(line)
         if len(items) > len(shown):
             console.print(Text(f"  … and {len(items) - len(shown)} more (-v)", style="dim"))
     if verdict.existing:
