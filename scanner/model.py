@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -257,7 +258,7 @@ class GateItem:
     """One entry of a gate's verdict: a finding, an undetermined check or a denied
     package, with why it counts as new (or that it is not)."""
 
-    kind: Literal["finding", "undetermined", "denied"]
+    kind: Literal["finding", "undetermined", "denied", "allowlist"]
     package: str
     rule_id: str
     severity: Severity
@@ -290,6 +291,10 @@ class Verdict:
     # ...). Without a baseline every one is new; outputs (SARIF's baselineState) read it.
     new: Mapping[tuple[str, str], str] = field(default_factory=dict)
     policy_changes: tuple[str, ...] = ()  # the policy itself changed in this change
+    # Which policy decided: the gate's thresholds, or the allowlist (`allowlist check`,
+    # whose items are packages not allowed; `allowed` says what allows each of the rest).
+    policy: Literal["gate", "allowlist"] = "gate"
+    allowed: Mapping[str, str] = field(default_factory=dict)  # package -> what allows it
 
     def is_new(self, package: str, rule_id: str) -> bool:
         return (package, rule_id) in self.new
@@ -297,6 +302,107 @@ class Verdict:
     @property
     def exit_code(self) -> int:
         return {"pass": 0, "fail": 1, "incomplete": 3}[self.outcome]
+
+
+# --- the allowlist (scanner.inputs.allowlist_file reads it, scanner.policy.allowlist checks)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Who approved something, when, why and until when; `where` is FILE:LINE."""
+
+    reason: str
+    approved_by: str
+    approved_on: date
+    expires: date | None = None
+    where: str = ""
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
+
+
+@dataclass(frozen=True)
+class ApprovedFacts:
+    """What a package was approved on, in the shape the check compares. None: not known
+    at approval (then it cannot re-open the approval). `provenance` is the PEP 740
+    identity, `KIND OWNER/REPO WORKFLOW`, or "" when the file was not attested."""
+
+    publishers: tuple[str, ...] | None = None
+    organization: str | None = None
+    repository: str | None = None
+    provenance: str | None = None
+
+
+@dataclass(frozen=True)
+class AllowedPackage:
+    """An entry of the allowlist: `versions` a PEP 440 specifier ("" any version),
+    `hashes` the allowed files ("sha256:<hex>"; empty: any file of an allowed version)."""
+
+    name: str  # canonical
+    approval: Approval
+    versions: str = ""
+    hashes: tuple[str, ...] = ()
+    facts: ApprovedFacts = ApprovedFacts()
+    baseline: bool = False  # written by `allowlist init`: in use when the list was started
+
+
+@dataclass(frozen=True)
+class TrustedOrganization:
+    """A PyPI organisation whose packages are allowed while the accounts that can publish
+    them are among `members` (recorded at approval; None: not recorded)."""
+
+    name: str
+    approval: Approval
+    members: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TrustedAccount:
+    """A PyPI account: a package all of whose publishers are trusted accounts is allowed."""
+
+    name: str
+    approval: Approval
+
+
+@dataclass(frozen=True)
+class TrustedPublisher:
+    """A provenance identity (PEP 740 trusted publisher): packages whose file was attested
+    by a matching `kind` ("" any), `repository` and `workflow` (globs) are allowed.
+    `packages`: those it covered at approval, re-opened when they stop matching."""
+
+    repository: str
+    approval: Approval
+    workflow: str = "*"
+    kind: str = ""
+    packages: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        kind = f"{self.kind} " if self.kind else ""
+        return f"{kind}{self.repository} {self.workflow}"
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Whom a project trusts to ship code into it (`trustmap-allowlist.toml`)."""
+
+    source: str  # the file, for messages
+    packages: Mapping[str, AllowedPackage] = field(default_factory=dict)
+    organizations: Mapping[str, TrustedOrganization] = field(default_factory=dict)
+    accounts: Mapping[str, TrustedAccount] = field(default_factory=dict)
+    publishers: tuple[TrustedPublisher, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One file of a project on the index, as an exported simple index lists it."""
+
+    filename: str
+    url: str  # absolute
+    sha256: str  # hex
+    version: str
+    requires_python: str = ""
+    yanked: str | None = None  # the reason ("" none given) when yanked, else None
 
 
 # --- what the summary stage computes (scanner.summary), read by every output -------------
