@@ -386,6 +386,214 @@ def rules_facts() -> None:
     render.facts_list(listed_facts())
 
 
+# --- the allowlist ---------------------------------------------------------------------------
+
+
+@main.group()
+def allowlist() -> None:
+    """Trusted sources only: the allowlist file (trustmap-allowlist.toml) of the packages,
+    PyPI organisations, accounts and publishers the project trusts; checked against the
+    closure, reviewed, edited and exported for installers."""
+
+
+_allowlist_option = click.option(
+    "--allowlist",
+    "allowlist_file",
+    type=click.Path(dir_okay=False),
+    help="The allowlist file (default: config `allowlist`, else ./trustmap-allowlist.toml).",
+)
+
+
+def _allowlist_at(allowlist_file: str | None, settings: dict):
+    from pathlib import Path
+
+    from scanner.allowlist import allowlist_path
+
+    return allowlist_path(allowlist_file, settings.get("config_path"), Path.cwd())
+
+
+@allowlist.command("init")
+@click.argument("targets", nargs=-1)
+@_allowlist_option
+@click.option("--by", help="Who approves (default: git user.email, else the login name).")
+@click.option("--force", is_flag=True, help="Replace an existing allowlist.")
+@target_options
+def allowlist_init(targets, allowlist_file, by, force, **settings) -> None:
+    """Start an allowlist of everything TARGETS use today (default: the project in the
+    current folder), each entry marked as the baseline with its version, file hashes and
+    the facts it is approved on (publishers, organisation, repository, provenance)."""
+    from pathlib import Path
+
+    from scanner import allowlist as stage
+    from scanner.report import render
+
+    path = _allowlist_at(allowlist_file, settings)
+    _, options = _settings_and_options(settings)
+    made = stage.run_init(
+        targets, path, options, stage.approver(by, Path.cwd()), force, render.progress_bar,
+        Path.cwd(),
+    )  # fmt: skip
+    render.lines([f"wrote {path}: {len(made.packages)} packages, marked as the baseline"])
+
+
+@allowlist.command("check")
+@click.argument("targets", nargs=-1)
+@_allowlist_option
+@click.option(
+    "--allow-unknown",
+    is_flag=True,
+    help="Pass when a fact the decision needs is unknown (default: exit 3, fail closed).",
+)
+@_output_options(format_names())
+@click.option("-v", "--verbose", is_flag=True, help="Show every item.")
+@target_options
+def allowlist_check(
+    targets, allowlist_file, allow_unknown, output_format, output, verbose, **settings
+) -> None:
+    """Check that every package TARGETS use is allowed: by its entry (at the version, and
+    the files where the entry lists hashes) or by a trusted organisation, account or
+    publisher, and that no approval's recorded facts have changed. Exit 0: all allowed;
+    1: a package is not allowed or an approval re-opened; 3: a fact the decision needs is
+    unknown; 2: bad input."""
+    from pathlib import Path
+
+    from scanner import allowlist as stage
+    from scanner.report import render
+
+    path = _allowlist_at(allowlist_file, settings)
+    _, options = _settings_and_options(settings)
+    result = stage.run_check(targets, path, options, allow_unknown, render.progress_bar, Path.cwd())
+    render.write(result, output_format, output, verbose=verbose, version=_version())
+    render.step_summary(result, _version())
+    _exit_on_fatal_problems(result)
+    if result.verdict is not None and result.verdict.exit_code:
+        sys.exit(result.verdict.exit_code)
+
+
+@allowlist.command("review")
+@click.argument("targets", nargs=-1)
+@_allowlist_option
+@_output_options(("table", "json"))
+@click.option("-v", "--verbose", is_flag=True, help="Show every candidate.")
+@target_options
+def allowlist_review(targets, allowlist_file, output_format, output, verbose, **settings) -> None:
+    """The packages not yet allowed (or whose approval re-opened), riskiest first, each
+    with the evidence, who can publish it, its repository and provenance, the path that
+    pulls it in and the command that approves it."""
+    from pathlib import Path
+
+    from scanner import allowlist as stage
+    from scanner.report import render
+
+    path = _allowlist_at(allowlist_file, settings)
+    _, options = _settings_and_options(settings)
+    result = stage.run_check(targets, path, options, False, render.progress_bar, Path.cwd())
+    render.review(result, output_format, output, verbose, _version())
+
+
+@allowlist.command("approve")
+@click.argument("name")
+@click.argument("targets", nargs=-1)
+@_allowlist_option
+@click.option("--version", "versions", metavar="SPEC",
+              help="Allowed versions, a PEP 440 specifier (default: ==the version in use, "
+              "with its file hashes).")  # fmt: skip
+@click.option("--reason", required=True, help="Why it is trusted (a ticket, a review).")
+@click.option("--by", help="Who approves (default: git user.email, else the login name).")
+@click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), help="Review again by this date.")
+@click.option("--workflow", default="*", show_default=True,
+              help="For publisher:OWNER/REPO, the workflow file (a glob).")  # fmt: skip
+@target_options
+def allowlist_approve(
+    name, targets, allowlist_file, versions, reason, by, expires, workflow, **settings
+) -> None:
+    """Approve NAME as TARGETS use it, recording the facts it is approved on. NAME is a
+    package, org:NAME (a PyPI organisation, with its members now), account:NAME, or
+    publisher:OWNER/REPO (a PEP 740 trusted publisher). Replaces an earlier approval."""
+    from datetime import date
+    from pathlib import Path
+
+    from scanner import allowlist as stage
+    from scanner.model import Approval
+    from scanner.report import render
+
+    path = _allowlist_at(allowlist_file, settings)
+    _, options = _settings_and_options(settings)
+    approval = Approval(
+        reason.strip(), stage.approver(by, Path.cwd()), date.today(),
+        expires.date() if expires else None,
+    )  # fmt: skip
+    done = stage.run_approve(
+        name, targets, path, approval, versions, workflow, options, render.progress_bar,
+        Path.cwd(),
+    )  # fmt: skip
+    verb = "re-approved" if done.replaced else "approved"
+    render.lines([f"{verb} {done.what} at {done.where}", *(f"note: {n}" for n in done.notes)])
+
+
+@allowlist.command("revoke")
+@click.argument("name")
+@_allowlist_option
+@click.option("--workflow", help="For publisher:OWNER/REPO with several entries: which one.")
+@_config_option
+def allowlist_revoke(name, allowlist_file, workflow, config_path) -> None:
+    """Remove NAME (a package, org:NAME, account:NAME or publisher:OWNER/REPO) from the
+    allowlist."""
+    from scanner import allowlist as stage
+    from scanner.report import render
+
+    path = _allowlist_at(allowlist_file, {"config_path": config_path})
+    render.lines([f"revoked {stage.run_revoke(name, path, workflow)} in {path}"])
+
+
+@allowlist.command("prune")
+@click.argument("targets", nargs=-1)
+@_allowlist_option
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+@target_options
+def allowlist_prune(targets, allowlist_file, dry_run, **settings) -> None:
+    """Remove the entries nothing TARGETS use needs any more, and the expired ones."""
+    from pathlib import Path
+
+    from scanner import allowlist as stage
+    from scanner.report import render
+
+    path = _allowlist_at(allowlist_file, settings)
+    _, options = _settings_and_options(settings)
+    removed = stage.run_prune(targets, path, options, dry_run, render.progress_bar, Path.cwd())
+    verb = "would remove" if dry_run else "removed"
+    render.lines(
+        [f"{verb} {section} {name}: {why}" for section, name, why in removed]
+        or [f"nothing to prune in {path}"]
+    )
+
+
+@allowlist.command("export")
+@_allowlist_option
+@click.option(
+    "-f", "--format", "export_format", required=True,
+    type=click.Choice(("requirements", "constraints", "simple-index")),
+    help="requirements: pins with --hash for `pip install --require-hashes`; constraints: "
+    "for `pip install -c`; simple-index: a static PEP 503/691 index of the approved files "
+    "(-o DIR) for `pip install --index-url file://DIR`.",
+)  # fmt: skip
+@click.option("-o", "--output", help="Write to FILE (for simple-index: the folder DIR).")
+@target_options
+def allowlist_export(allowlist_file, export_format, output, **settings) -> None:
+    """Export the allowlist's package entries for installers (file hashes and URLs are
+    read from the index for the entries that list no hashes)."""
+    from scanner import allowlist as stage
+    from scanner.report import render
+
+    path = _allowlist_at(allowlist_file, settings)
+    _, options = _settings_and_options(settings)
+    pages, notes = stage.run_export(path, export_format, options)
+    text = stage.write_export(pages, output)
+    if text is not None:
+        sys.stdout.write(text)
+    render.lines([f"note: {n}" for n in notes], stderr=True)
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM (`kill`, a cancelled CI job): ended as Ctrl-C is, so that the workers are
     stopped, the cache is left consistent and the user reads one line."""

@@ -53,6 +53,7 @@ KEYS = (
     "other-indexes",
     "rules",
     "policy",
+    "allowlist",
 )
 RULE_SETTINGS = ("enabled", "severity", "params")
 
@@ -75,6 +76,7 @@ class Config:
     # and the file's text, for the line numbers of its exceptions.
     policy_table: Any = None
     text: str = ""
+    allowlist_path: Path | None = None  # `allowlist`, relative to the file
 
 
 def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Path | None:
@@ -170,6 +172,10 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
     if not _is_string_list(patterns) or any(not p.strip() for p in patterns):
         raise fail("internal-packages", "must be a list of non-empty glob patterns")
 
+    allowlist = data.get("allowlist")
+    if allowlist is not None and (not isinstance(allowlist, str) or not allowlist.strip()):
+        raise fail("allowlist", "must be the path of the allowlist file")
+
     folders: list[str] = []
     overrides: dict[str, dict[str, Any]] = {}
     rules = data.get("rules", [])
@@ -208,6 +214,7 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
         scan_timeout=timeouts["scan-timeout"],
         other_indexes=other_indexes,
         policy_table=data.get("policy"),
+        allowlist_path=base / allowlist.strip() if allowlist else None,
     )
 
 

@@ -295,6 +295,7 @@ class Verdict:
     # whose items are packages not allowed; `allowed` says what allows each of the rest).
     policy: Literal["gate", "allowlist"] = "gate"
     allowed: Mapping[str, str] = field(default_factory=dict)  # package -> what allows it
+    source: str = ""  # the allowlist file that judged it
 
     def is_new(self, package: str, rule_id: str) -> bool:
         return (package, rule_id) in self.new

@@ -81,8 +81,8 @@ def test_an_approval_whose_publishers_changed_is_reopened_naming_the_change():
     assert item.rule_id == "approval-changed"
     assert "publishers +mallory" in item.message and "allow.toml:9" in item.message
     # A trusted account that would allow it does not override a re-opened approval.
-    trusting = Allowlist("a", {"idna": entry()}, accounts={
-        "kjd": TrustedAccount("kjd", APPROVED), "mallory": TrustedAccount("mallory", APPROVED)})  # fmt: skip
+    accounts = {a: TrustedAccount(a, APPROVED) for a in ("kjd", "mallory")}
+    trusting = Allowlist("a", {"idna": entry()}, accounts=accounts)
     assert check_allowlist(scan, trusting, TODAY).outcome == "fail"
 
 

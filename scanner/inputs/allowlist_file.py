@@ -82,8 +82,8 @@ ACCOUNT_KEYS = APPROVAL_KEYS
 PUBLISHER_KEYS = ("kind", "repository", "workflow", "packages", *APPROVAL_KEYS)
 MAX_BYTES = 16 * 1024 * 1024
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
-_ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_GLOB = re.compile(r"^[A-Za-z0-9*?.\[\]!_/-]{1,200}$")
+ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+GLOB = re.compile(r"^[A-Za-z0-9*?.\[\]!_/-]{1,200}$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
 _HEADER = re.compile(rf"^\s*(\[\[?)\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*\]\]?\s*(?:#.*)?$")
@@ -275,7 +275,7 @@ class _Reader:
         ok = True
         if "publishers" in entry:
             values["publishers"] = self.strings(
-                block, f"{prefix}.publishers", entry["publishers"], _ACCOUNT
+                block, f"{prefix}.publishers", entry["publishers"], ACCOUNT
             )
             ok = values["publishers"] is not None
         for key in FACT_KEYS[1:]:
@@ -292,14 +292,14 @@ class _Reader:
         found = {}
         for name, entry in table.items():
             block, prefix = ("organizations", name), f"organizations.{name}"
-            if not isinstance(entry, Mapping) or not _ACCOUNT.match(name):
+            if not isinstance(entry, Mapping) or not ACCOUNT.match(name):
                 self.problem(block, prefix, "must be a table named after a PyPI organisation")
                 continue
             self.known_keys(block, prefix, entry, ORGANIZATION_KEYS)
             approval = self.approval(block, prefix, entry)
             members = None
             if "members" in entry:
-                members = self.strings(block, f"{prefix}.members", entry["members"], _ACCOUNT)
+                members = self.strings(block, f"{prefix}.members", entry["members"], ACCOUNT)
                 if members is None:
                     continue
                 members = tuple(sorted(members))
@@ -311,7 +311,7 @@ class _Reader:
         found = {}
         for name, entry in table.items():
             block, prefix = ("accounts", name), f"accounts.{name}"
-            if not isinstance(entry, Mapping) or not _ACCOUNT.match(name):
+            if not isinstance(entry, Mapping) or not ACCOUNT.match(name):
                 self.problem(block, prefix, "must be a table named after a PyPI account")
                 continue
             self.known_keys(block, prefix, entry, ACCOUNT_KEYS)
@@ -337,7 +337,7 @@ class _Reader:
             if (
                 not isinstance(repository, str)
                 or "/" not in repository
-                or not _GLOB.match(repository)
+                or not GLOB.match(repository)
             ):
                 self.problem(
                     block,
@@ -347,7 +347,7 @@ class _Reader:
                 continue
             workflow = entry.get("workflow", "*")
             kind = entry.get("kind", "")
-            if not isinstance(workflow, str) or not _GLOB.match(workflow):
+            if not isinstance(workflow, str) or not GLOB.match(workflow):
                 self.problem(block, f"{prefix}.workflow", "must be a workflow file name or glob")
                 continue
             if not isinstance(kind, str):

@@ -26,6 +26,7 @@ from scanner.model import (
     ApprovedFacts,
     Facts,
     GateItem,
+    IndexFile,
     RuleInfo,
     ScanResult,
     TrustedOrganization,
@@ -517,3 +518,26 @@ def unused_entries(
         ):
             found.append(("publishers", index, "attests no package of the closure"))
     return found
+
+
+def approved_files(entry: AllowedPackage, files: list[IndexFile]) -> list[IndexFile]:
+    """The files of the index an entry approves: of an allowed version and, where the
+    entry lists hashes, one of them."""
+    allowed = {h.removeprefix("sha256:") for h in entry.hashes}
+    return [
+        f
+        for f in files
+        if version_allowed(entry.versions, f.version) and (not allowed or f.sha256 in allowed)
+    ]
+
+
+def exact_version(versions: str) -> str | None:
+    """The one version a specifier allows (`==1.0`, `===1.0`), else None."""
+    try:
+        specifiers = list(SpecifierSet(versions))
+    except ValueError:
+        return None
+    if len(specifiers) != 1 or specifiers[0].operator not in ("==", "==="):
+        return None
+    version = specifiers[0].version
+    return None if version.endswith(".*") else version

@@ -16,7 +16,7 @@ from scanner.model import SEVERITIES, GateItem, ScanResult
 from scanner.report.diff import publisher_change_text
 from scanner.report.summary import sorted_findings, summary_of
 from scanner.report.text import markdown_text
-from scanner.report.verdict import brought_in_at
+from scanner.report.verdict import allowed_counts, brought_in_at
 
 LIMIT = 65_536  # GitHub's largest comment
 # Room kept for the closing lines (what was left out, the footer) after the budget runs out.
@@ -177,6 +177,39 @@ def render_gate_markdown(result: ScanResult, version: str, limit: int = LIMIT) -
     return document.text()
 
 
+def render_allowlist_markdown(result: ScanResult, version: str, limit: int = LIMIT) -> str:
+    """`allowlist check -f markdown`: what is not allowed and why, what is unknown, and
+    how many packages are allowed by what."""
+    verdict = result.verdict
+    assert verdict is not None
+    document = _Document(limit)
+    document.add(
+        f"## {OUTCOME_MARK[verdict.outcome]} trustmap allowlist check: "
+        f"{verdict.outcome.upper()}\n\n"
+        f"**{len(verdict.failed)} not allowed**, {len(verdict.unknown)} unknown, "
+        f"{markdown_text(allowed_counts(verdict), 300)}; allowlist "
+        f"{_code(verdict.source)}\n"
+    )
+    full = "run `trustmap allowlist check -f json` for the whole list"
+    header = ("severity", "package", "check", "what", "brought in at")
+    rows = _item_rows(result, verdict.failed, False)
+    document.table("Not allowed", header, rows, full, folded=False if len(rows) <= 50 else None)
+    document.table(
+        "Unknown: a fact the decision needs is unknown",
+        header,
+        _item_rows(result, verdict.unknown, False),
+        full,
+    )
+    if not (verdict.failed or verdict.unknown):
+        document.add("\nEvery package is allowed.\n")
+    document.add(
+        "\n`trustmap allowlist review` lists each candidate with its evidence and publishers.\n"
+    )
+    _notes(document, [*verdict.notes, *result.resolution.target.notes, *result.notes])
+    document.add(_footer(result, version, "allowlist check"))
+    return document.text()
+
+
 def render_scan_markdown(result: ScanResult, version: str, limit: int = LIMIT) -> str:
     summary = summary_of(result)
     document = _Document(limit)
@@ -229,6 +262,8 @@ def render_scan_markdown(result: ScanResult, version: str, limit: int = LIMIT) -
 
 
 def render_markdown(result: ScanResult, version: str) -> str:
+    if result.verdict is not None and result.verdict.policy == "allowlist":
+        return render_allowlist_markdown(result, version)
     if result.verdict is not None:
         return render_gate_markdown(result, version)
     return render_scan_markdown(result, version)

@@ -276,3 +276,36 @@ def diff(changes, notes: Sequence[str], output_format: str, output: str | None, 
             fh.write(text)
     else:
         sys.stdout.write(text)
+
+
+# --- the allowlist ---------------------------------------------------------------------------
+
+
+def review(
+    result: ScanResult, output_format: str, output: str | None, verbose: bool, version: str
+) -> None:
+    """`trustmap allowlist review`, for a terminal or as JSON."""
+    from scanner.report.allowlist import render_review, review_json
+
+    if output_format == "json":
+        text = review_json(result, version)
+        if output:
+            with _open_output(output) as fh:
+                fh.write(text)
+        else:
+            sys.stdout.write(text)
+        return
+    if output:
+        with _open_output(output) as fh:
+            console = make_console(fh)
+            render_review(result, console, verbose)
+            console.file.flush()
+    else:
+        render_review(result, make_console(), verbose)
+
+
+def lines(messages: Sequence[str], stderr: bool = False) -> None:
+    """Short messages (what an edit did, notes), each made safe to print."""
+    stream = sys.stderr if stderr else sys.stdout
+    for message in messages:
+        stream.write(safe_text(message, 1000) + "\n")

@@ -50,7 +50,23 @@ def brought_in_at(result: ScanResult, package: str) -> str:
     return f"{location} (via {' > '.join(via)})" if via else str(location)
 
 
+def allowed_counts(verdict: Verdict) -> str:
+    """`140 allowed (120 by entry, 20 by organisation)`."""
+    by: dict[str, int] = {}
+    for what in verdict.allowed.values():
+        kind = what.split(" ", 1)[0]
+        by[kind] = by.get(kind, 0) + 1
+    detail = ", ".join(f"{count} by {kind}" for kind, count in sorted(by.items()))
+    return f"{len(verdict.allowed)} allowed" + (f" ({detail})" if detail else "")
+
+
 def headline(verdict: Verdict) -> str:
+    if verdict.policy == "allowlist":
+        return (
+            f"{verdict.outcome.upper()}: {len(verdict.failed)} not allowed, "
+            f"{len(verdict.unknown)} unknown, {allowed_counts(verdict)}; "
+            f"allowlist {verdict.source}"
+        )
     counts = (
         f"{len(verdict.failed)} failing, {len(verdict.unknown)} unknown, "
         f"{len(verdict.excepted)} excepted, {len(verdict.existing)} existing"
@@ -75,6 +91,11 @@ def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
     where = brought_in_at(result, item.package)
     if where:
         body.append(f"\nat: {safe_text(where, 300)}", style="dim")
+    elif item.kind == "allowlist":
+        # An environment names no manifest line: the path that pulls it in instead.
+        path = finding_path(result, item.package)
+        if len(path) > 1:
+            body.append(f"\nvia: {safe_text(' > '.join(path), 300)}", style="dim")
     if item.exception:
         body.append(f"\nexcepted: {safe_text(item.exception, 300)}", style="dim")
     return [head, Padding(body, (0, 0, 0, 6))]
@@ -95,6 +116,11 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
         ("Unknown (a check that could fail could not be decided)", verdict.unknown),
         ("Excepted (by the policy's exceptions)", verdict.excepted),
     )
+    if verdict.policy == "allowlist":
+        sections = (
+            ("Not allowed", verdict.failed),
+            ("Unknown (a fact the decision needs is unknown)", verdict.unknown),
+        )
     for title, items in sections:
         if not items:
             continue
@@ -128,7 +154,10 @@ def render_gate(result: ScanResult, console: Console, verbose: bool, version: st
     """The gate's terminal report: what was gated, the verdict, and the scan's notes (the
     index used, what is stale, what was not checked)."""
     header = Text()
-    header.append(f"trustmap gate {version}", style="bold")
+    command = (
+        "allowlist check" if result.verdict and result.verdict.policy == "allowlist" else "gate"
+    )
+    header.append(f"trustmap {command} {version}", style="bold")
     header.append(f" · {safe_text(result.resolution.source, 300)}")
     header.append(f" · {len(result.resolution.packages)} packages")
     console.print(header)
@@ -158,6 +187,7 @@ def verdict_dict(result: ScanResult) -> dict[str, Any] | None:
     if verdict is None:
         return None
     return {
+        "policy": verdict.policy,
         "outcome": verdict.outcome,
         "exit_code": verdict.exit_code,
         "fail_on": verdict.fail_on,
@@ -168,4 +198,6 @@ def verdict_dict(result: ScanResult) -> dict[str, Any] | None:
         "existing": [_item_dict(result, i) for i in verdict.existing],
         "policy_changes": list(verdict.policy_changes),
         "notes": list(verdict.notes),
-    }
+        **({"allowlist": verdict.source, "allowed": dict(verdict.allowed)}
+           if verdict.policy == "allowlist" else {}),
+    }  # fmt: skip

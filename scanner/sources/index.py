@@ -36,6 +36,7 @@ from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base, segment
 
 RELEASES_KIND = "simple-releases-v3"
+FILES_KIND = "simple-files-v1"
 METADATA_KIND = "core-metadata-v1"
 RANGE_METADATA_KIND = "wheel-metadata-v1"
 SDIST_METADATA_KIND = "sdist-deps-v1"
@@ -163,6 +164,39 @@ def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
     return rows
 
 
+def extract_files(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    """Every installable file of a simple page with its sha256 (an exported index lists
+    files by hash; a file the page gives no sha256 for is left out): filename, absolute
+    URL without fragment, version, requires-python and yanked (the reason, or None)."""
+    parse = _FilenameParser(canonicalize_name(str(doc.get("name", ""))))
+    rows = []
+    for entry in doc.get("files") or []:
+        if not isinstance(entry, dict):
+            continue
+        filename, file_url = entry.get("filename"), entry.get("url")
+        hashes = entry.get("hashes")
+        sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
+        if not isinstance(filename, str) or not isinstance(file_url, str):
+            continue
+        if not isinstance(sha256, str) or len(sha256) != 64:
+            continue
+        version = parse.version(filename)
+        if version is None:
+            continue
+        yanked = entry.get("yanked")
+        rows.append(
+            {
+                "filename": filename[:300],
+                "url": urljoin(url, file_url).split("#")[0],
+                "sha256": sha256.lower(),
+                "version": version,
+                "requires_python": str(entry.get("requires-python") or "")[:200],
+                "yanked": (yanked if isinstance(yanked, str) else "") if yanked else None,
+            }
+        )
+    return rows
+
+
 class _FilenameParser:
     """Versions from file names (wheel: name-version-...whl; sdist: name-version.tar.gz),
     normalised, for the files of one project only."""
@@ -255,6 +289,25 @@ class IndexClient:
         if result.status != "ok":
             return None, _why(result)
         return [IndexRelease.from_dict(row) for row in result.data], ""
+
+    async def files(self, name: str) -> tuple[list[dict[str, Any]] | None, str]:
+        """Every installable file of a project with its hash (`extract_files`), or None
+        and why."""
+        if not is_project_name(name):
+            return None, invalid_name_reason(name)
+        result = await self.fetcher.get_json(
+            f"{self.index_url}/{segment(canonicalize_name(name))}/",
+            FILES_KIND,
+            extract_files,
+            accept=SIMPLE_JSON,
+            offload=True,
+        )
+        if result.status == "not-found":
+            return None, "the index has no project of this name"
+        _refuse(result)
+        if result.status != "ok":
+            return None, _why(result)
+        return result.data, ""
 
     async def metadata(self, name: str, release: IndexRelease) -> ReleaseMetadata:
         """The dependencies of one release, from the cheapest source that has them."""

@@ -1,0 +1,161 @@
+"""`trustmap allowlist review`: the packages the allowlist does not allow (or whose
+approval re-opened), riskiest first, each with what the check says, who can publish it,
+its repository and provenance, its findings with their evidence, the path that pulls it
+in, and the command that approves it, so that a reviewer decides in minutes. Reads the
+ScanResult and its Verdict (from scanner.policy.allowlist) only."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from scanner.model import GateItem, ScanResult
+from scanner.report.summary import finding_path, summary_of
+from scanner.report.terminal import (
+    SEVERITY_STYLE,
+    evidence_text,
+    field,
+    indented,
+    path_text,
+    publishers_text,
+)
+from scanner.report.text import safe_text
+from scanner.report.verdict import OUTCOME_STYLE, allowed_counts, headline
+
+PROVENANCE_FACTS = ("provenance_publisher", "provenance_repository", "provenance_workflow")
+
+
+def candidates(result: ScanResult) -> list[tuple[str, list[GateItem]]]:
+    """The packages needing a decision, riskiest first (graph-aware risk, then name)."""
+    verdict = result.verdict
+    assert verdict is not None
+    grouped: dict[str, list[GateItem]] = {}
+    for item in (*verdict.failed, *verdict.unknown):
+        grouped.setdefault(item.package, []).append(item)
+    risks = summary_of(result).risks
+
+    def score(name: str) -> float:
+        risk = risks.get(name)
+        return risk.score if risk is not None else 0.0
+
+    return sorted(grouped.items(), key=lambda pair: (-score(pair[0]), pair[0]))
+
+
+def _provenance(values: dict[str, Any]) -> str:
+    attested = values.get("has_provenance")
+    if attested is None:
+        return "unknown"
+    if not attested:
+        return "none (not attested)"
+    return " ".join(str(values.get(k) or "?") for k in PROVENANCE_FACTS)
+
+
+def _repository(values: dict[str, Any]) -> str:
+    repository = values.get("source_repository")
+    if repository is None:
+        return "unknown"
+    return safe_text(repository, 200) if repository else "none linked"
+
+
+def approve_command(result: ScanResult, name: str) -> str:
+    package = result.packages.get(name)
+    version = f" --version =={package.version}" if package is not None and package.version else ""
+    return f"trustmap allowlist approve {shlex.quote(name)}{version} --reason '...'"
+
+
+def render_review(result: ScanResult, console: Console, verbose: bool = False) -> None:
+    verdict = result.verdict
+    assert verdict is not None
+    summary = summary_of(result)
+    found = candidates(result)
+    head = Text(f"trustmap allowlist review · {safe_text(result.resolution.source, 300)}")
+    head.stylize("bold")
+    console.print(head)
+    console.print(Text(safe_text(headline(verdict), 400), style=OUTCOME_STYLE[verdict.outcome]))
+    if not found:
+        console.print(Text("Nothing to review: every package is allowed."))
+    shown = found if verbose else found[:30]
+    for rank, (name, items) in enumerate(shown, start=1):
+        package = result.packages.get(name)
+        label = package.label if package is not None else name
+        risk = summary.risks.get(name)
+        title = Text(f"\n{rank}. ")
+        title.append(safe_text(label, 100), style="bold")
+        if risk is not None:
+            title.append(f"  risk {risk.score:.1f}", style="dim")
+        console.print(title)
+        for item in items:
+            line = Text("   ")
+            line.append(safe_text(item.rule_id, 60), style="bold red")
+            line.append(f": {safe_text(item.message, 400)}")
+            console.print(indented(line, 0))
+        values = dict(result.facts[name].values) if name in result.facts else {}
+        console.print(indented(field("publishers", publishers_text(summary.owners.get(name)))))
+        console.print(indented(field("repository", Text(_repository(values)))))
+        console.print(indented(field("provenance", Text(safe_text(_provenance(values), 200)))))
+        console.print(indented(field("path", path_text(finding_path(result, name)))))
+        for finding in sorted(
+            (f for f in result.findings if f.package == name), key=lambda f: f.rule_id
+        ):
+            line = Text(f"{finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
+            line.append(safe_text(finding.rule_id, 60))
+            line.append(f"  {safe_text(finding.title, 200)}")
+            console.print(indented(line))
+            if finding.evidence:
+                console.print(indented(evidence_text(dict(finding.evidence)), 18))
+        console.print(
+            indented(field("approve", Text(safe_text(approve_command(result, name), 300))))
+        )
+    if len(found) > len(shown):
+        console.print(Text(f"\n… and {len(found) - len(shown)} more (-v)", style="dim"))
+    console.print(Text(f"\n{allowed_counts(verdict)}.", style="dim"))
+    for note in verdict.notes:
+        console.print(Text(f"note: {safe_text(note, 400)}", style="yellow"))
+
+
+def review_json(result: ScanResult, version: str) -> str:
+    verdict = result.verdict
+    assert verdict is not None
+    summary = summary_of(result)
+    rows = []
+    for name, items in candidates(result):
+        package = result.packages.get(name)
+        values = dict(result.facts[name].values) if name in result.facts else {}
+        owner = summary.owners.get(name)
+        risk = summary.risks.get(name)
+        rows.append(
+            {
+                "package": name,
+                "version": package.version if package is not None else None,
+                "risk": risk.score if risk is not None else None,
+                "checks": [{"check": i.rule_id, "message": i.message} for i in items],
+                "publishers": owner.as_dict() if owner is not None else None,
+                "repository": values.get("source_repository"),
+                "provenance": _provenance(values),
+                "path": finding_path(result, name),
+                "findings": [
+                    {
+                        "rule": f.rule_id,
+                        "severity": f.severity,
+                        "title": f.title,
+                        "evidence": dict(f.evidence),
+                    }
+                    for f in result.findings
+                    if f.package == name
+                ],
+                "approve": approve_command(result, name),
+            }
+        )
+    document = {
+        "tool": {"name": "trustmap", "version": version},
+        "outcome": verdict.outcome,
+        "allowlist": verdict.source,
+        "candidates": rows,
+        "allowed": dict(verdict.allowed),
+        "notes": list(verdict.notes),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"

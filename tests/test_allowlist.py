@@ -1,0 +1,162 @@
+"""`trustmap allowlist`, end to end against a real-layout environment and the fixture
+index of recorded PyPI responses: the round trip init -> the environment changes ->
+check fails -> review -> approve -> check passes, hand-written comments kept through
+approve and prune, re-opened approvals, and the outputs the gate has."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+
+from scanner.inputs.allowlist_file import read_allowlist
+from tests.conftest import FIXTURES, add_dist, recorded_project, site_packages
+from tests.test_cli import run
+
+HAND_WRITTEN = "# security team: requests is reviewed yearly (SEC-31)\n"
+
+
+def allowlist_args(path: Path, index, *more: str) -> list[str]:
+    return ["--allowlist", str(path), "--index-url", index.simple_url, *more]
+
+
+def init(venv: Path, path: Path, index) -> None:
+    code, out, err = run("allowlist", "init", str(venv), *allowlist_args(path, index),
+                         "--by", "alice@example.org")  # fmt: skip
+    assert code == 0, err
+    assert f"wrote {path}: 11 packages" in out
+
+
+def check(venv: Path, path: Path, index, *more: str) -> tuple[int, dict, str]:
+    code, out, err = run("allowlist", "check", str(venv), *allowlist_args(path, index),
+                         "-f", "json", *more)  # fmt: skip
+    assert code in (0, 1, 3), err
+    return code, json.loads(out)["verdict"], err
+
+
+def test_the_round_trip_init_change_check_review_approve_check(lab_venv, fixture_index, tmp_path):
+    path = tmp_path / "trustmap-allowlist.toml"
+    init(lab_venv, path, fixture_index)
+    allowlist = read_allowlist(path)
+    assert len(allowlist.packages) == 11
+    dapy = allowlist.packages["dapy"]
+    assert (dapy.versions, dapy.baseline) == ("==1.16.1", True)
+    assert dapy.facts.publishers == ("JacksonWoo",)
+    assert allowlist.packages["certifi"].facts.organization == "certifi"
+    code, verdict, _ = check(lab_venv, path, fixture_index)
+    assert (code, verdict["outcome"]) == (0, "pass")
+    assert len(verdict["allowed"]) == 11
+
+    text = path.read_text().replace("[packages.requests]", HAND_WRITTEN + "[packages.requests]")
+    path.write_text(text)
+    # The environment changes: pycrypto is installed (pulled in by nothing).
+    add_dist(site_packages(lab_venv), "pycrypto", "2.6.1")
+    code, verdict, _ = check(lab_venv, path, fixture_index)
+    assert (code, verdict["outcome"]) == (1, "fail")
+    (item,) = verdict["failed"]
+    assert (item["package"], item["rule"]) == ("pycrypto", "not-allowed")
+    assert item["message"] == "not on the allowlist; publishers amk, dlitz"
+
+    code, out, err = run("allowlist", "review", str(lab_venv), *allowlist_args(path, fixture_index),
+                         "-f", "json")  # fmt: skip
+    assert code == 0, err
+    (candidate,) = json.loads(out)["candidates"]
+    assert candidate["package"] == "pycrypto"
+    assert candidate["publishers"]["accounts"] == ["amk", "dlitz"]
+    assert candidate["findings"]  # the evidence a reviewer decides on
+    assert candidate["approve"].startswith("trustmap allowlist approve pycrypto --version ==2.6.1")
+
+    code, out, err = run("allowlist", "approve", "pycrypto", str(lab_venv),
+                         *allowlist_args(path, fixture_index), "--reason", "legacy, SEC-40",
+                         "--by", "bob@example.org", "--expires", "2027-06-30")  # fmt: skip
+    assert code == 0, err
+    assert out.startswith(f"approved pycrypto ==2.6.1 at {path}:")
+    approved = read_allowlist(path).packages["pycrypto"]
+    assert (approved.approval.approved_by, str(approved.approval.expires)) == (
+        "bob@example.org",
+        "2027-06-30",
+    )
+    assert approved.facts.publishers == ("amk", "dlitz") and not approved.baseline
+    assert HAND_WRITTEN + "[packages.requests]" in path.read_text()
+    code, verdict, _ = check(lab_venv, path, fixture_index)
+    assert (code, verdict["outcome"]) == (0, "pass")
+
+    # six is uninstalled: prune removes its entry, and the comment stays.
+    shutil.rmtree(site_packages(lab_venv) / "six-1.16.0.dist-info")
+    code, out, err = run("allowlist", "prune", str(lab_venv), *allowlist_args(path, fixture_index))
+    assert code == 0, err
+    assert out == "removed packages six: not in the closure any more\n"
+    after = path.read_text()
+    assert "[packages.six]" not in after and HAND_WRITTEN + "[packages.requests]" in after
+    assert check(lab_venv, path, fixture_index)[0] == 0
+
+
+def test_an_approval_whose_publishers_changed_fails_naming_the_change(
+    lab_venv, fixture_index, tmp_path
+):
+    path = tmp_path / "trustmap-allowlist.toml"
+    init(lab_venv, path, fixture_index)
+    idna = recorded_project("idna")
+    idna["ownership"]["roles"].append({"role": "Maintainer", "user": "mallory"})
+    fixture_index.add("idna", idna)
+    code, verdict, _ = check(lab_venv, path, fixture_index, "--refresh")
+    assert (code, verdict["outcome"]) == (1, "fail")
+    (item,) = verdict["failed"]
+    assert (item["package"], item["rule"]) == ("idna", "approval-changed")
+    assert "publishers +mallory" in item["message"]
+    # SARIF as the gate writes it, valid against the schema, and Markdown.
+    code, out, _ = run("allowlist", "check", str(lab_venv), *allowlist_args(path, fixture_index),
+                       "-f", "sarif")  # fmt: skip
+    sarif = json.loads(out)
+    schema = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(sarif, schema)
+    (result,) = sarif["runs"][0]["results"]
+    assert (result["ruleId"], result["level"]) == ("approval-changed", "error")
+    assert sarif["runs"][0]["invocations"][0]["exitCode"] == 1
+    code, out, _ = run("allowlist", "check", str(lab_venv), *allowlist_args(path, fixture_index),
+                       "-f", "markdown")  # fmt: skip
+    assert code == 1
+    assert "trustmap allowlist check: FAIL" in out and "+mallory" in out
+    # Approved again, it passes.
+    code, _, err = run("allowlist", "approve", "idna", str(lab_venv),
+                       *allowlist_args(path, fixture_index), "--reason", "mallory is kjd's co-maintainer")  # fmt: skip
+    assert code == 0, err
+    assert check(lab_venv, path, fixture_index)[0] == 0
+
+
+def test_offline_with_no_facts_is_incomplete_not_allowed(lab_venv, fixture_index, tmp_path):
+    path = tmp_path / "trustmap-allowlist.toml"
+    init(lab_venv, path, fixture_index)
+    empty = str(tmp_path / "empty-cache.db")
+    code, verdict, _ = check(lab_venv, path, fixture_index, "--offline", "--cache", empty)
+    assert (code, verdict["outcome"]) == (3, "incomplete")
+    assert len(verdict["unknown"]) == 11 and not verdict["allowed"]
+    code, verdict, _ = check(lab_venv, path, fixture_index, "--offline", "--cache", empty,
+                             "--allow-unknown")  # fmt: skip
+    assert code == 0
+
+
+def test_bad_input_is_one_line_and_exit_2(lab_venv, fixture_index, tmp_path):
+    path = tmp_path / "trustmap-allowlist.toml"
+    code, _, err = run("allowlist", "check", str(lab_venv), *allowlist_args(path, fixture_index))
+    assert code == 2 and err == f"trustmap: error: {path}: no such allowlist " \
+        "(`trustmap allowlist init` starts one)\n"  # fmt: skip
+    path.write_text('version = 1\n[packages.idna]\nversions = "3.10"\n')
+    code, _, err = run("allowlist", "check", str(lab_venv), *allowlist_args(path, fixture_index))
+    assert code == 2
+    assert f"trustmap: error: {path}:3: packages.idna.versions: '3.10' is not a version" in err
+    init_path = tmp_path / "new.toml"
+    init(lab_venv, init_path, fixture_index)
+    before = init_path.read_text()
+    code, _, err = run("allowlist", "approve", "no-such-project-xyz", str(lab_venv),
+                       *allowlist_args(init_path, fixture_index), "--reason", "x")  # fmt: skip
+    assert code == 2 and "no-such-project-xyz" in err and "Traceback" not in err
+    code, _, err = run("allowlist", "revoke", "not-there", "--allowlist", str(init_path))
+    assert (code, err) == (2, f"trustmap: error: not-there: no such entry in {init_path}\n")
+    code, _, err = run(
+        "allowlist", "init", str(lab_venv), *allowlist_args(init_path, fixture_index)
+    )
+    assert code == 2 and "already exists" in err
+    assert init_path.read_text() == before  # never half-written, never replaced by mistake
