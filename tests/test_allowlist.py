@@ -120,8 +120,9 @@ def test_an_approval_whose_publishers_changed_fails_naming_the_change(
     assert code == 1
     assert "trustmap allowlist check: FAIL" in out and "+mallory" in out
     # Approved again, it passes.
+    reason = "mallory is kjd's co-maintainer"
     code, _, err = run("allowlist", "approve", "idna", str(lab_venv),
-                       *allowlist_args(path, fixture_index), "--reason", "mallory is kjd's co-maintainer")  # fmt: skip
+                       *allowlist_args(path, fixture_index), "--reason", reason)  # fmt: skip
     assert code == 0, err
     assert check(lab_venv, path, fixture_index)[0] == 0
 
