@@ -161,3 +161,32 @@ def test_bad_input_is_one_line_and_exit_2(lab_venv, fixture_index, tmp_path):
     )
     assert code == 2 and "already exists" in err
     assert init_path.read_text() == before  # never half-written, never replaced by mistake
+
+
+def test_check_and_review_in_a_terminal(lab_venv, fixture_index, tmp_path):
+    from tests.test_terminal import assert_fits, run_in_terminal
+
+    path = tmp_path / "trustmap-allowlist.toml"
+    init(lab_venv, path, fixture_index)
+    add_dist(site_packages(lab_venv), "pycrypto", "2.6.1")
+    # Metadata from the index is hostile: it must print literally, and not break the layout.
+    pycrypto = recorded_project("pycrypto")
+    hostile = "http://www.pycrypto.org/\x1b[31mred[/] [bold]x"
+    pycrypto["info"]["home_page"] = pycrypto["info"]["project_urls"]["Homepage"] = hostile
+    fixture_index.add("pycrypto", pycrypto)
+    args = (str(lab_venv), *allowlist_args(path, fixture_index))
+    code, raw, plain = run_in_terminal("allowlist", "check", *args, columns=80)
+    assert code == 1, plain
+    assert "\x1b[" in raw  # drawn for a terminal
+    assert "FAIL: 1 not allowed, 0 unknown, 11 allowed (11 by entry)" in plain
+    assert "pycrypto==2.6.1  not-allowed" in plain
+    assert "Traceback" not in plain
+    assert "Fetching facts" in plain  # the progress bar, then the report
+    assert_fits(plain[plain.index("trustmap allowlist check") :], 80)
+    code, raw, plain = run_in_terminal("allowlist", "review", *args, columns=80)
+    assert code == 0, plain
+    body = plain[plain.index("1. pycrypto==2.6.1") :]
+    assert "publishers: amk, dlitz" in body and "known-vulnerability" in body
+    assert "approve: trustmap allowlist approve pycrypto --version ==2.6.1" in body
+    assert "\x1b[31mred" not in raw and "\\x1b[31mred[/] [bold]x" in body
+    assert_fits(body, 80)
