@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -88,6 +89,16 @@ def test_the_simple_index_serves_approved_files_only(allowlist, fixture_index, t
         assert done.returncode != 0, refused
         assert "No matching distribution found" in done.stderr, done.stderr
     assert [p.name for p in out.iterdir()] == [CERTIFI_WHEEL]
+    # The hash in the index is what pip holds the download to: other bytes at the URL fail.
+    swapped = tmp_path / "swapped" / CERTIFI_WHEEL
+    swapped.parent.mkdir()
+    shutil.copy(INDEX_FIXTURES / "files" / "charset_normalizer-3.5.2-py3-none-any.whl", swapped)
+    page_path = folder / "certifi" / "index.html"
+    url = page.split('href="')[1].split("#")[0]
+    page_path.write_text(page.replace(url, swapped.as_uri()))
+    done = pip("download", "--no-deps", "--only-binary=:all:", "-d", str(tmp_path / "again"),
+               "--index-url", index_url, "certifi", cwd=tmp_path)  # fmt: skip
+    assert done.returncode != 0 and "DO NOT MATCH THE HASHES" in done.stderr, done.stderr
 
 
 def test_pip_installs_from_the_index_served_over_http(allowlist, fixture_index, tmp_path):
