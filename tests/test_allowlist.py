@@ -106,6 +106,7 @@ def test_an_approval_whose_publishers_changed_fails_naming_the_change(
     (item,) = verdict["failed"]
     assert (item["package"], item["rule"]) == ("idna", "approval-changed")
     assert "publishers +mallory" in item["message"]
+    assert item["at"] == "via requests > idna"  # the path that brings it in
     # SARIF as the gate writes it, valid against the schema, and Markdown.
     code, out, _ = run("allowlist", "check", str(lab_venv), *allowlist_args(path, fixture_index),
                        "-f", "sarif")  # fmt: skip

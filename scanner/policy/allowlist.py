@@ -188,7 +188,8 @@ def version_allowed(versions: str, version: str) -> bool | None:
     if not versions.strip():
         return True
     try:
-        return SpecifierSet(versions).contains(Version(version), prereleases=True)
+        # A pre-release is allowed only by a specifier that names one, as installers do.
+        return SpecifierSet(versions).contains(Version(version))
     except InvalidVersion:
         return None
 
@@ -411,7 +412,8 @@ def check_allowlist(
         for rule_id, message in judgement.failed:
             failed.append(GateItem("allowlist", name, rule_id, "high", message))
         if not judgement.failed and judgement.unknown:
-            message = "undetermined: " + "; ".join(dict.fromkeys(judgement.unknown))
+            entry = "" if name in allowlist.packages else "no entry allows it, and "
+            message = f"undetermined: {entry}" + "; ".join(dict.fromkeys(judgement.unknown))
             unknown.append(GateItem("allowlist", name, "allowlist-undetermined", "high", message))
     notes = (
         [f"the project's own code is not judged: {', '.join(first_party)}"] if first_party else []

@@ -16,7 +16,7 @@ from scanner.model import SEVERITIES, GateItem, ScanResult
 from scanner.report.diff import publisher_change_text
 from scanner.report.summary import sorted_findings, summary_of
 from scanner.report.text import markdown_text
-from scanner.report.verdict import allowed_counts, brought_in_at
+from scanner.report.verdict import allowed_counts, brought_in_at, item_location
 
 LIMIT = 65_536  # GitHub's largest comment
 # Room kept for the closing lines (what was left out, the footer) after the budget runs out.
@@ -95,7 +95,7 @@ def _item_rows(result: ScanResult, items: Sequence[GateItem], why: bool) -> list
         ]
         if why:
             row.append(markdown_text(item.exception or item.why_new, 200))
-        row.append(_code(brought_in_at(result, item.package)))
+        row.append(_code(item_location(result, item)))
         rows.append(row)
     return rows
 

@@ -60,6 +60,16 @@ def allowed_counts(verdict: Verdict) -> str:
     return f"{len(verdict.allowed)} allowed" + (f" ({detail})" if detail else "")
 
 
+def item_location(result: ScanResult, item: GateItem) -> str:
+    """Where an item is brought in; for an allowlist item in an environment, which names
+    no manifest line, the path from the top-level package that pulls it in."""
+    where = brought_in_at(result, item.package)
+    if where or item.kind != "allowlist":
+        return where
+    path = finding_path(result, item.package)
+    return f"via {' > '.join(path)}" if len(path) > 1 else ""
+
+
 def headline(verdict: Verdict) -> str:
     if verdict.policy == "allowlist":
         return (
@@ -88,14 +98,9 @@ def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
     body = Text(safe_text(item.message, 400))
     if item.why_new:
         body.append(f"\nnew: {safe_text(item.why_new, 200)}", style="dim")
-    where = brought_in_at(result, item.package)
+    where = item_location(result, item)
     if where:
         body.append(f"\nat: {safe_text(where, 300)}", style="dim")
-    elif item.kind == "allowlist":
-        # An environment names no manifest line: the path that pulls it in instead.
-        path = finding_path(result, item.package)
-        if len(path) > 1:
-            body.append(f"\nvia: {safe_text(' > '.join(path), 300)}", style="dim")
     if item.exception:
         body.append(f"\nexcepted: {safe_text(item.exception, 300)}", style="dim")
     return [head, Padding(body, (0, 0, 0, 6))]
@@ -178,7 +183,7 @@ def _item_dict(result: ScanResult, item: GateItem) -> dict[str, Any]:
         "message": item.message,
         "why_new": item.why_new or None,
         "exception": item.exception or None,
-        "at": brought_in_at(result, item.package) or None,
+        "at": item_location(result, item) or None,
     }
 
 
