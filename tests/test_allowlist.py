@@ -15,7 +15,11 @@ from scanner.inputs.allowlist_file import read_allowlist
 from tests.conftest import FIXTURES, add_dist, recorded_project, site_packages
 from tests.test_cli import run
 
-HAND_WRITTEN = "# security team: requests is reviewed yearly (SEC-31)\n"
+# Hand-written comments, each directly above the table it is about: pycrypto is approved
+# into the place just before pygments, and six, just before urllib3, is pruned.
+ABOVE_PYGMENTS = "# security team: pygments is reviewed yearly (SEC-31)\n[packages.pygments]"
+ABOVE_URLLIB3 = "# urllib3: pinned below 3 until the proxy code is ported\n[packages.urllib3]"
+FILE_NOTE = "# Owned by the security team; ask in #sec-review.\n"
 
 
 def allowlist_args(path: Path, index, *more: str) -> list[str]:
@@ -49,8 +53,8 @@ def test_the_round_trip_init_change_check_review_approve_check(lab_venv, fixture
     assert (code, verdict["outcome"]) == (0, "pass")
     assert len(verdict["allowed"]) == 11
 
-    text = path.read_text().replace("[packages.requests]", HAND_WRITTEN + "[packages.requests]")
-    path.write_text(text)
+    text = path.read_text().replace("[packages.pygments]", ABOVE_PYGMENTS)
+    path.write_text(FILE_NOTE + text.replace("[packages.urllib3]", ABOVE_URLLIB3))
     # The environment changes: pycrypto is installed (pulled in by nothing).
     add_dist(site_packages(lab_venv), "pycrypto", "2.6.1")
     code, verdict, _ = check(lab_venv, path, fixture_index)
@@ -79,7 +83,9 @@ def test_the_round_trip_init_change_check_review_approve_check(lab_venv, fixture
         "2027-06-30",
     )
     assert approved.facts.publishers == ("amk", "dlitz") and not approved.baseline
-    assert HAND_WRITTEN + "[packages.requests]" in path.read_text()
+    text = path.read_text()
+    assert text.startswith(FILE_NOTE) and ABOVE_URLLIB3 in text
+    assert text.index("[packages.pycrypto]") < text.index(ABOVE_PYGMENTS)
     code, verdict, _ = check(lab_venv, path, fixture_index)
     assert (code, verdict["outcome"]) == (0, "pass")
 
@@ -89,7 +95,8 @@ def test_the_round_trip_init_change_check_review_approve_check(lab_venv, fixture
     assert code == 0, err
     assert out == "removed packages six: not in the closure any more\n"
     after = path.read_text()
-    assert "[packages.six]" not in after and HAND_WRITTEN + "[packages.requests]" in after
+    assert "[packages.six]" not in after
+    assert after.startswith(FILE_NOTE) and ABOVE_PYGMENTS in after and ABOVE_URLLIB3 in after
     assert check(lab_venv, path, fixture_index)[0] == 0
 
 
@@ -191,3 +198,25 @@ def test_check_and_review_in_a_terminal(lab_venv, fixture_index, tmp_path):
     assert "approve: trustmap allowlist approve pycrypto --version ==2.6.1" in body
     assert "\x1b[31mred" not in raw and "\\x1b[31mred[/] [bold]x" in body
     assert_fits(body, 80)
+
+
+def test_a_trusted_organisation_allows_until_it_gains_a_member(lab_venv, fixture_index, tmp_path):
+    path = tmp_path / "trustmap-allowlist.toml"
+    init(lab_venv, path, fixture_index)
+    args = allowlist_args(path, fixture_index)
+    code, out, err = run("allowlist", "approve", "org:certifi", str(lab_venv), *args,
+                         "--reason", "the certifi maintainers", "--by", "alice")  # fmt: skip
+    assert code == 0, err
+    assert "members recorded: Lukasa" in out
+    code, out, err = run("allowlist", "revoke", "certifi", "--allowlist", str(path))
+    assert (code, out) == (0, f"revoked certifi in {path}\n"), err
+    code, verdict, _ = check(lab_venv, path, fixture_index)
+    assert code == 0 and verdict["allowed"]["certifi"] == "organisation certifi"
+    certifi = recorded_project("certifi")
+    certifi["ownership"]["roles"].append({"role": "Owner", "user": "eve"})
+    fixture_index.add("certifi", certifi)
+    code, verdict, _ = check(lab_venv, path, fixture_index, "--refresh")
+    assert code == 1
+    (item,) = verdict["failed"]
+    assert (item["package"], item["rule"]) == ("certifi", "trust-changed")
+    assert "organisation certifi members changed since approval: +eve" in item["message"]
