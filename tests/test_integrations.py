@@ -112,9 +112,14 @@ def test_action_yml_passes_inputs_by_environment_and_fails_as_the_gate_does():
     assert "1)" in verdict and "exit 1" in verdict and "exit 3" in verdict
 
 
-def test_the_pre_commit_hook_runs_on_manifests_only():
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+def test_the_pre_commit_hooks_run_on_manifests_only():
+    hook, allowlist = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["entry"] == "trustmap gate --baseline git:HEAD"
+    # The allowlist check judges the project, not the files staged: none is passed to it.
+    assert allowlist["entry"] == "trustmap allowlist check"
+    assert allowlist["pass_filenames"] is False
+    assert re.compile(allowlist["files"]).search("trustmap-allowlist.toml")
+    assert re.compile(allowlist["files"]).search("uv.lock")
     files = re.compile(hook["files"])
     for name in ("requirements.txt", "sub/requirements-dev.txt", "requirements.in",
                  "pyproject.toml", "uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml",
