@@ -474,9 +474,17 @@ def allowlist_check(
 @click.argument("targets", nargs=-1)
 @_allowlist_option
 @_output_options(("table", "json"))
+@click.option(
+    "--standing",
+    is_flag=True,
+    help="Also the allowed packages worth a look: baseline entries not reviewed since "
+    "init, and approvals that expire within 30 days.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show every candidate.")
 @target_options
-def allowlist_review(targets, allowlist_file, output_format, output, verbose, **settings) -> None:
+def allowlist_review(
+    targets, allowlist_file, output_format, output, standing, verbose, **settings
+) -> None:
     """The packages not yet allowed (or whose approval re-opened), riskiest first, each
     with the evidence, who can publish it, its repository and provenance, the path that
     pulls it in and the command that approves it."""
@@ -488,7 +496,7 @@ def allowlist_review(targets, allowlist_file, output_format, output, verbose, **
     path = _allowlist_at(allowlist_file, settings)
     _, options = _settings_and_options(settings)
     result = stage.run_check(targets, path, options, False, render.progress_bar, Path.cwd())
-    render.review(result, output_format, output, verbose, _version())
+    render.review(result, output_format, output, verbose, _version(), standing)
 
 
 @allowlist.command("approve")

@@ -52,6 +52,12 @@ def test_the_round_trip_init_change_check_review_approve_check(lab_venv, fixture
     code, verdict, _ = check(lab_venv, path, fixture_index)
     assert (code, verdict["outcome"]) == (0, "pass")
     assert len(verdict["allowed"]) == 11
+    assert {i["rule"] for i in verdict["existing"]} == {"baseline-approval"}
+    code, out, err = run("allowlist", "review", str(lab_venv), *allowlist_args(path, fixture_index),
+                         "-f", "json", "--standing")  # fmt: skip
+    assert code == 0, err
+    standing = json.loads(out)["candidates"]
+    assert len(standing) == 11 and standing[0]["risk"] >= standing[-1]["risk"]
 
     text = path.read_text().replace("[packages.pygments]", ABOVE_PYGMENTS)
     path.write_text(FILE_NOTE + text.replace("[packages.urllib3]", ABOVE_URLLIB3))

@@ -183,3 +183,23 @@ def test_prune_finds_what_nothing_uses_and_what_expired():
         ("organizations", "nobody", "owns no package of the closure"),
         ("accounts", "ghost", "publishes no package of the closure"),
     ]
+
+
+def test_allowed_entries_worth_a_look_are_listed_apart():
+    soon = Approval("r", "a", date(2026, 11, 1), date(2026, 12, 20), "allow.toml:3")
+    allowlist = Allowlist(
+        "a",
+        {
+            "idna": entry(baseline=True),
+            "six": entry("six", "", approval=soon),
+            "rich": entry("rich", ""),
+        },
+    )
+    scan = result({n: ("1.0" if n != "idna" else "3.10", facts()) for n in ("idna", "six", "rich")})
+    verdict = check_allowlist(scan, allowlist, TODAY)
+    assert verdict.outcome == "pass"
+    assert [(i.package, i.rule_id) for i in verdict.existing] == [
+        ("idna", "baseline-approval"),
+        ("six", "approval-expiring"),
+    ]
+    assert verdict.existing[1].message == "approval expires on 2026-12-20"

@@ -385,6 +385,24 @@ class _Checker:
             judgement.unknown.append(f"organisation unknown ({reasons.get('organization', '')})")
 
 
+EXPIRY_WARNING_DAYS = 30
+
+
+def _standing(name: str, entry: AllowedPackage, today: date) -> list[GateItem]:
+    """What an allowed entry still asks of its reviewers: a baseline entry nobody has
+    reviewed since `init`, an approval that expires soon."""
+    items = []
+    if entry.baseline:
+        items.append(GateItem("allowlist", name, "baseline-approval", "info",
+                              f"allowed since `allowlist init` ({entry.approval.approved_on}), "
+                              "not reviewed since"))  # fmt: skip
+    expires = entry.approval.expires
+    if expires is not None and (expires - today).days <= EXPIRY_WARNING_DAYS:
+        items.append(GateItem("allowlist", name, "approval-expiring", "info",
+                              f"approval expires on {expires}"))  # fmt: skip
+    return items
+
+
 def check_allowlist(
     result: ScanResult,
     allowlist: Allowlist,
@@ -399,6 +417,7 @@ def check_allowlist(
     failed: list[GateItem] = []
     unknown: list[GateItem] = []
     allowed: dict[str, str] = {}
+    baseline: list[GateItem] = []  # allowed, and worth a look: not reviewed, or expiring
     first_party = []
     for name in sorted(result.packages):
         facts = result.facts.get(name)
@@ -408,6 +427,9 @@ def check_allowlist(
         judgement = checker.judge(name)
         if judgement.allowed_by:
             allowed[name] = judgement.allowed_by
+            entry = allowlist.packages.get(name)
+            if judgement.allowed_by.startswith("entry ") and entry is not None:
+                baseline.extend(_standing(name, entry, today))
             continue
         for rule_id, message in judgement.failed:
             failed.append(GateItem("allowlist", name, rule_id, "high", message))
@@ -448,6 +470,7 @@ def check_allowlist(
         tuple(f"{i.package}: {i.rule_id}: {i.message}" for i in failed + unknown),
         failed=tuple(failed),
         unknown=tuple(unknown),
+        existing=tuple(baseline),
         notes=tuple(notes),
         baseline=None,
         policy="allowlist",

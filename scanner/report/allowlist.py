@@ -29,12 +29,14 @@ from scanner.report.verdict import OUTCOME_STYLE, allowed_counts, headline
 PROVENANCE_FACTS = ("provenance_publisher", "provenance_repository", "provenance_workflow")
 
 
-def candidates(result: ScanResult) -> list[tuple[str, list[GateItem]]]:
-    """The packages needing a decision, riskiest first (graph-aware risk, then name)."""
+def candidates(result: ScanResult, standing: bool = False) -> list[tuple[str, list[GateItem]]]:
+    """The packages needing a decision, riskiest first (graph-aware risk, then name);
+    with `standing`, also those allowed by a baseline entry nobody has reviewed since
+    `init`, or by an approval that expires soon."""
     verdict = result.verdict
     assert verdict is not None
     grouped: dict[str, list[GateItem]] = {}
-    for item in (*verdict.failed, *verdict.unknown):
+    for item in (*verdict.failed, *verdict.unknown, *(verdict.existing if standing else ())):
         grouped.setdefault(item.package, []).append(item)
     risks = summary_of(result).risks
 
@@ -67,17 +69,22 @@ def approve_command(result: ScanResult, name: str) -> str:
     return f"trustmap allowlist approve {shlex.quote(name)}{version} --reason '...'"
 
 
-def render_review(result: ScanResult, console: Console, verbose: bool = False) -> None:
+def render_review(
+    result: ScanResult, console: Console, verbose: bool = False, standing: bool = False
+) -> None:
     verdict = result.verdict
     assert verdict is not None
     summary = summary_of(result)
-    found = candidates(result)
+    found = candidates(result, standing)
     head = Text(f"trustmap allowlist review · {safe_text(result.resolution.source, 300)}")
     head.stylize("bold")
     console.print(head)
     console.print(Text(safe_text(headline(verdict), 400), style=OUTCOME_STYLE[verdict.outcome]))
     if not found:
         console.print(Text("Nothing to review: every package is allowed."))
+        if verdict.existing and not standing:
+            console.print(Text(f"{len(verdict.existing)} allowed ones are worth a look: "
+                               "review --standing lists them.", style="dim"))  # fmt: skip
     shown = found if verbose else found[:30]
     for rank, (name, items) in enumerate(shown, start=1):
         package = result.packages.get(name)
@@ -117,12 +124,12 @@ def render_review(result: ScanResult, console: Console, verbose: bool = False) -
         console.print(Text(f"note: {safe_text(note, 400)}", style="yellow"))
 
 
-def review_json(result: ScanResult, version: str) -> str:
+def review_json(result: ScanResult, version: str, standing: bool = False) -> str:
     verdict = result.verdict
     assert verdict is not None
     summary = summary_of(result)
     rows = []
-    for name, items in candidates(result):
+    for name, items in candidates(result, standing):
         package = result.packages.get(name)
         values = dict(result.facts[name].values) if name in result.facts else {}
         owner = summary.owners.get(name)

@@ -200,6 +200,13 @@ def render_allowlist_markdown(result: ScanResult, version: str, limit: int = LIM
         _item_rows(result, verdict.unknown, False),
         full,
     )
+    document.table(
+        "Allowed, worth a look: not reviewed since init, or expiring",
+        header,
+        _item_rows(result, verdict.existing, False),
+        full,
+        folded=True,
+    )
     if not (verdict.failed or verdict.unknown):
         document.add("\nEvery package is allowed.\n")
     document.add(

@@ -282,13 +282,18 @@ def diff(changes, notes: Sequence[str], output_format: str, output: str | None, 
 
 
 def review(
-    result: ScanResult, output_format: str, output: str | None, verbose: bool, version: str
+    result: ScanResult,
+    output_format: str,
+    output: str | None,
+    verbose: bool,
+    version: str,
+    standing: bool = False,
 ) -> None:
     """`trustmap allowlist review`, for a terminal or as JSON."""
     from scanner.report.allowlist import render_review, review_json
 
     if output_format == "json":
-        text = review_json(result, version)
+        text = review_json(result, version, standing)
         if output:
             with _open_output(output) as fh:
                 fh.write(text)
@@ -298,10 +303,10 @@ def review(
     if output:
         with _open_output(output) as fh:
             console = make_console(fh)
-            render_review(result, console, verbose)
+            render_review(result, console, verbose, standing)
             console.file.flush()
     else:
-        render_review(result, make_console(), verbose)
+        render_review(result, make_console(), verbose, standing)
 
 
 def lines(messages: Sequence[str], stderr: bool = False) -> None:

@@ -137,12 +137,10 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
         if len(items) > len(shown):
             console.print(Text(f"  … and {len(items) - len(shown)} more (-v)", style="dim"))
     if verdict.existing:
-        console.print(
-            Text(
-                f"\nExisting (in the baseline too, not judged): {len(verdict.existing)}",
-                style="bold",
-            )
-        )
+        title = "Existing (in the baseline too, not judged)"
+        if verdict.policy == "allowlist":
+            title = "Allowed, worth a look (not reviewed since init, or expiring)"
+        console.print(Text(f"\n{title}: {len(verdict.existing)}", style="bold"))
         shown = verdict.existing if verbose else verdict.existing[:10]
         for item in shown:
             console.print(Text(f"  {safe_text(item.package, 100)}  {safe_text(item.rule_id, 80)}",
