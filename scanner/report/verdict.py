@@ -136,7 +136,12 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
                 console.print(line)
         if len(items) > len(shown):
             console.print(Text(f"  … and {len(items) - len(shown)} more (-v)", style="dim"))
-    if verdict.existing:
+    if verdict.existing and verdict.policy == "allowlist" and not verbose:
+        # Allowed, so one line: a large baseline would bury what fails.
+        console.print(Text(f"\nAllowed, worth a look: {len(verdict.existing)} (not reviewed "
+                           "since init, or expiring; `allowlist review --standing`, or -v)",
+                           style="bold"))  # fmt: skip
+    elif verdict.existing:
         title = "Existing (in the baseline too, not judged)"
         if verdict.policy == "allowlist":
             title = "Allowed, worth a look (not reviewed since init, or expiring)"
