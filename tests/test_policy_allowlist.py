@@ -203,3 +203,13 @@ def test_allowed_entries_worth_a_look_are_listed_apart():
         ("six", "approval-expiring"),
     ]
     assert verdict.existing[1].message == "approval expires on 2026-12-20"
+
+
+def test_a_trusted_source_allows_what_an_entry_does_not_but_never_a_reopened_one():
+    accounts = {"kjd": TrustedAccount("kjd", APPROVED)}
+    bumped = result({"idna": ("3.11", facts())})
+    allowlist = Allowlist("a", {"idna": entry()}, accounts=accounts)
+    assert check_allowlist(bumped, allowlist, TODAY).allowed == {"idna": "accounts kjd"}
+    without = Allowlist("a", {"idna": entry()})
+    (item,) = check_allowlist(bumped, without, TODAY).failed
+    assert item.rule_id == "version-not-approved"

@@ -261,25 +261,25 @@ class _Checker:
         return sorted(set(organization.members) - set(now))
 
     def judge(self, name: str) -> _Judgement:
-        judgement = _Judgement()
         facts = self.result.facts.get(name)
         now = current_facts(facts)
         entry = self.allowlist.packages.get(name)
-        entry_allows = False
-        if entry is not None:
-            entry_allows = self._by_entry(name, entry, now, judgement)
-        if entry_allows:
-            judgement.allowed_by = (
+        by_entry = _Judgement()
+        if entry is not None and self._by_entry(name, entry, now, by_entry):
+            by_entry.allowed_by = (
                 f"entry {entry.versions or '(any version)'} ({entry.approval.where})"
             )
-            return judgement
-        if any(rule == "approval-changed" for rule, _ in judgement.failed):
-            return judgement  # a re-opened approval fails whatever else would allow it
-        self._by_trusted(name, facts, now, judgement)
-        if judgement.allowed_by:
-            judgement.failed.clear()
-            judgement.unknown.clear()
-            return judgement
+            return by_entry
+        if any(rule == "approval-changed" for rule, _ in by_entry.failed):
+            return by_entry  # a re-opened approval fails whatever else would allow it
+        # The entry does not allow it (another version, expired, ...): a trusted source may.
+        by_trust = _Judgement()
+        self._by_trusted(name, facts, now, by_trust)
+        if by_trust.allowed_by:
+            return by_trust
+        judgement = _Judgement(
+            failed=by_entry.failed + by_trust.failed, unknown=by_entry.unknown + by_trust.unknown
+        )
         if not judgement.failed and not judgement.unknown:
             judgement.failed.append(("not-allowed", f"not on the allowlist; {_identity(now)}"))
         return judgement
