@@ -212,6 +212,12 @@ def run_approve(
     if facts is not None and facts.values.get("known_to_index") is False:
         raise InputError(f"{what.name}: the index has no project of this name")
     entry = policy.approval_for(result, what.name, approval, versions)
+    if entry.facts.publishers is None:
+        why = facts.unknown.get("publishers", "") if facts is not None else ""
+        notes.append(
+            f"who can publish {what.name} is unknown ({why}): the approval records no "
+            "publishers, so a change of hands cannot re-open it; approve again when it is known"
+        )
     in_use = result.packages[what.name].version
     if in_use and policy.version_allowed(entry.versions, in_use) is False:
         notes.append(f"the version in use, {in_use}, is not in {entry.versions}: check will fail")
