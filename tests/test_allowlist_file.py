@@ -146,3 +146,24 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
         write_atomically(path, "version = 1\n# more\n")
     assert path.read_text() == "version = 1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["allow.toml"]
+
+
+def test_revoking_a_publisher_names_one_workflow_when_there_are_several(tmp_path):
+    from scanner.allowlist import run_revoke
+    from scanner.model import TrustedAccount, TrustedPublisher
+
+    publishers = tuple(
+        TrustedPublisher("pallets/flask", APPROVAL, workflow, "GitHub", ("flask",))
+        for workflow in ("publish.yml", "nightly.yml")
+    )
+    accounts = {"jane.doe": TrustedAccount("jane.doe", APPROVAL)}
+    path = _written(tmp_path, Allowlist("x", {"idna": IDNA}, {}, accounts, publishers))
+    with pytest.raises(InputError, match="2 entries; name one with --workflow"):
+        run_revoke("publisher:pallets/flask", path, None)
+    run_revoke("publisher:pallets/flask", path, "nightly.yml")
+    run_revoke("account:jane.doe", path, None)
+    left = read_allowlist(path)
+    assert [p.workflow for p in left.publishers] == ["publish.yml"] and not left.accounts
+    assert list(left.packages) == ["idna"]
+    with pytest.raises(InputError, match="no such entry"):
+        run_revoke("org:nobody", path, None)
