@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -155,3 +156,40 @@ def test_an_export_over_a_folder_that_is_not_one_refuses(allowlist, fixture_inde
     assert (folder / "notes.txt").read_text() == "keep me"
     code, _, err = export(allowlist, fixture_index, "simple-index")
     assert code == 2 and "needs -o DIR" in err
+
+
+def test_index_values_are_escaped_in_the_html_and_json():
+    from html.parser import HTMLParser
+
+    from scanner.model import IndexFile
+    from scanner.report.allowlist_export import simple_index
+
+    hostile = IndexFile(
+        filename='x-1.0.tar.gz"><script>alert(1)</script>',
+        url='https://files.example/x-1.0.tar.gz?a=1&b="2"',
+        sha256="ab" * 32,
+        version="1.0",
+        requires_python='>=3.8"onmouseover="x',
+        yanked="<b>bad</b>",
+    )
+    pages = simple_index({"x": [hostile]})
+    page = pages["x/index.html"]
+    assert "<script>" not in page and 'onmouseover="x' not in page
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[dict] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.found.append(dict(attrs))
+
+    parser = Links()
+    parser.feed(page)
+    (link,) = parser.found
+    assert link["href"] == f"{hostile.url}#sha256={'ab' * 32}"
+    assert link["data-requires-python"] == hostile.requires_python
+    assert link["data-yanked"] == "<b>bad</b>"
+    (entry,) = json.loads(pages["x/index.json"])["files"]
+    assert entry["filename"] == hostile.filename and entry["yanked"] == "<b>bad</b>"
