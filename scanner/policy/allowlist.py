@@ -320,7 +320,7 @@ class _Checker:
             if stray:
                 judgement.failed.append(
                     ("file-not-approved", f"{len(stray)} file(s) in use not approved: "
-                     f"{', '.join(h[:19] + '…' for h in stray[:3])} (at {where})")
+                     f"{', '.join(stray[:3])}{' …' if len(stray) > 3 else ''} (at {where})")
                 )  # fmt: skip
                 return False
         if unknown:
