@@ -312,6 +312,21 @@ def diff(old: str, new: str, output_format: str, output: str | None, **settings)
 
 
 @main.command()
+@click.argument("result_file", metavar="RESULT.json", type=click.Path(dir_okay=False))
+@_output_options(tuple(name for name in format_names() if name != "json"))
+@click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
+def report(result_file: str, output_format: str, output: str | None, verbose: bool) -> None:
+    """Render a saved result (`trustmap scan -f json -o RESULT.json`) in another format,
+    without scanning again: CI keeps one artifact and renders HTML, Markdown, SARIF or an
+    SBOM from it later. Nothing is fetched."""
+    from scanner.report import render
+    from scanner.scan import saved_result
+
+    result = saved_result(result_file)
+    render.write(result, output_format, output, verbose=verbose, version=_version())
+
+
+@main.command()
 @click.argument("name")
 @click.argument("targets", nargs=-1)
 @_output_options(EXPLAIN_FORMATS)

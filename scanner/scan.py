@@ -193,6 +193,28 @@ def scan(
     return summary_stage.with_summary(result, radius)
 
 
+def saved_result(path: str) -> ScanResult:
+    """A ScanResult from a saved JSON report (`trustmap report`): what the scan found, read
+    back, with its graph and summary computed from it as a scan computes them. Nothing is
+    fetched."""
+    from pathlib import Path
+
+    from scanner.inputs.saved_result import read_saved_result
+
+    saved = read_saved_result(Path(path))
+    graph = graph_stage.build_graph(saved.resolution)
+    result = ScanResult(
+        resolution=saved.resolution,
+        graph=graph,
+        facts=saved.facts,
+        findings=saved.findings,
+        undetermined=saved.undetermined,
+        notes=saved.notes,
+        rules=saved.rules,
+    )
+    return summary_stage.with_summary(result)
+
+
 def _rule_info(rule: rules_stage.Rule) -> RuleInfo:
     return RuleInfo(
         id=rule.id,
