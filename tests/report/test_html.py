@@ -73,7 +73,12 @@ def hostile_result() -> ScanResult:
         Undetermined("no-provenance", HOSTILE_NAME, "low", ("has_provenance",), ("<u>x</u>",)),
     )
     result = ScanResult(
-        resolution, build_graph(resolution), facts, findings, undetermined, notes=("<marquee>n</marquee>",)
+        resolution,
+        build_graph(resolution),
+        facts,
+        findings,
+        undetermined,
+        notes=("<marquee>n</marquee>",),
     )
     return with_summary(result)
 
