@@ -27,7 +27,7 @@ COLUMN_GAP = 56
 LABEL_CHARS = 30  # a longer name is cut in the picture (whole in its panel)
 CHAR_WIDTH = 6.4  # pixels per character at the label's font size, roughly
 MIN_RADIUS = 4.0
-MAX_RADIUS = 16.0
+MAX_RADIUS = 18.0
 SWEEPS = 4
 
 
@@ -44,7 +44,7 @@ class Node:
 
 def radius_for(dependents: int) -> float:
     """Area grows with the blast radius, capped so that one hub cannot cover a column."""
-    return min(MAX_RADIUS, MIN_RADIUS + 1.6 * math.sqrt(dependents))
+    return min(MAX_RADIUS, MIN_RADIUS + 2.2 * math.sqrt(dependents))
 
 
 def _layers(graph: nx.DiGraph) -> dict[str, int]:
