@@ -12,4 +12,4 @@ def render(result: ScanResult, *, verbose: bool, version: str) -> str:
     return render_html(result, version)  # every package has its panel: no verbose mode
 
 
-register(OutputFormat(name="html", position=45, draws=False, render=render))
+register(OutputFormat(name="html", position=60, draws=False, render=render))
