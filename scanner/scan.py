@@ -139,7 +139,7 @@ def _merge(resolutions: list[Resolution], inputs: InputSet, options: ScanOptions
 def scan(
     resolution: Resolution,
     options: ScanOptions,
-    on_start: Callable[[int], None] | None = None,
+    on_start: Callable[..., None] | None = None,
     on_done: Callable[[str], None] | None = None,
 ) -> ScanResult:
     # Rules load before any network traffic: a broken rule file fails fast. Loaded once:
@@ -231,7 +231,7 @@ async def _gather(resolution, options, store, on_start, on_done):
     fetcher = options.fetcher(store)
     source = PyPISource(fetcher, index_url_from_environment(options.index_url))
     if on_start:
-        on_start(len(resolution.packages))
+        on_start(len(resolution.packages), [p.name for p in resolution.packages])
     try:
         gathered = await gather_stage.gather(
             resolution.packages, fetcher, source, on_done, other_indexes=options.other_indexes
