@@ -8,7 +8,10 @@ neither it nor the report can reach any host."""
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
+import html
 import json
 import os
 import re
@@ -16,6 +19,7 @@ import shutil
 import struct
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -31,7 +35,7 @@ WIDTH, HEIGHT = 1280, 1600
 
 @dataclass(frozen=True)
 class BrowserView:
-    html: str  # the file as written
+    path: Path  # the file as written
     dom: str  # the DOM after the report's script ran
     png: bytes
     console: list[str]  # console messages (CSP violations are among them)
@@ -75,6 +79,42 @@ def _with_hostile_package(saved: dict) -> dict:
     return saved
 
 
+def _open(chromium: str, page: Path, profile: Path, screenshot: Path | None = None):
+    """Chromium opens `page` once: the DOM after its scripts ran, and a screenshot."""
+    command = [
+        chromium,
+        "--headless",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--no-pings",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--window-size={WIDTH},{HEIGHT}",
+        "--hide-scrollbars",
+        *([f"--screenshot={screenshot}"] if screenshot else []),
+        "--dump-dom",
+        page.as_uri(),
+    ]
+    if os.geteuid() == 0:
+        command.insert(1, "--no-sandbox")  # Chromium's sandbox refuses to run as root
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"chromium cannot run here: {exc}")
+    if done.returncode != 0 or "<html" not in done.stdout:
+        tail = " / ".join(done.stderr.strip().splitlines()[-3:])
+        pytest.skip(f"chromium cannot run here (exit {done.returncode}): {tail}")
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    return done.stdout, console
+
+
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> BrowserView:
     chromium = _chromium()
@@ -89,42 +129,71 @@ def view(tmp_path_factory: pytest.TempPathFactory) -> BrowserView:
     )
     assert outcome.exit_code == 0, outcome.output
     screenshot = folder / "report.png"
-    command = [
-        chromium,
-        "--headless",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-extensions",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-default-apps",
-        "--no-pings",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        f"--user-data-dir={folder / 'profile'}",
-        "--enable-logging=stderr",
-        "--v=0",
-        f"--window-size={WIDTH},{HEIGHT}",
-        "--hide-scrollbars",
-        f"--screenshot={screenshot}",
-        "--dump-dom",
-        report.as_uri(),
-    ]
-    if os.geteuid() == 0:
-        command.insert(1, "--no-sandbox")  # Chromium's sandbox refuses to run as root
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"chromium cannot run here: {exc}")
-    if done.returncode != 0 or "<html" not in done.stdout or not screenshot.exists():
-        tail = " / ".join(done.stderr.strip().splitlines()[-3:])
-        pytest.skip(f"chromium cannot run here (exit {done.returncode}): {tail}")
-    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    dom, console = _open(chromium, report, folder / "profile", screenshot)
     findings = sum(len(p.get("findings", [])) for p in saved["packages"])
     return BrowserView(
-        report.read_text(), done.stdout, screenshot.read_bytes(), console, len(saved["packages"]),
-        findings,
-    )  # fmt: skip
+        report, dom, screenshot.read_bytes(), console, len(saved["packages"]), findings
+    )
+
+
+# Played in the page after the report's own script, as a person would: sort the table by
+# reach (twice), filter it, pick a severity, click a package in the graph, zoom in. What
+# it saw goes into the DOM as JSON.
+DRIVER = """
+(function () {
+  var seen = {};
+  var table = document.getElementById("findings-table");
+  var rows = function () { return Array.prototype.slice.call(table.tBodies[0].rows); };
+  var reach = function () {
+    return rows().map(function (r) { return +r.cells[4].getAttribute("data-v"); });
+  };
+  var header = table.tHead.rows[0].cells[4];
+  header.click(); seen.ascending = reach();
+  header.click(); seen.descending = reach();
+  var text = document.getElementById("findings-filter");
+  text.value = "fresh-release"; text.dispatchEvent(new Event("input"));
+  seen.filtered = rows().filter(function (r) { return !r.hidden; }).map(function (r) {
+    return r.cells[2].textContent; });
+  seen.count = document.getElementById("findings-count").textContent;
+  text.value = ""; text.dispatchEvent(new Event("input"));
+  var severity = document.getElementById("findings-severity");
+  severity.value = "3"; severity.dispatchEvent(new Event("change"));
+  seen.severe = rows().filter(function (r) { return !r.hidden; }).map(function (r) {
+    return r.getAttribute("data-rank"); });
+  var svg = document.getElementById("graph-svg");
+  var target = svg.querySelector('#graph-edges path').getAttribute("data-to");
+  var node = svg.querySelector('.node[data-i="' + target + '"] text');
+  node.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  var info = document.getElementById("node-info");
+  seen.info = info.hidden ? null : info.textContent;
+  seen.label = svg.querySelector('.node[data-i="' + target + '"] title').textContent;
+  seen.up = svg.querySelectorAll("#graph-edges path.up").length;
+  seen.down = svg.querySelectorAll("#graph-edges path.down").length;
+  var before = svg.getAttribute("viewBox");
+  document.getElementById("zoom-in").click();
+  seen.zoomed = [before, svg.getAttribute("viewBox")];
+  var out = document.createElement("pre");
+  out.id = "driver-result";
+  out.textContent = JSON.stringify(seen);
+  document.body.appendChild(out);
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def driven(view: BrowserView, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The report with DRIVER added after its script (and allowed by the policy)."""
+    folder = tmp_path_factory.mktemp("html-driven")
+    digest = base64.b64encode(hashlib.sha256(DRIVER.encode()).digest()).decode()
+    page = (
+        view.path.read_text()
+        .replace("script-src '", f"script-src 'sha256-{digest}' '", 1)
+        .replace("</body>", f"<script>{DRIVER}</script></body>")
+    )
+    (folder / "driven.html").write_text(page)
+    dom, console = _open(_chromium() or "chromium", folder / "driven.html", folder / "profile")
+    assert console == []
+    return json.loads(html.unescape(re.search(r'<pre id="driver-result">(.*?)</pre>', dom)[1]))
 
 
 def _element(dom: str, element_id: str) -> str:
@@ -178,4 +247,17 @@ def test_the_screenshot_is_a_drawn_page(view: BrowserView):
 
 def test_200_packages_stay_a_reasonable_file(view: BrowserView):
     assert view.packages > 200
-    assert len(view.html.encode()) < 1_500_000
+    assert view.path.stat().st_size < 1_500_000
+
+
+def test_the_table_sorts_and_filters_and_the_graph_answers_a_click(driven: dict):
+    assert driven["ascending"] == sorted(driven["ascending"])
+    assert driven["descending"] == sorted(driven["ascending"], reverse=True)
+    assert driven["filtered"] and set(driven["filtered"]) == {"fresh-release"}
+    assert driven["count"] == f"{len(driven['filtered'])} of {len(driven['ascending'])} shown"
+    assert driven["severe"] and all(int(rank) >= 3 for rank in driven["severe"])
+    # The clicked package: its name in the box, what requires it lit up.
+    assert driven["info"] and driven["label"].split("==")[0] in driven["info"]
+    assert driven["up"] >= 1
+    before, after = (list(map(float, box.split())) for box in driven["zoomed"])
+    assert after[2] < before[2] and after[3] < before[3]
