@@ -112,7 +112,9 @@ def _publishers_text(owner: Ownership | None) -> str:
 def _path_html(path: list[str], top_level: bool) -> str:
     if len(path) <= 1:
         return "(top-level)" if top_level else "(no top-level package pulls it in)"
-    return '<span class="path">' + " → ".join(esc(step, 100) for step in path) + "</span>"
+    # Each name unbroken: a line may break between names, never inside one at a hyphen.
+    steps = " → ".join(f"<span>{esc(step, 100)}</span>" for step in path)
+    return f'<span class="path">{steps}</span>'
 
 
 def _names(names: Iterable[str], shown: int = 12) -> str:

@@ -84,6 +84,7 @@ details.package[open]{background:#fdfdfe}
 .factlines{white-space:pre-wrap;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;
   word-break:break-word}
 table.facts td:first-child{white-space:nowrap;color:var(--muted);width:1%}
+.path span{white-space:nowrap}
 .path{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 footer{max-width:1200px;margin:30px auto;padding:0 20px;color:var(--muted);font-size:12px}
 """
