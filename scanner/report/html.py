@@ -204,7 +204,15 @@ class _Report:
             (sum(s.findings_by_severity.values()), "findings"),
             (s.undetermined, "checks undetermined"),
         ]
-        out = ['<section id="summary"><h2>Summary</h2><div class="cards">']
+        out = ['<section id="summary"><h2>Summary</h2>']
+        verdict = self.result.verdict
+        if verdict is not None:  # `gate -f html`: the outcome before anything else
+            reasons = "; ".join(verdict.reasons)
+            out.append(
+                f'<p class="verdict verdict-{verdict.outcome}"><b>Gate: {verdict.outcome}</b>'
+                f"{': ' + esc(reasons, 1000) if reasons else ''}</p>"
+            )
+        out.append('<div class="cards">')
         for number, label in cards:
             out.append(f'<div class="card"><b>{number}</b>{esc(label)}</div>')
         out.append("</div><p>Findings by severity: ")

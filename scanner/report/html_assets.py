@@ -34,6 +34,8 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 .sev-medium{background:var(--medium)}.sev-low{background:var(--low);color:#222}
 .sev-info{background:var(--info);color:#222}.sev-undetermined{background:var(--undetermined);color:#222}
 .warn{color:#8a5300}
+.verdict{font-size:16px;padding:6px 10px;border-radius:6px;background:var(--panel)}
+.verdict-fail{background:#fde2de}.verdict-incomplete{background:#fff1d6}.verdict-pass{background:#e3f4e4}
 ul.tight{margin:4px 0;padding-left:20px}
 #graph-box{
   position:relative;border:1px solid var(--line);border-radius:6px;height:70vh;min-height:420px;

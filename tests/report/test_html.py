@@ -200,3 +200,12 @@ def test_tall_layers_wrap_into_columns():
     columns = _ordered_columns(graph, _layers(graph))
     assert columns[0] == ["root"]
     assert len(columns) == 4 and all(len(c) <= 36 for c in columns)
+
+
+def test_a_gate_report_leads_with_its_outcome():
+    from tests.report.test_markdown import gated
+    from tests.report.test_sarif import make_result
+
+    document = render_html(gated(make_result()), "1.2.3")
+    summary = document[document.index('<section id="summary">') :]
+    assert summary.index("<b>Gate: fail</b>") < summary.index('<div class="cards">')
