@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from scanner.model import TrustmapError
+from scanner.model import InputError, TrustmapError
 from scanner.report.interface import format_names
 from scanner.report.render import EXPLAIN_FORMATS
 
@@ -177,7 +177,7 @@ def _output_options(formats: tuple[str, ...]):
     )
 
 
-def _run_scan(targets: tuple[str, ...], settings: dict):
+def _run_scan(targets: tuple[str, ...], settings: dict, quiet: bool = False):
     from scanner import scan as pipeline
     from scanner.config import scan_options
     from scanner.options import CommandLineSettings
@@ -185,8 +185,9 @@ def _run_scan(targets: tuple[str, ...], settings: dict):
 
     # One clock for the whole scan: resolving and fact gathering share scan-timeout.
     options = scan_options(CommandLineSettings(**settings)).started()
-    resolution = pipeline.read_targets(targets, options)
-    with render.progress_bar() as (on_start, on_done):
+    with render.status("Reading the inputs; resolving what is not pinned", quiet):
+        resolution = pipeline.read_targets(targets, options)
+    with render.progress_bar(quiet) as (on_start, on_done):
         result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)
     return result
 
@@ -203,12 +204,16 @@ def _exit_on_fatal_problems(result) -> None:
 @click.argument("targets", nargs=-1)
 @_output_options(format_names())
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print only the summary line (and no progress bar)."
+)
 @target_options
 def scan(
     targets: tuple[str, ...],
     output_format: str,
     output: str | None,
     verbose: bool,
+    quiet: bool,
     **settings,
 ) -> None:
     """Scan TARGETS (default: the environment trustmap runs in). Each is an installed
@@ -220,8 +225,13 @@ def scan(
     from scanner.policy import REPORT_ONLY, decide
     from scanner.report import render
 
-    result = _run_scan(targets, settings)
-    render.write(result, output_format, output, verbose=verbose, version=_version())
+    if quiet and (verbose or output_format != "table"):
+        raise InputError("-q prints the table report's summary line alone: not with -v or -f")
+    result = _run_scan(targets, settings, quiet)
+    if quiet:
+        render.summary_line(result, output)
+    else:
+        render.write(result, output_format, output, verbose=verbose, version=_version())
     _exit_on_fatal_problems(result)
     # `scan` reports: its policy never fails (the gate applies a stricter one).
     verdict = decide(result, REPORT_ONLY)
@@ -309,6 +319,21 @@ def diff(old: str, new: str, output_format: str, output: str | None, **settings)
     _, options = _settings_and_options(settings)
     changes, notes = gate_stage.run_diff(old, new, options, render.progress_bar)
     render.diff(changes, notes, output_format, output, _version())
+
+
+@main.command()
+@click.argument("result_file", metavar="RESULT.json", type=click.Path(dir_okay=False))
+@_output_options(tuple(name for name in format_names() if name != "json"))
+@click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
+def report(result_file: str, output_format: str, output: str | None, verbose: bool) -> None:
+    """Render a saved result (`trustmap scan -f json -o RESULT.json`) in another format,
+    without scanning again: CI keeps one artifact and renders HTML, Markdown, SARIF or an
+    SBOM from it later. Nothing is fetched."""
+    from scanner.report import render
+    from scanner.scan import saved_result
+
+    result = saved_result(result_file)
+    render.write(result, output_format, output, verbose=verbose, version=_version())
 
 
 @main.command()

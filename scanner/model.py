@@ -549,6 +549,9 @@ class Summary:
     radius: Mapping[str, BlastRadius] = field(default_factory=dict, repr=False)
     paths: Mapping[str, list[str]] = field(default_factory=dict, repr=False)
     owners: Mapping[str, Ownership] = field(default_factory=dict, repr=False)
+    # Every publishing account, the most packages first (top_accounts is its head), for
+    # the outputs that chart more than a few.
+    accounts: list[AccountShare] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         return {

@@ -139,7 +139,7 @@ def _merge(resolutions: list[Resolution], inputs: InputSet, options: ScanOptions
 def scan(
     resolution: Resolution,
     options: ScanOptions,
-    on_start: Callable[[int], None] | None = None,
+    on_start: Callable[..., None] | None = None,
     on_done: Callable[[str], None] | None = None,
 ) -> ScanResult:
     # Rules load before any network traffic: a broken rule file fails fast. Loaded once:
@@ -193,6 +193,28 @@ def scan(
     return summary_stage.with_summary(result, radius)
 
 
+def saved_result(path: str) -> ScanResult:
+    """A ScanResult from a saved JSON report (`trustmap report`): what the scan found, read
+    back, with its graph and summary computed from it as a scan computes them. Nothing is
+    fetched."""
+    from pathlib import Path
+
+    from scanner.inputs.saved_result import read_saved_result
+
+    saved = read_saved_result(Path(path))
+    graph = graph_stage.build_graph(saved.resolution)
+    result = ScanResult(
+        resolution=saved.resolution,
+        graph=graph,
+        facts=saved.facts,
+        findings=saved.findings,
+        undetermined=saved.undetermined,
+        notes=saved.notes,
+        rules=saved.rules,
+    )
+    return summary_stage.with_summary(result)
+
+
 def _rule_info(rule: rules_stage.Rule) -> RuleInfo:
     return RuleInfo(
         id=rule.id,
@@ -209,7 +231,7 @@ async def _gather(resolution, options, store, on_start, on_done):
     fetcher = options.fetcher(store)
     source = PyPISource(fetcher, index_url_from_environment(options.index_url))
     if on_start:
-        on_start(len(resolution.packages))
+        on_start(len(resolution.packages), [p.name for p in resolution.packages])
     try:
         gathered = await gather_stage.gather(
             resolution.packages, fetcher, source, on_done, other_indexes=options.other_indexes

@@ -88,6 +88,7 @@ def summarize(
     risks = score_packages(names, result.findings, result.undetermined, radius)
     paths = shortest_paths_from_top(result.graph)
     ranked_accounts = sorted(controlled.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    accounts = [AccountShare(account, tuple(sorted(held))) for account, held in ranked_accounts]
     return Summary(
         packages=len(result.resolution.packages),
         top_level=len(top_level(result.graph)),
@@ -98,10 +99,7 @@ def summarize(
         findings_by_severity={s: by_severity.get(s, 0) for s in reversed(SEVERITIES)},
         undetermined=len(result.undetermined),
         problems=len(result.resolution.problems),
-        top_accounts=[
-            AccountShare(account, tuple(sorted(held)))
-            for account, held in ranked_accounts[:top_accounts]
-        ],
+        top_accounts=accounts[:top_accounts],
         concentration_threshold=CONCENTRATION_THRESHOLD,
         organization_names=sorted(organizations),
         ownership_unknown_packages=sorted(unknown),
@@ -117,17 +115,14 @@ def summarize(
             )
             for risk in look_first(risks, look_first_count)
         ],
-        concentrated_accounts=[
-            AccountShare(account, tuple(sorted(held)))
-            for account, held in ranked_accounts
-            if len(held) >= CONCENTRATION_THRESHOLD
-        ],
+        concentrated_accounts=[a for a in accounts if len(a.packages) >= CONCENTRATION_THRESHOLD],
         not_checked=not_checked(result.facts, names),
         undetermined_by_fact=_undetermined_by_fact(result),
         risks=risks,
         radius=radius,
         paths=paths,
         owners=owners,
+        accounts=accounts,
     )
 
 

@@ -185,3 +185,39 @@ def test_interrupt_in_a_terminal_is_one_line(lab_venv, fixture_index, cache):
     assert code == 2, plain
     assert "Traceback" not in plain
     assert "interrupted" in plain
+
+
+def test_the_progress_bar_counts_and_names_what_it_waits_for(lab_venv, fixture_index, cache):
+    fixture_index.delays = {"/pypi/six/json": 1.5}  # six answers last
+    code, raw, plain = run_in_terminal(
+        "scan", str(lab_venv), "--index-url", fixture_index.simple_url, "--cache", cache,
+        columns=80,
+    )  # fmt: skip
+    assert_clean_run(code, plain)
+    frames = [ANSI.sub("", frame) for frame in re.split(r"\r|\x1b\[2K", raw)]
+    bars = [frame.strip() for frame in frames if frame.startswith("Fetching facts")]
+    assert any(re.search(r" 10/11 .*waiting for six$", bar) for bar in bars), bars
+    assert all(len(bar) <= 80 for bar in bars)
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_scan_quiet_prints_the_summary_line_alone(lab_venv, fixture_index, cache, columns):
+    code, _raw, plain = run_in_terminal(
+        "scan", "-q", str(lab_venv), "--index-url", fixture_index.simple_url, "--cache", cache,
+        columns=columns,
+    )  # fmt: skip
+    assert_clean_run(code, plain)
+    assert "Fetching facts" not in plain and "Reading the inputs" not in plain
+    assert " ".join(plain.split()) == (
+        "11 packages, 16 publishing accounts, 1 organisation; findings: 1 high, 9 low; "
+        "20 checks undetermined (facts unknown)"
+    )
+    assert_fits(plain, columns)
+
+
+def test_quiet_is_for_the_table_alone(lab_venv):
+    code, _raw, plain = run_in_terminal("scan", "-q", "-f", "json", str(lab_venv), columns=80)
+    assert code == 2
+    assert plain.strip() == (
+        "trustmap: error: -q prints the table report's summary line alone: not with -v or -f"
+    )

@@ -12,22 +12,24 @@ Nothing here scans or decides; scanner.gate wires it to the scan and the policy 
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from scanner.inputs.default_target import PROJECT_FILES
+from scanner.inputs.saved_result import (
+    MAX_SAVED_BYTES,
+    is_trustmap_report,
+    load_saved,
+    object_list,
+    project_name,
+)
 from scanner.model import InputError, Publishers, Snapshot
-from scanner.names import is_project_name
 
 GIT_PREFIX = "git:"
-# A saved report of a large closure is a few megabytes; anything far bigger is not one.
-MAX_BASELINE_BYTES = 256 * 1024 * 1024
+MAX_BASELINE_BYTES = MAX_SAVED_BYTES
 # Files copied out of REF: the manifests and what they may include (`-r base.txt`,
 # `-c constraints.txt`, a requirements/ folder), never the whole tree.
 _MANIFEST_SUFFIXES = (".txt", ".in", ".toml", ".lock", ".cfg", ".json")
@@ -51,29 +53,14 @@ def saved_snapshot(path: Path) -> Snapshot | None:
     one of them and is malformed is an InputError naming what is wrong."""
     if path.is_dir() or path.suffix.lower() != ".json":
         return None
-    try:
-        size = path.stat().st_size
-        if size > MAX_BASELINE_BYTES:
-            raise InputError(f"{path}: {size} bytes is too large for a baseline")
-        data = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
-    except (ValueError, RecursionError):
+    data = load_saved(path, "baseline")
+    if data is None or not isinstance(data, dict):
         return None  # not JSON at all: let the input kinds say what it is
-    if not isinstance(data, dict):
-        return None
-    tool = data.get("tool")
-    if isinstance(tool, dict) and tool.get("name") == "trustmap" and "packages" in data:
+    if is_trustmap_report(data):
         return _from_json_report(data, path)
     if data.get("bomFormat") == "CycloneDX" and _annotated_by_trustmap(data):
         return _from_cyclonedx(data, path)
     return None
-
-
-def _name(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not is_project_name(value):
-        raise InputError(f"{where}: {str(value)[:80]!r} is not a package name")
-    return str(canonicalize_name(value))
 
 
 def _from_json_report(data: Mapping[str, Any], path: Path) -> Snapshot:
@@ -90,15 +77,15 @@ def _from_json_report(data: Mapping[str, Any], path: Path) -> Snapshot:
         where = f"{path}: packages[{index}]"
         if not isinstance(entry, dict):
             raise InputError(f"{where}: not an object")
-        name = _name(entry.get("name"), where)
+        name = project_name(entry.get("name"), where)
         version = entry.get("version") or ""
         packages[name] = str(version)
-        for finding in _list(entry.get("findings"), f"{where}.findings"):
+        for finding in object_list(entry.get("findings"), f"{where}.findings"):
             key = (name, str(finding.get("rule", "")))
             findings.add(key)
             titles[key] = str(finding.get("title", ""))
             severities[key] = str(finding.get("severity", ""))
-        for check in _list(entry.get("undetermined"), f"{where}.undetermined"):
+        for check in object_list(entry.get("undetermined"), f"{where}.undetermined"):
             undetermined.add((name, str(check.get("rule", ""))))
         owner = entry.get("publishers")
         if (
@@ -118,14 +105,6 @@ def _from_json_report(data: Mapping[str, Any], path: Path) -> Snapshot:
         titles=titles,
         severities=severities,
     )
-
-
-def _list(value: Any, where: str) -> list[Mapping[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise InputError(f"{where}: not a list of objects")
-    return value
 
 
 def _annotated_by_trustmap(data: Mapping[str, Any]) -> bool:
@@ -157,7 +136,7 @@ def _from_cyclonedx(data: Mapping[str, Any], path: Path) -> Snapshot:
         properties = [p for p in component.get("properties") or () if isinstance(p, dict)]
         if not any(str(p.get("name", "")).startswith(_PREFIX) for p in properties):
             continue  # not a package trustmap scanned (the input SBOM's own components)
-        name = _name(component.get("name"), f"{path}: components[{index}].name")
+        name = project_name(component.get("name"), f"{path}: components[{index}].name")
         packages[name] = str(component.get("version") or "")
         accounts: set[str] = set()
         organization = ""

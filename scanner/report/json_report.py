@@ -22,6 +22,7 @@ def render_json(result: ScanResult, tool_version: str) -> str:
         "tool": {"name": "trustmap", "version": tool_version},
         "target": {
             "source": result.resolution.source,
+            "description": target.description,
             "python_version": target.python_version,
             "markers": dict(target.markers),
             "notes": list(target.notes),
@@ -46,10 +47,25 @@ def render_json(result: ScanResult, tool_version: str) -> str:
                 "message": p.message,
                 "package": p.package,
                 "location": str(p.location) if p.location else None,
+                "fatal": p.fatal,
             }
             for p in result.resolution.problems
         ],
         "notes": list(result.notes),
+        # The rules as configured for this scan: what a report rendered later from this
+        # file (`trustmap report`) says of each rule.
+        "rules": [
+            {
+                "id": rule.id,
+                "title": rule.title,
+                "severity": rule.severity,
+                "category": rule.category,
+                "motivation": rule.motivation,
+                "remediation": rule.remediation,
+                "references": list(rule.references),
+            }
+            for rule in result.rules.values()
+        ],
     }
     if result.verdict is not None:  # the gate's decision (`trustmap gate -f json`)
         from scanner.report.verdict import verdict_dict
@@ -94,6 +110,13 @@ def package_entry(
         "name": name,
         "display_name": package.display_name or name,
         "version": package.version,
+        "summary": package.summary,
+        "license": package.license,
+        "requires_python": package.requires_python,
+        "editable": package.editable,
+        "hashes": list(package.hashes),
+        "wheel_tags": list(package.wheel_tags),
+        "metadata_problems": list(package.problems),
         "top_level": bool(result.graph.nodes[name].get("top_level")),
         "origin": str(package.origin) if package.origin else None,
         "direct_url": package.direct_url,
@@ -120,6 +143,7 @@ def package_entry(
         "undetermined": [
             {
                 "rule": item.rule_id,
+                "severity": item.severity,
                 "missing_facts": list(item.missing),
                 "reasons": list(item.reasons),
             }

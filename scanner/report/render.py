@@ -72,29 +72,97 @@ def _open_output(path: str):
         temporary.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[str], None]]]:
-    """A progress bar on stderr while facts are fetched; nothing when stderr is not a
-    terminal (CI logs, pipes)."""
-    if not sys.stderr.isatty():
-        yield (lambda total: None), (lambda name: None)
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+def summary_line(result: ScanResult, output: str | None) -> None:
+    """`scan -q`: the table report's summary in one line."""
+    from scanner.report.terminal import summary_line as line
 
+    if output:
+        with _open_output(output) as fh:
+            console = make_console(fh)
+            console.print(line(result))
+            console.file.flush()
+    else:
+        make_console().print(line(result))
+
+
+@contextlib.contextmanager
+def status(message: str, quiet: bool = False) -> Iterator[None]:
+    """A spinner on stderr saying what the command waits for; nothing when stderr is not a
+    terminal (CI logs, pipes), or when asked to be quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    with make_console(stderr=True).status(message):
+        yield
+
+
+# Columns the progress bar's description, bar, count and time take (up to 99,999
+# packages), leaving the rest of the line to the packages still awaited.
+PROGRESS_WIDTH = 48
+
+
+def waiting_text(awaited: Sequence[str], room: int) -> str:
+    """`waiting for a, b +N`: the first packages still awaited, as many as fit in `room`
+    columns, and how many more; just their number when no name fits."""
+    shown: list[str] = []
+    for name in awaited:
+        more = len(awaited) - len(shown) - 1
+        names = ", ".join([*shown, safe_text(name, 40)])
+        if len(f"waiting for {names}{f' +{more}' if more else ''}") > room:
+            break
+        shown.append(safe_text(name, 40))
+    more = len(awaited) - len(shown)
+    if not shown:
+        text = f"waiting for {more}" if more else ""
+        return text if len(text) <= room else ""
+    return f"waiting for {', '.join(shown)}{f' +{more}' if more else ''}"
+
+
+@contextlib.contextmanager
+def progress_bar(
+    quiet: bool = False,
+) -> Iterator[tuple[Callable[..., None], Callable[[str], None]]]:
+    """A progress bar on stderr while facts are fetched: packages done of all, time, and
+    the first few packages still awaited. Nothing when stderr is not a terminal (CI logs,
+    pipes), or when asked to be quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield (lambda total, names=(): None), (lambda name: None)
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.table import Column
+
+    console = make_console(stderr=True)
     progress = Progress(
         "[progress.description]{task.description}",
-        BarColumn(),
+        BarColumn(bar_width=12),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=make_console(stderr=True),
+        TextColumn("{task.fields[waiting]}", markup=False, table_column=Column(no_wrap=True)),
+        console=console,
         transient=True,
     )
-    task = progress.add_task("Fetching facts", total=None)
+    task = progress.add_task("Fetching facts", total=None, waiting="")
+    awaited: dict[str, None] = {}  # insertion order: roughly the order they are asked for
+
+    def waiting() -> str:
+        return waiting_text(list(awaited), console.width - PROGRESS_WIDTH)
+
+    def on_start(total: int, names: Sequence[str] = ()) -> None:
+        awaited.update(dict.fromkeys(names))
+        progress.update(task, total=total, waiting=waiting())
+
+    def on_done(name: str) -> None:
+        awaited.pop(name, None)
+        progress.update(task, advance=1, waiting=waiting())
+
     with progress:
-        yield (
-            lambda total: progress.update(task, total=total),
-            lambda name: progress.advance(task),
-        )
+        yield on_start, on_done
 
 
 # --- rules commands --------------------------------------------------------------------

@@ -93,22 +93,7 @@ def render_terminal(
     shown_severities = SEVERITIES if verbose else ("medium", "high", "critical")
     findings = [f for f in sorted_findings(result) if f.severity in shown_severities]
     if findings:
-        console.print(Text("\nFindings", style="bold underline"))
-        packages = result.packages
-        for finding in findings:
-            path = finding_path(result, finding.package)
-            head = Text()
-            head.append(f"{finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
-            head.append(safe_text(packages[finding.package].label, 100), style="bold")
-            head.append(f"  {safe_text(finding.rule_id, 80)}")
-            console.print(head)
-            console.print(
-                indented(Text(safe_text(finding.title, 200))),
-                indented(field("evidence", evidence_text(finding.evidence))),
-                indented(field("pulled in by", path_text(path, _is_top(result, finding.package)))),
-            )
-            if finding.covers:
-                console.print(indented(field("also", Text(", ".join(finding.covers)))))
+        _findings_by_package(console, result, findings)
     hidden = len(result.findings) - len(findings)
     if hidden:
         console.print(
@@ -171,6 +156,56 @@ def render_terminal(
         console.print(Text(safe_text(note, 600), style="yellow"))
     others = [n for n in notes if not n.startswith("stale:")]
     console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in others), style="dim"))
+
+
+def _findings_by_package(console: Console, result: ScanResult, findings: list) -> None:
+    """Each package once, in the order of its most severe finding (then its reach), with
+    what pulls it in, then its findings: several rules on one package read as one story."""
+    console.print(Text("\nFindings", style="bold underline"))
+    grouped: dict[str, list] = {}
+    for finding in findings:
+        grouped.setdefault(finding.package, []).append(finding)
+    packages = result.packages
+    for name, group in grouped.items():
+        console.print(Text(safe_text(packages[name].label, 100), style="bold"))
+        path = path_text(finding_path(result, name), _is_top(result, name))
+        console.print(indented(field("pulled in by", path), 2))
+        for finding in group:
+            head = Text(f"{finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
+            head.append(safe_text(finding.rule_id, 80))
+            console.print(
+                indented(head, 2),
+                indented(Text(safe_text(finding.title, 200)), FINDING_INDENT),
+                indented(field("evidence", evidence_text(finding.evidence)), FINDING_INDENT),
+            )
+            if finding.covers:
+                console.print(
+                    indented(field("also", Text(", ".join(finding.covers))), FINDING_INDENT)
+                )
+
+
+def summary_line(result: ScanResult) -> Text:
+    """The scan in one line (`scan -q`): what it holds, what it found, what it could not
+    decide."""
+    summary = summary_of(result)
+    line = Text(
+        f"{plural(summary.packages, 'package')}, "
+        f"{plural(summary.publishing_accounts, 'publishing account')}, "
+        f"{plural(summary.organizations, 'organisation')}; findings: "
+    )
+    counts = [(s, n) for s, n in summary.findings_by_severity.items() if n]
+    if counts:
+        line.append_text(
+            Text(", ").join(Text(f"{n} {s}", style=SEVERITY_STYLE[s]) for s, n in counts)
+        )
+    else:
+        line.append("none")
+    if summary.undetermined:
+        line.append(
+            f"; {plural(summary.undetermined, 'check')} undetermined (facts unknown)",
+            style="yellow",
+        )
+    return line
 
 
 def _facts_table(result: ScanResult, name: str) -> Group:
@@ -299,6 +334,7 @@ def _publishers_table(result: ScanResult, summary: Summary) -> Table:
 
 
 INDENT = 9
+FINDING_INDENT = 11  # a finding's lines, under its package
 
 
 def indented(renderable: RenderableType, left: int = INDENT) -> Padding:

@@ -74,6 +74,7 @@ def test_formats_in_the_order_and_names_the_command_line_offers():
         "cyclonedx-xml",
         "sarif",
         "markdown",
+        "html",
     )
     choice = next(p for p in scan_command.params if p.name == "output_format")
     assert tuple(choice.type.choices) == format_names()

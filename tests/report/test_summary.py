@@ -121,3 +121,27 @@ def test_a_path_of_one_package_says_whether_it_is_top_level():
     assert path_text(["app"]).plain == "(top-level)"
     assert path_text(["stray"], top_level=False).plain == "(no top-level package pulls it in)"
     assert path_text(["a", "\x1bb"]).plain == "a → \\x1bb"
+
+
+def test_terminal_findings_are_grouped_by_package():
+    """tiny has a high and a low finding: its name and path once, both findings under it."""
+    from tests.report.test_sarif import make_result as two_findings_result
+
+    out = render(two_findings_result(), verbose=True)
+    findings = out[out.index("\nFindings\n") :].splitlines()
+    assert findings.count("tiny==0.1") == 1
+    at = findings.index("tiny==0.1")
+    assert findings[at + 1] == "  pulled in by: (top-level)"
+    assert findings[at + 2].split() == ["HIGH", "solo-and-little-used"]
+    low = next(i for i, line in enumerate(findings) if line.split() == ["LOW", "solo-maintainer"])
+    assert at < low and not [line for line in findings[at + 1 : low] if not line.startswith(" ")]
+
+
+def test_the_summary_line_says_counts_findings_and_what_is_undetermined():
+    from scanner.report.terminal import summary_line
+    from tests.report.test_sarif import make_result as two_findings_result
+
+    assert summary_line(two_findings_result()).plain == (
+        "3 packages, 0 publishing accounts, 0 organisations; findings: 2 high, 2 low; "
+        "1 check undetermined (facts unknown)"
+    )
