@@ -63,6 +63,11 @@ class TargetEnvironment:
     def python_version(self) -> str:
         return self.markers.get("python_version", "")
 
+    @property
+    def python_full_version(self) -> str:
+        """X.Y.Z: what requires-python is checked against (X.Y.0 when only X.Y was given)."""
+        return self.markers.get("python_full_version", "")
+
 
 @dataclass(frozen=True)
 class Requirement:

@@ -121,7 +121,7 @@ class _IndexCache:
         per project (botocore has thousands), by whichever thread asks first."""
         usable = self._usable.get(name)
         if usable is None:
-            found = _usable_versions(releases, self.target.python_version)
+            found = _usable_versions(releases, self.target.python_full_version)
             usable = self._usable[name] = dict(sorted(found.items(), reverse=True))
         return usable
 
@@ -193,23 +193,24 @@ def _keep(answers: dict, key: Any, task: asyncio.Task) -> None:
 
 
 @functools.cache
-def _python_ok(requires_python: str, python_version: str) -> bool:
-    """Cached: a project's thousands of files share a handful of requires-python values."""
-    if not requires_python or not python_version:
+def _python_ok(requires_python: str, python_full_version: str) -> bool:
+    """Whether a Python X.Y.Z satisfies requires-python (`>=3.11.5` holds for 3.11.7, not for
+    3.11.0). Cached: a project's thousands of files share a handful of values."""
+    if not requires_python or not python_full_version:
         return True
     try:
-        return SpecifierSet(requires_python).contains(f"{python_version}.0", prereleases=True)
+        return SpecifierSet(requires_python).contains(python_full_version, prereleases=True)
     except InvalidSpecifier:
         return True  # pip ignores an invalid requires-python too
 
 
 def _usable_versions(
-    releases: Sequence[IndexRelease], python_version: str
+    releases: Sequence[IndexRelease], python_full_version: str
 ) -> dict[Version, IndexRelease]:
-    """Releases with a file that installs on the target Python, by version."""
+    """Releases with a file that installs on the target Python (X.Y.Z), by version."""
     usable: dict[Version, IndexRelease] = {}
     for release in releases:
-        if not any(_python_ok(r, python_version) for r in release.requires_python or ("",)):
+        if not any(_python_ok(r, python_full_version) for r in release.requires_python or ("",)):
             continue
         try:
             usable[Version(release.version)] = release
@@ -592,7 +593,7 @@ def _explain_conflict(exc: ResolutionImpossible, provider: _Provider) -> str:
         else:
             parts.append(f"{text} (required by {cause.parent.name} {cause.parent.version})")
     if len(causes) == 1 and causes[0].parent is None:
-        python = provider.target.python_version
+        python = provider.target.python_full_version
         return f"{parts[0]}: no version on the index satisfies it for Python {python}"
     return "conflicting requirements: " + "; ".join(parts)
 

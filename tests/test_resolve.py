@@ -16,9 +16,14 @@ from packaging.markers import Marker
 from scanner.inputs.specs import parse_spec_arguments
 from scanner.inputs.target import target_environment
 from scanner.model import InputError, Location, Requirement
-from scanner.resolve import marker_applies, resolve
+from scanner.resolve import _usable_versions, marker_applies, resolve
 from scanner.sources.http import Fetcher
-from scanner.sources.index import UNADVERTISED_METADATA_PROBES, IndexClient, read_wheel_metadata
+from scanner.sources.index import (
+    UNADVERTISED_METADATA_PROBES,
+    IndexClient,
+    IndexRelease,
+    read_wheel_metadata,
+)
 from scanner.store import Store
 
 
@@ -145,6 +150,22 @@ def test_markers_are_evaluated_for_the_target_or_any_platform():
     assert not marker_applies(
         old_python, target_environment("3.12", "linux", all_platforms=True), ""
     )
+
+
+def test_requires_python_is_judged_on_the_targets_full_version(monkeypatch):
+    """soupsieve 4.1.3 says `>=3.11.5`: it installs on Python 3.11.7 (the default target,
+    when trustmap runs on 3.11.7, or --python-version 3.11.7), not on 3.11 (3.11.0)."""
+    release = IndexRelease("4.1.3", (">=3.11.5",), False, "x.whl", "https://x/x.whl", True, True)
+
+    def usable(target) -> list[str]:
+        return [str(v) for v in _usable_versions([release], target.python_full_version)]
+
+    assert usable(target_environment("3.11.7", "linux")) == ["4.1.3"]
+    assert usable(target_environment("3.11", "linux")) == []
+    monkeypatch.setattr("sys.version_info", (3, 11, 7, "final", 0))
+    default = target_environment(None, "linux")
+    assert default.python_full_version == "3.11.7" and default.python_version == "3.11"
+    assert usable(default) == ["4.1.3"]
 
 
 @pytest.mark.parametrize("version", ["3", "three", "3.11.2.1"])
