@@ -12,11 +12,14 @@ from scanner import graph as graph_stage
 from scanner import rules as rules_stage
 from scanner import summary as summary_stage
 from scanner.config import scan_options
+from scanner.facts.gather import GatheredData
 from scanner.inputs.select import InputSet
 from scanner.inputs.target import target_environment
 from scanner.model import NetworkError, Package, Resolution
 from scanner.options import CommandLineSettings, ScanOptions
-from scanner.scan import _merge, read_targets, scan
+from scanner.records import FailureCause, IndexRecord
+from scanner.scan import _fail_if_index_unreachable, _merge, read_targets, scan
+from scanner.sources.usage import bundled_top_packages
 from tests.conftest import LAB_DISTS, add_dist, build_venv, site_packages
 
 
@@ -92,6 +95,32 @@ def test_an_unreachable_index_is_a_network_error(lab_venv, tmp_path):
     resolution = read_targets((str(lab_venv),), options)
     with pytest.raises(NetworkError, match=r"cannot reach the index at http://127\.0\.0\.1:"):
         scan(resolution, options)
+
+
+def _gathered(*causes: FailureCause | None, reason: str = "") -> GatheredData:
+    records = {
+        f"p{n}": IndexRecord(f"p{n}", "unknown", reason=reason, cause=cause)
+        for n, cause in enumerate(causes)
+    }
+    return GatheredData(index=records, top_packages=bundled_top_packages(), notes=())
+
+
+def test_the_index_is_unreachable_when_every_lookup_failed_there_whatever_the_words():
+    """Decided on each record's cause, set where the failure happened: never on the words
+    of its reason."""
+    options = ScanOptions()
+    down = _gathered(FailureCause.UNREACHABLE, FailureCause.BAD_ANSWER, reason="no words")
+    with pytest.raises(NetworkError, match="cannot reach the index at https://x: no words"):
+        _fail_if_index_unreachable(down, "https://x", options)
+    # The scan's own clock ran out: nothing is said about the index, even in these words.
+    late = _gathered(
+        FailureCause.TIME_LIMIT, FailureCause.UNREACHABLE, reason="the index could not be read"
+    )
+    _fail_if_index_unreachable(late, "https://x", options)
+    # One package the index answered for (here: has no such project) is enough.
+    _fail_if_index_unreachable(
+        _gathered(FailureCause.NOT_FOUND, FailureCause.UNREACHABLE), "https://x", options
+    )
 
 
 def test_offline_with_an_empty_cache_is_unknown_facts_not_a_network_error(lab_venv, tmp_path):

@@ -541,7 +541,7 @@ def _why(result: FetchResult) -> str:
 def _refuse(result: FetchResult, *, forbidden_too: bool = True) -> None:
     """A refusal (401, and 403 where the index says the file is there) is never a
     silent gap in the graph: the resolution ends, naming the index."""
-    if result.status == "denied" and (forbidden_too or "HTTP 401" in result.error):
+    if result.status == "denied" and (forbidden_too or result.http_status == 401):
         raise AccessDenied(result.error)
 
 
