@@ -13,6 +13,7 @@ import zipfile
 import pytest
 from packaging.markers import Marker
 
+from scanner import resolve as resolve_module
 from scanner.inputs.specs import parse_spec_arguments
 from scanner.inputs.target import target_environment
 from scanner.model import InputError, Location, Requirement
@@ -101,6 +102,64 @@ def test_extras_bring_their_dependencies_with_the_extra_on_the_edge(fixture_inde
     assert pins(resolution)["pysocks"] == "1.7.1"
     edge = next(e for e in resolution.edges if e.child == "pysocks")
     assert edge.parent == "requests" and edge.extra == "socks"
+
+
+def _searches(monkeypatch) -> list[int]:
+    """How many times resolvelib searched (the fast path for full pins does not)."""
+    searched: list[int] = []
+    search = resolve_module.Resolver.resolve
+
+    def counted(self, *args, **kwargs):
+        searched.append(1)
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(resolve_module.Resolver, "resolve", counted)
+    return searched
+
+
+@pytest.mark.parametrize(
+    "specs",
+    [["requests", "rich>=13"], ["requests[socks]"]],
+    ids=["plain", "extra"],
+)
+def test_fully_pinned_requirements_are_checked_not_searched(
+    fixture_index, tmp_path, monkeypatch, specs
+):
+    """pip-compile output pins the whole closure: the pins are the resolution (checked
+    against every dependency's specifier), the same resolvelib would reach."""
+    searched = _searches(monkeypatch)
+    resolved = run_resolve(fixture_index, specs, tmp_path)
+    assert len(searched) == 1
+    frozen = [f"{name}{'[socks]' * ('[socks]' in specs[0] and name == 'requests')}=={version}"
+              for name, version in pins(resolved).items()]  # fmt: skip
+
+    pinned = run_resolve(fixture_index, frozen, tmp_path)
+
+    assert len(searched) == 1  # no second search
+    assert pinned.packages == tuple(
+        dataclasses.replace(p, declared_at=q.declared_at)
+        for p, q in zip(resolved.packages, pinned.packages, strict=True)
+    )
+    assert pinned.edges == resolved.edges
+    assert pinned.problems == resolved.problems
+
+
+@pytest.mark.parametrize(
+    "frozen",
+    [
+        ["requests==2.34.2", "urllib3==2.8.0", "idna==3.20", "certifi==2026.10.19.post1"],
+        ["requests==2.34.2", "urllib3==2.8.0", "idna==3.20", "certifi==2026.10.19.post1",
+         "charset-normalizer>=3"],
+    ],
+    ids=["a dependency left out", "not every pin exact"],
+)  # fmt: skip
+def test_pins_that_do_not_hold_their_closure_are_searched(
+    fixture_index, tmp_path, monkeypatch, frozen
+):
+    searched = _searches(monkeypatch)
+    resolution = run_resolve(fixture_index, frozen, tmp_path)
+    assert len(searched) == 1
+    assert pins(resolution)["charset-normalizer"] == "3.5.2"
 
 
 def test_constraints_narrow_the_choice(fixture_index, tmp_path):
@@ -380,3 +439,23 @@ def test_the_scan_report_carries_the_resolution_stale_note(fixture_index, tmp_pa
     stale = [note for note in result.notes if note.startswith("stale:")]
     assert any(note.startswith("stale: the resolution used ") for note in stale), stale
     assert any("answered from a cache entry older" in note for note in stale), stale
+
+
+def test_a_simple_page_is_summarised_newest_release_first():
+    """Recorded from PyPI: idna's page lists its files in upload order, oldest first. The
+    summary the cache keeps is sorted once, newest first, as the resolver reads it."""
+    import gzip
+    from pathlib import Path
+
+    from packaging.version import Version
+
+    from scanner.sources.index import extract_releases
+
+    page = Path(__file__).parent.parent / "fixtures" / "index" / "simple" / "idna.json.gz"
+    doc = json.loads(gzip.decompress(page.read_bytes()))
+    versions = [
+        Version(row["version"]) for row in extract_releases(doc, "https://pypi.org/simple/idna/")
+    ]
+    assert len(versions) > 10
+    assert versions == sorted(versions, reverse=True)
+    assert str(versions[0]) == "3.20"

@@ -35,7 +35,7 @@ from scanner.sources import sdist
 from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base, segment
 
-RELEASES_KIND = "simple-releases-v3"
+RELEASES_KIND = "simple-releases-v4"  # v4: newest release first
 METADATA_KIND = "core-metadata-v1"
 RANGE_METADATA_KIND = "wheel-metadata-v1"
 SDIST_METADATA_KIND = "sdist-deps-v1"
@@ -111,7 +111,7 @@ class ReleaseMetadata:
 
 
 def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
-    """The simple page summarised per release, at fetch time: each an
+    """The simple page summarised per release, at fetch time, newest release first: each an
     `IndexRelease.to_dict()`. Relative URLs are resolved here; eggs, installers and files of other
     projects are dropped. Pages run to tens of thousands of files (numpy, torch), so the
     per-file work is kept to string splits, with each distinct name and version parsed
@@ -160,6 +160,8 @@ def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
             metadata_advertised=best.metadata_advertised,
         )
         rows.append(release.to_dict())
+    # Newest first, as the resolver reads them: sorted once here, not on every scan.
+    rows.sort(key=lambda row: Version(row["version"]), reverse=True)
     return rows
 
 
