@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -u benchmarks/peers.py
 	$(BIN)/python -u benchmarks/resolve_vs_uv.py
 	$(BIN)/python -u benchmarks/rules_5000.py
+	$(BIN)/python -u benchmarks/gate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info sbom.cdx.json mutants .coverage
