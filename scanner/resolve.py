@@ -43,6 +43,7 @@ from scanner.model import (
 )
 from scanner.sources.http import Fetcher
 from scanner.sources.index import IndexClient, IndexRelease, MetadataUnavailable, ReleaseMetadata
+from scanner.wording import counted, some_of
 
 MAX_ROUNDS = 20_000
 
@@ -523,9 +524,9 @@ def stale_notes(answers: Sequence[tuple[str, str]], shown: int = 5) -> tuple[str
     ):
         if not urls:
             continue
-        count = f"{len(urls)} index answer{'s' if len(urls) != 1 else ''}"
+        count = counted(len(urls), "index answer")
         cause = f" ({failed[0][1][:200]})" if why.endswith("failed") else ""
-        listed = ", ".join(urls[:shown]) + f" and {len(urls) - shown} more" * (len(urls) > shown)
+        listed = some_of(urls, shown)
         notes.append(
             f"stale: the resolution used {count} from cache entries older than their "
             f"time-to-live {why}{cause}: {listed}"

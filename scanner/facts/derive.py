@@ -36,6 +36,7 @@ from scanner.facts.usage import not_pypi_usage, usage_facts, usage_recency
 from scanner.model import Facts, Package
 from scanner.names import glob_match
 from scanner.records import IndexRecord, OwnershipRecord, Project, SourceAnswer, TopPackages
+from scanner.wording import some_of
 
 __all__ = ["add_requirer_facts", "build_facts", "name_index"]
 
@@ -75,8 +76,7 @@ def add_requirer_facts(
             values["required_by_well_kept"] = kept
         else:
             unknown["required_by_well_kept"] = (
-                f"usage or ownership unknown for {', '.join(undecided[:5])}"
-                + (f" and {len(undecided) - 5} more" if len(undecided) > 5 else "")
+                f"usage or ownership unknown for {some_of(undecided)}"
             )
         out[name] = Facts(values, unknown)
     return out

@@ -17,6 +17,7 @@ from rich.text import Text
 from scanner.model import SEVERITIES, Ownership, ScanResult, Summary
 from scanner.report.summary import finding_path, sorted_findings, summary_of
 from scanner.report.text import safe_text
+from scanner.wording import counted, some_of
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -66,7 +67,7 @@ def render_terminal(
     lines.append_text(Text(", ").join(parts))
     if summary.undetermined:
         lines.append(
-            f"; {plural(summary.undetermined, 'rule check')} undetermined (facts unknown)",
+            f"; {counted(summary.undetermined, 'rule check')} undetermined (facts unknown)",
             style="yellow",
         )
     console.print(lines)
@@ -140,8 +141,8 @@ def render_terminal(
         more = len(summary.undetermined_by_fact) - 6
         console.print(
             Text(
-                f"{plural(summary.undetermined, 'rule check')} on "
-                f"{plural(packages_affected, 'package')} could not be decided for want of "
+                f"{counted(summary.undetermined, 'rule check')} on "
+                f"{counted(packages_affected, 'package')} could not be decided for want of "
                 f"{by_fact}{f', … {more} more facts' if more > 0 else ''} (-v shows why).",
                 style="yellow",
             )
@@ -210,8 +211,7 @@ def publishers_text(owner: Ownership | None) -> Text:
 
 
 def _names(names: tuple[str, ...] | list[str], shown: int = 8) -> str:
-    listed = ", ".join(safe_text(n, 60) for n in names[:shown])
-    return listed + (f", … {len(names) - shown} more" if len(names) > shown else "")
+    return some_of([safe_text(n, 60) for n in names], shown, ellipsis=True)
 
 
 def _look_first(console: Console, summary: Summary) -> None:
@@ -225,7 +225,7 @@ def _look_first(console: Console, summary: Summary) -> None:
         head.append(safe_text(item.label, 100), style="bold")
         head.append(f"  risk {risk.score:g}")
         reach = Text(
-            f"depended on by {plural(risk.dependents, 'package')}; "
+            f"depended on by {counted(risk.dependents, 'package')}; "
             f"in the closure of {risk.top_level} of {summary.top_level} top-level packages",
         )
         why = Text(", ").join(
@@ -247,8 +247,8 @@ def _who_can_ship(console: Console, summary: Summary, verbose: bool) -> None:
     block = Text("\n")
     block.append("Who can publish code here: ", style="bold")
     block.append(
-        f"{plural(summary.publishing_accounts, 'account')}, "
-        f"{plural(summary.organizations, 'organisation')}"
+        f"{counted(summary.publishing_accounts, 'account')}, "
+        f"{counted(summary.organizations, 'organisation')}"
     )
     if summary.organization_names:
         block.append(f" ({_names(summary.organization_names, 5)})")
@@ -258,13 +258,13 @@ def _who_can_ship(console: Console, summary: Summary, verbose: bool) -> None:
         )
     if summary.ownership_unknown:
         block.append(
-            f"\n  ownership unknown for {plural(summary.ownership_unknown, 'package')}: "
+            f"\n  ownership unknown for {counted(summary.ownership_unknown, 'package')}: "
             f"{_names(summary.ownership_unknown_packages)}",
             style="yellow",
         )
     if summary.concentrated_accounts:
         block.append(
-            f"\n  {plural(len(summary.concentrated_accounts), 'account')} can each publish "
+            f"\n  {counted(len(summary.concentrated_accounts), 'account')} can each publish "
             f"{summary.concentration_threshold} or more of these packages; taking one over reaches "
             "them all: ",
             style="yellow",
@@ -308,10 +308,6 @@ def indented(renderable: RenderableType, left: int = INDENT) -> Padding:
 
 def field(label: str, value: Text) -> Text:
     return Text(f"{label}: ", style="dim") + value
-
-
-def plural(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _is_top(result: ScanResult, name: str) -> bool:

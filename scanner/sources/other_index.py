@@ -47,6 +47,7 @@ from scanner.records import (
 from scanner.sources.http import Fetcher, FetchResult
 from scanner.sources.pypi import SIMPLE_JSON, segment
 from scanner.urls import index_url_problem, without_credentials
+from scanner.wording import counted, some_of
 
 # Bump when the extraction changes: older cache entries then simply miss.
 OTHER_INDEX_KIND = "other-index-project-v2"
@@ -401,8 +402,7 @@ def other_index_notes(records: dict[str, IndexRecord]) -> list[str]:
         by_index.setdefault(record.other_index, []).append(record)
     for index, group in sorted(by_index.items()):
         found = sum(r.status == "found" for r in group)
-        names = ", ".join(sorted(r.name for r in group)[:5])
-        more = f" and {len(group) - 5} more" if len(group) > 5 else ""
+        names = some_of(sorted(r.name for r in group))
         if all(r.cause is FailureCause.SWITCHED_OFF for r in group):
             said = "not asked (switched off) for"
         elif found == len(group):
@@ -412,7 +412,7 @@ def other_index_notes(records: dict[str, IndexRecord]) -> list[str]:
         else:
             said = "no facts from it for"
         notes.append(
-            f"other index {index}: {said} {len(group)} package{'s' * (len(group) != 1)} "
-            f"locked from it ({names}{more}); ownership and usage there are unknown"
+            f"other index {index}: {said} {counted(len(group), 'package')} "
+            f"locked from it ({names}); ownership and usage there are unknown"
         )
     return notes

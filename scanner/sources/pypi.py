@@ -32,6 +32,7 @@ from scanner.records import (
 )
 from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.urls import index_url_problem, without_credentials
+from scanner.wording import counted, some_of
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -229,10 +230,8 @@ def stale_notes(records: Mapping[str, IndexRecord], shown: int = 5) -> list[str]
     ):
         if not names:
             continue
-        count = f"{len(names)} package{'s' if len(names) != 1 else ''}"
-        listed = ", ".join(names[:shown]) + (
-            f" and {len(names) - shown} more" * (len(names) > shown)
-        )
+        count = counted(len(names), "package")
+        listed = some_of(names, shown)
         cause = f" ({records[names[0]].stale_because[:200]})" if names is failed else ""
         notes.append(
             f"stale: {count} answered from a cache entry older than its time-to-live "
