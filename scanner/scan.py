@@ -189,7 +189,7 @@ def scan(
         notes=tuple(notes),
         rules={rule.id: _rule_info(rule) for rule in rule_set.enabled()},
     )
-    return summary_stage.with_summary(result, radius)
+    return summary_stage.with_summary(result, radius, gathered.accounts)
 
 
 def _rule_info(rule: rules_stage.Rule) -> RuleInfo:

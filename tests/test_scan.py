@@ -133,7 +133,7 @@ def test_offline_with_an_empty_cache_is_unknown_facts_not_a_network_error(lab_ve
 def test_the_summary_and_the_blast_radius_are_computed_once(
     lab_venv, fixture_index, tmp_path, monkeypatch
 ):
-    calls = {"blast_radius": 0, "summarize": 0}
+    calls = {"blast_radius": 0, "summarize": 0, "account_index": 0}
 
     def counted(name, function):
         def wrapper(*args, **kwargs):
@@ -146,9 +146,19 @@ def test_the_summary_and_the_blast_radius_are_computed_once(
     monkeypatch.setattr(graph_stage, "blast_radius", radius)
     monkeypatch.setattr(summary_stage, "blast_radius", radius)
     monkeypatch.setattr(summary_stage, "summarize", counted("summarize", summary_stage.summarize))
+    account_index = summary_stage.account_index
+    monkeypatch.setattr(
+        summary_stage, "account_index", counted("account_index", summary_stage.account_index)
+    )
     options = options_for(fixture_index, tmp_path)
     result = scan(read_targets((str(lab_venv),), options), options)
-    assert calls == {"blast_radius": 1, "summarize": 1}
+    # The account index the facts stage built is the summary's: not rebuilt from the facts.
+    assert calls == {"blast_radius": 1, "summarize": 1, "account_index": 0}
+    # and says what the facts say.
+    assert result.summary.publishing_accounts == len(account_index(result.summary.owners)) > 0
+    from_facts = summary_stage.summarize(result)
+    assert from_facts.top_accounts == result.summary.top_accounts
+    assert from_facts.concentrated_accounts == result.summary.concentrated_accounts
     assert result.summary.packages == len(LAB_DISTS)
     assert result.summary.radius["urllib3"].dependents == 1  # requests
     assert result.facts["urllib3"].values["dependents"] == 1  # the same figures
