@@ -448,6 +448,22 @@ class Summary:
     paths: Mapping[str, list[str]] = field(default_factory=dict, repr=False)
     owners: Mapping[str, Ownership] = field(default_factory=dict, repr=False)
 
+    @property
+    def publishers_exact(self) -> bool:
+        """Whether `publishing_accounts` and `organizations` count every package's
+        publishers; when ownership is unknown for some, they are lower bounds."""
+        return self.ownership_unknown == 0
+
+    @property
+    def ownership_known(self) -> int:
+        """Third-party packages whose publishers are known."""
+        first_party = set(self.first_party)
+        return sum(
+            1
+            for name, owner in self.owners.items()
+            if owner.accounts is not None and name not in first_party
+        )
+
     def as_dict(self) -> dict:
         return {
             "packages": self.packages,
@@ -455,6 +471,7 @@ class Summary:
             "edges": self.edges,
             "publishing_accounts": self.publishing_accounts,
             "organizations": self.organizations,
+            "publishing_accounts_exact": self.publishers_exact,
             "organization_names": self.organization_names,
             "packages_with_unknown_ownership": self.ownership_unknown,
             "unknown_ownership": self.ownership_unknown_packages,

@@ -107,6 +107,23 @@ def test_scan_cold_warm_and_offline_in_a_terminal(lab_venv, fixture_index, cache
     assert len(fixture_index.requests) == cold_requests
 
 
+def test_unknown_ownership_is_never_a_count_of_zero_and_its_list_wraps_under_itself(
+    lab_venv, cache
+):
+    """Offline with an empty cache no package's publishers are known: the report says
+    so instead of "0 accounts, 0 organisations", and the wrapped list of those packages
+    stays indented under its item at 80 columns."""
+    code, _raw, plain = run_in_terminal("scan", str(lab_venv), "--offline", "--cache", cache)
+    assert_clean_run(code, plain)
+    assert "Who can publish code here: unknown\n" in plain
+    assert "0 accounts" not in plain
+    lines = plain[plain.index("Who can publish code here") :].splitlines()
+    item = next(n for n, line in enumerate(lines) if "ownership unknown for 11" in line)
+    assert lines[item].startswith("  ownership unknown for 11 packages: ")
+    assert lines[item + 1].startswith("  ") and "more" in lines[item + 1]  # wrapped, indented
+    assert lines[item + 2] == "  -v lists every package's publishers."
+
+
 @pytest.mark.parametrize("columns", [80, 120])
 def test_explain_in_a_terminal(lab_venv, fixture_index, cache, columns):
     code, _raw, plain = run_in_terminal(

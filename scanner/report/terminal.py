@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scanner.model import SEVERITIES, Ownership, ScanResult, Summary
-from scanner.report.summary import finding_path, sorted_findings, summary_of
+from scanner.report.summary import finding_path, publisher_counts, sorted_findings, summary_of
 from scanner.report.text import safe_text
 from scanner.wording import counted, some_of
 
@@ -244,46 +244,60 @@ def _look_first(console: Console, summary: Summary) -> None:
 
 
 def _who_can_ship(console: Console, summary: Summary, verbose: bool) -> None:
-    block = Text("\n")
-    block.append("Who can publish code here: ", style="bold")
-    block.append(
-        f"{counted(summary.publishing_accounts, 'account')}, "
-        f"{counted(summary.organizations, 'organisation')}"
-    )
+    head = Text("\n")
+    head.append("Who can publish code here: ", style="bold")
+    head.append(publisher_counts(summary), style="" if summary.publishers_exact else "yellow")
     if summary.organization_names:
-        block.append(f" ({_names(summary.organization_names, 5)})")
+        head.append(f" ({_names(summary.organization_names, 5)})")
+    # Each item its own block, so that a wrapped line stays indented under its item.
+    items: list[RenderableType] = [head]
     if summary.first_party:
-        block.append(
-            f"\n  the project's own code (first-party): {_names(summary.first_party)}", style="dim"
+        items.append(
+            indented(
+                Text(
+                    f"the project's own code (first-party): {_names(summary.first_party)}",
+                    style="dim",
+                ),
+                2,
+            )
         )
     if summary.ownership_unknown:
-        block.append(
-            f"\n  ownership unknown for {counted(summary.ownership_unknown, 'package')}: "
-            f"{_names(summary.ownership_unknown_packages)}",
-            style="yellow",
+        items.append(
+            indented(
+                Text(
+                    f"ownership unknown for {counted(summary.ownership_unknown, 'package')}: "
+                    f"{_names(summary.ownership_unknown_packages)}",
+                    style="yellow",
+                ),
+                2,
+            )
         )
     if summary.concentrated_accounts:
-        block.append(
-            f"\n  {counted(len(summary.concentrated_accounts), 'account')} can each publish "
-            f"{summary.concentration_threshold} or more of these packages; taking one over reaches "
-            "them all: ",
-            style="yellow",
+        concentrated = ", ".join(
+            f"{safe_text(a.account, 60)} ({len(a.packages)})" for a in summary.concentrated_accounts
         )
-        block.append(
-            ", ".join(
-                f"{safe_text(a.account, 60)} ({len(a.packages)})"
-                for a in summary.concentrated_accounts
-            ),
-            style="yellow",
+        items.append(
+            indented(
+                Text(
+                    f"{counted(len(summary.concentrated_accounts), 'account')} can each publish "
+                    f"{summary.concentration_threshold} or more of these packages; taking one "
+                    f"over reaches them all: {concentrated}",
+                    style="yellow",
+                ),
+                2,
+            )
         )
     if summary.top_accounts:
-        block.append("\n  Accounts that can publish the most packages:", style="bold")
+        items.append(
+            indented(Text("Accounts that can publish the most packages:", style="bold"), 2)
+        )
         for share in summary.top_accounts:
-            block.append(f"\n    {safe_text(share.account, 60)} ({len(share.packages)}): ")
-            block.append(_names(share.packages), style="dim")
+            line = Text(f"{safe_text(share.account, 60)} ({len(share.packages)}): ")
+            line.append(_names(share.packages), style="dim")
+            items.append(indented(line, 4))
     if not verbose:
-        block.append("\n  -v lists every package's publishers.", style="dim")
-    console.print(block)
+        items.append(indented(Text("-v lists every package's publishers.", style="dim"), 2))
+    console.print(*items)
 
 
 def _publishers_table(result: ScanResult, summary: Summary) -> Table:
