@@ -117,27 +117,14 @@ def main() -> int:
         # The gate's own exit code is the verdict (0 pass, 1 fail, 3 incomplete): all
         # are a finished gate; 2 and 4 are not.
         verdicts = (0, 1, 3)
+        scan = [str(TRUSTMAP), "scan", "requirements.txt", *index]
+        gate = [str(TRUSTMAP), "gate", "requirements.txt", "--baseline", "git:HEAD~1", *index]
         commands = {
             "trustmap --version": ([str(TRUSTMAP), "--version"], (0,)),
-            "scan (head only), -f json": (
-                [str(TRUSTMAP), "scan", "requirements.txt", *index, "-f", "json", "-o", out],
-                (0,),
-            ),
-            "gate, -f json": (
-                [str(TRUSTMAP), "gate", "requirements.txt", "--baseline", "git:HEAD~1",
-                 *index, "-f", "json", "-o", out],
-                verdicts,
-            ),  # fmt: skip
-            "gate, -f table (piped)": (
-                [str(TRUSTMAP), "gate", "requirements.txt", "--baseline", "git:HEAD~1",
-                 *index],
-                verdicts,
-            ),  # fmt: skip
-            "gate, -f sarif": (
-                [str(TRUSTMAP), "gate", "requirements.txt", "--baseline", "git:HEAD~1",
-                 *index, "-f", "sarif", "-o", out],
-                verdicts,
-            ),  # fmt: skip
+            "scan (head only), -f json": ([*scan, "-f", "json", "-o", out], (0,)),
+            "gate, -f json": ([*gate, "-f", "json", "-o", out], verdicts),
+            "gate, -f table (piped)": (gate, verdicts),
+            "gate, -f sarif": ([*gate, "-f", "sarif", "-o", out], verdicts),
         }
         started = time.perf_counter()
         for command, ok in commands.values():  # not counted: fills the caches
