@@ -208,7 +208,7 @@ class RuleInfo:
     references: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class ScanResult:
     """Everything a report needs. `graph` nodes are canonical names with a `package`
     attribute; edges carry an `edge` attribute (model.Edge)."""
