@@ -116,12 +116,16 @@ class _IndexCache:
         self.known_releases: dict[str, tuple[list[IndexRelease] | None, str]] = {}
         self.known_metadata: dict[tuple[str, str], ReleaseMetadata | str] = {}
         self._usable: dict[str, dict[Version, IndexRelease]] = {}
+        # Projects with a local version (1.0+cpu), which `==1.0` matches too.
+        self.with_local_versions: set[str] = set()
 
     def usable(self, name: str, releases: Sequence[IndexRelease]) -> dict[Version, IndexRelease]:
         """The project's releases that install on the target, newest first; computed once
         per project (botocore has thousands), by whichever thread asks first."""
         usable = self._usable.get(name)
         if usable is None:
+            if any("+" in release.version for release in releases):
+                self.with_local_versions.add(name)
             found = _usable_versions(releases, self.target.python_full_version)
             # The cached page lists releases newest first (sources.index.extract_releases).
             usable = self._usable[name] = found
@@ -320,10 +324,14 @@ class _Provider(AbstractProvider):
             for s in spec
             if s.operator in ("==", "===") and "*" not in s.version and _valid_version(s.version)
         }
+        versions: Iterable[tuple[Version, IndexRelease]] = by_version.items()
+        if exact_pins and name not in self.cache.with_local_versions:
+            # Only the pinned versions can match `==X` (a local version such as 1.0+cpu
+            # would too: projects with any are searched): looked up, not searched for.
+            found = [by_version[pin] for pin in exact_pins if pin in by_version]
+            versions = [(_version(release.version), release) for release in found]
         matching = []
-        for version, release in by_version.items():
-            if exact_pins and version not in exact_pins and version.local is None:
-                continue  # fails `==X` at once (a local version may still match it: checked)
+        for version, release in versions:
             if version in excluded:
                 continue
             if not all(s.contains(version, prereleases=True) for s in specifiers):

@@ -459,3 +459,38 @@ def test_a_simple_page_is_summarised_newest_release_first():
     assert len(versions) > 10
     assert versions == sorted(versions, reverse=True)
     assert str(versions[0]) == "3.20"
+
+
+class _NoBackground:
+    """The resolver's background loop, for find_matches alone: nothing is fetched."""
+
+    def submit(self, coroutine):
+        coroutine.close()
+
+    def call(self, coroutine):
+        raise AssertionError("the releases are known: nothing is asked")
+
+
+def _matches(versions: list[str], pin: str) -> list[str]:
+    from packaging.specifiers import SpecifierSet
+
+    target = target_environment("3.11", "linux")
+    cache = resolve_module._IndexCache(None, target)
+    releases = [
+        IndexRelease(v, ("",), False, "f.whl", "https://x/f.whl", True, True) for v in versions
+    ]
+    cache.known_releases["torch"] = (releases, "")
+    provider = resolve_module._Provider(_NoBackground(), cache, target, {}, False)
+    wanted = resolve_module._Req("torch", frozenset(), SpecifierSet(pin))
+    return [
+        str(c.version) for c in provider.find_matches("torch", {"torch": [wanted]}, {"torch": []})
+    ]
+
+
+def test_an_exact_pin_is_looked_up_and_still_matches_local_versions():
+    """`==2.1.0` matches 2.1.0+cu118 too (pip prefers it, as the newer): a project with
+    local versions is searched, one without is looked up."""
+    assert _matches(["2.0.0", "2.1.0", "2.2.0"], "==2.1.0") == ["2.1.0"]
+    assert _matches(["2.0.0", "2.1", "2.2.0"], "==2.1.0") == ["2.1"]
+    assert _matches(["2.1.0", "2.1.0+cu118", "2.2.0"], "==2.1.0") == ["2.1.0+cu118", "2.1.0"]
+    assert _matches(["2.1.0", "2.2.0"], "==3.0") == []
