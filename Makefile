@@ -38,7 +38,7 @@ lint: install
 	$(BIN)/ruff check scanner tests benchmarks
 	$(BIN)/ruff format --check scanner tests benchmarks
 
-# About 12 minutes, plus 3 for building the lab environment and the peers' venvs once.
+# About 14 minutes, plus 3 for building the lab environment and the peers' venvs once.
 bench: install
 	$(BIN)/python -u benchmarks/run.py
 	$(BIN)/python -u benchmarks/peers.py
