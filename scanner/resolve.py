@@ -116,20 +116,37 @@ class _IndexCache:
         self.known_releases: dict[str, tuple[list[IndexRelease] | None, str]] = {}
         self.known_metadata: dict[tuple[str, str], ReleaseMetadata | str] = {}
         self._usable: dict[str, dict[Version, IndexRelease]] = {}
-        # Projects with a local version (1.0+cpu), which `==1.0` matches too.
-        self.with_local_versions: set[str] = set()
 
     def usable(self, name: str, releases: Sequence[IndexRelease]) -> dict[Version, IndexRelease]:
         """The project's releases that install on the target, newest first; computed once
         per project (botocore has thousands), by whichever thread asks first."""
         usable = self._usable.get(name)
         if usable is None:
-            if any("+" in release.version for release in releases):
-                self.with_local_versions.add(name)
             found = _usable_versions(releases, self.target.python_full_version)
             # The cached page lists releases newest first (sources.index.extract_releases).
             usable = self._usable[name] = found
         return usable
+
+    def usable_of_specifiers(
+        self, name: str, releases: Sequence[IndexRelease], specifiers: Iterable[SpecifierSet]
+    ) -> Mapping[Version, IndexRelease]:
+        """The usable releases that may satisfy `specifiers`, newest first. With an exact
+        pin (`==X`), the release of that version alone, found by its version string
+        without parsing the project's thousands of others (the cache keeps versions
+        normalised); every usable release when the pin's string is not there (another
+        spelling of the same version) or the project has a local version (1.0+cpu, which
+        `==1.0` matches too)."""
+        pins = {
+            str(Version(s.version))
+            for spec in specifiers
+            for s in spec
+            if s.operator == "==" and "*" not in s.version and _valid_version(s.version)
+        }
+        if pins:
+            found = [r for r in releases if r.version in pins]
+            if found and not any("+" in r.version for r in releases):
+                return _usable_versions(found, self.target.python_full_version)
+        return self.usable(name, releases)
 
     def asked(self, name: str, version: str) -> bool:
         """Whether this metadata was asked for already (read from the resolver thread)."""
@@ -175,7 +192,8 @@ class _IndexCache:
         releases, _ = await self.releases(requirement.name)
         if not releases:
             return
-        best = _best_version(self.usable(requirement.name, releases), [requirement.specifier])
+        usable = self.usable_of_specifiers(requirement.name, releases, [requirement.specifier])
+        best = _best_version(usable, [requirement.specifier])
         if best is None:
             return
         metadata = await self.metadata(requirement.name, str(best))
@@ -314,7 +332,7 @@ class _Provider(AbstractProvider):
         specifiers = [r.specifier for r in wanted]
         if name in self.constraints:
             specifiers.append(self.constraints[name])
-        by_version = self.cache.usable(name, releases)
+        by_version = self.cache.usable_of_specifiers(name, releases, specifiers)
         explicit_pre = self.allow_prereleases or any(
             s.prereleases for s in specifiers if len(s) > 0
         )
@@ -324,14 +342,8 @@ class _Provider(AbstractProvider):
             for s in spec
             if s.operator in ("==", "===") and "*" not in s.version and _valid_version(s.version)
         }
-        versions: Iterable[tuple[Version, IndexRelease]] = by_version.items()
-        if exact_pins and name not in self.cache.with_local_versions:
-            # Only the pinned versions can match `==X` (a local version such as 1.0+cpu
-            # would too: projects with any are searched): looked up, not searched for.
-            found = [by_version[pin] for pin in exact_pins if pin in by_version]
-            versions = [(_version(release.version), release) for release in found]
         matching = []
-        for version, release in versions:
+        for version, release in by_version.items():
             if version in excluded:
                 continue
             if not all(s.contains(version, prereleases=True) for s in specifiers):
