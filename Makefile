@@ -38,12 +38,13 @@ lint: install
 	$(BIN)/ruff check scanner tests benchmarks
 	$(BIN)/ruff format --check scanner tests benchmarks
 
-# About 12 minutes, plus 3 for building the lab environment and the peers' venvs once.
+# About 14 minutes, plus 3 for building the lab environment and the peers' venvs once.
 bench: install
 	$(BIN)/python -u benchmarks/run.py
 	$(BIN)/python -u benchmarks/peers.py
 	$(BIN)/python -u benchmarks/resolve_vs_uv.py
 	$(BIN)/python -u benchmarks/rules_5000.py
+	$(BIN)/python -u benchmarks/gate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info sbom.cdx.json mutants .coverage

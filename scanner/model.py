@@ -64,6 +64,11 @@ class TargetEnvironment:
     def python_version(self) -> str:
         return self.markers.get("python_version", "")
 
+    @property
+    def python_full_version(self) -> str:
+        """X.Y.Z: what requires-python is checked against (X.Y.0 when only X.Y was given)."""
+        return self.markers.get("python_full_version", "")
+
 
 @dataclass(frozen=True)
 class Requirement:
@@ -204,7 +209,7 @@ class RuleInfo:
     references: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class ScanResult:
     """Everything a report needs. `graph` nodes are canonical names with a `package`
     attribute; edges carry an `edge` attribute (model.Edge)."""
@@ -553,6 +558,22 @@ class Summary:
     # the outputs that chart more than a few.
     accounts: list[AccountShare] = field(default_factory=list, repr=False)
 
+    @property
+    def publishers_exact(self) -> bool:
+        """Whether `publishing_accounts` and `organizations` count every package's
+        publishers; when ownership is unknown for some, they are lower bounds."""
+        return self.ownership_unknown == 0
+
+    @property
+    def ownership_known(self) -> int:
+        """Third-party packages whose publishers are known."""
+        first_party = set(self.first_party)
+        return sum(
+            1
+            for name, owner in self.owners.items()
+            if owner.accounts is not None and name not in first_party
+        )
+
     def as_dict(self) -> dict:
         return {
             "packages": self.packages,
@@ -560,6 +581,7 @@ class Summary:
             "edges": self.edges,
             "publishing_accounts": self.publishing_accounts,
             "organizations": self.organizations,
+            "publishing_accounts_exact": self.publishers_exact,
             "organization_names": self.organization_names,
             "packages_with_unknown_ownership": self.ownership_unknown,
             "unknown_ownership": self.ownership_unknown_packages,

@@ -43,7 +43,7 @@ class CommandLineSettings:
     other_indexes: bool | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ScanOptions:
     index_url: str | None = None
     offline: bool = False

@@ -13,11 +13,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 # A vulnerability as the index lists it: {id, aliases, fixed_in, link, summary, withdrawn}.
 # Kept a map: rule conditions read it as one (`facts.vulnerabilities`).
 Vulnerability = Mapping[str, Any]
+
+
+class FailureCause(Enum):
+    """Why an answer is missing, set where it went missing (the fetcher, a source), so
+    that later stages tell one cause from another by this value, never by the words of
+    the reason that goes with it."""
+
+    OFFLINE = "offline"  # offline, and not in the cache
+    NOT_FOUND = "not-found"  # the index has no such page (HTTP 404/410)
+    REFUSED = "refused"  # the index refused access (HTTP 401/403)
+    UNREACHABLE = "unreachable"  # no connection, or no answer within the request's time
+    BAD_ANSWER = "bad-answer"  # an HTTP error, a redirect off the host, an unreadable body
+    TIME_LIMIT = "time-limit"  # the scan's own time limit ran out: nothing about the index
+    INVALID_NAME = "invalid-name"  # not a project name: never asked
+    NOT_SERVED = "not-served"  # the index lists the project but serves no JSON API for it
+    SWITCHED_OFF = "switched-off"  # another index a lockfile names: asking it is switched off
+    NOT_ASKED = "not-asked"  # another index a lockfile names, at a URL that is not asked
+
+    @property
+    def index_failed(self) -> bool:
+        """The index itself failed to answer (not the scan's limits, not the data)."""
+        return self in (FailureCause.REFUSED, FailureCause.UNREACHABLE, FailureCause.BAD_ANSWER)
+
+    @property
+    def host_down(self) -> bool:
+        """Nothing more is to be had from that host in this scan: its other pages are
+        not asked."""
+        return self in (FailureCause.UNREACHABLE, FailureCause.TIME_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -243,6 +272,8 @@ class IndexRecord:
     version_vulnerabilities: tuple[Vulnerability, ...] | None = None
     vulnerabilities_unknown: str = ""
     reason: str = ""  # why facts are unknown, when they are
+    # Why, as a value (None when found): what later stages decide on, never `reason`.
+    cause: FailureCause | None = None
     stale: bool = False  # answered from a cache entry older than its time-to-live
     stale_because: str = ""  # the index's failure that made it so ("" when offline)
     notes: tuple[str, ...] = ()

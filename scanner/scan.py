@@ -25,7 +25,6 @@ from scanner.model import (
     ScanResult,
 )
 from scanner.options import ScanOptions
-from scanner.sources.http import TIME_LIMIT_RAN_OUT
 from scanner.sources.pypi import PyPISource, index_url_from_environment
 from scanner.store import Store
 
@@ -190,7 +189,7 @@ def scan(
         notes=tuple(notes),
         rules={rule.id: _rule_info(rule) for rule in rule_set.enabled()},
     )
-    return summary_stage.with_summary(result, radius)
+    return summary_stage.with_summary(result, radius, gathered.accounts)
 
 
 def saved_result(path: str) -> ScanResult:
@@ -249,8 +248,8 @@ def _fail_if_index_unreachable(gathered, index_display: str, options: ScanOption
     records = [r for r in gathered.index.values() if not r.other_index]
     if options.offline or not records:
         return
-    failed = [r for r in records if r.status == "unknown" and "could not be read" in r.reason]
-    # The scan's own time limit running out says nothing about the index: those facts
-    # are unknown with that reason, and the report says so.
-    if len(failed) == len(records) and not any(TIME_LIMIT_RAN_OUT in r.reason for r in failed):
+    # The scan's own time limit running out says nothing about the index (its cause is not
+    # an index failure): those facts are unknown with that reason, and the report says so.
+    failed = [r for r in records if r.cause is not None and r.cause.index_failed]
+    if len(failed) == len(records):
         raise NetworkError(f"cannot reach the index at {index_display}: {failed[0].reason}")

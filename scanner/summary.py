@@ -7,7 +7,7 @@ they never recompute it."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from scanner.graph import blast_radius, shortest_paths_from_top, top_level
@@ -39,10 +39,26 @@ CHECK_KINDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def with_summary(result: ScanResult, radius: Mapping[str, BlastRadius] | None = None) -> ScanResult:
-    """`result` with its summary. `radius` is the blast radius the pipeline has already
-    computed for the facts (it is computed once per scan); None: computed here."""
-    return replace(result, summary=summarize(result, radius))
+def with_summary(
+    result: ScanResult,
+    radius: Mapping[str, BlastRadius] | None = None,
+    accounts: Mapping[str, Sequence[str]] | None = None,
+) -> ScanResult:
+    """`result` with its summary. `radius` is the blast radius and `accounts` the account
+    index (account -> the packages of the closure it can publish) that the pipeline has
+    already computed for the facts, once per scan; None: worked out here, for a result
+    built by hand."""
+    return replace(result, summary=summarize(result, radius, accounts=accounts))
+
+
+def account_index(owners: Mapping[str, Ownership]) -> dict[str, list[str]]:
+    """Which packages each account can publish, from the facts' ownership: for a result
+    built by hand (a scan hands over the index the facts stage built)."""
+    accounts: dict[str, list[str]] = {}
+    for name in sorted(owners):
+        for account in owners[name].accounts or ():
+            accounts.setdefault(account, []).append(name)
+    return accounts
 
 
 def ownership(facts: Facts | None) -> Ownership:
@@ -63,11 +79,13 @@ def summarize(
     radius: Mapping[str, BlastRadius] | None = None,
     look_first_count: int = LOOK_FIRST,
     top_accounts: int = TOP_ACCOUNTS,
+    accounts: Mapping[str, Sequence[str]] | None = None,
 ) -> Summary:
     packages = result.packages
     names = [name for name in result.graph if name in packages]
     owners = {name: ownership(result.facts.get(name)) for name in names}
-    controlled: dict[str, list[str]] = {}
+    if accounts is None:
+        accounts = account_index(owners)
     organizations: set[str] = set()
     unknown: list[str] = []
     first_party = sorted(
@@ -78,8 +96,6 @@ def summarize(
             if name not in first_party:
                 unknown.append(name)
             continue
-        for account in owner.accounts:
-            controlled.setdefault(account, []).append(name)
         if owner.organization:
             organizations.add(owner.organization)
     by_severity = Counter(f.severity for f in result.findings)
@@ -87,19 +103,19 @@ def summarize(
         radius = blast_radius(result.graph)
     risks = score_packages(names, result.findings, result.undetermined, radius)
     paths = shortest_paths_from_top(result.graph)
-    ranked_accounts = sorted(controlled.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    accounts = [AccountShare(account, tuple(sorted(held))) for account, held in ranked_accounts]
+    ranked_accounts = sorted(accounts.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    shares = [AccountShare(account, tuple(sorted(held))) for account, held in ranked_accounts]
     return Summary(
         packages=len(result.resolution.packages),
         top_level=len(top_level(result.graph)),
         edges=result.graph.number_of_edges(),
-        publishing_accounts=len(controlled),
+        publishing_accounts=len(accounts),
         organizations=len(organizations),
         ownership_unknown=len(unknown),
         findings_by_severity={s: by_severity.get(s, 0) for s in reversed(SEVERITIES)},
         undetermined=len(result.undetermined),
         problems=len(result.resolution.problems),
-        top_accounts=accounts[:top_accounts],
+        top_accounts=shares[:top_accounts],
         concentration_threshold=CONCENTRATION_THRESHOLD,
         organization_names=sorted(organizations),
         ownership_unknown_packages=sorted(unknown),
@@ -115,14 +131,14 @@ def summarize(
             )
             for risk in look_first(risks, look_first_count)
         ],
-        concentrated_accounts=[a for a in accounts if len(a.packages) >= CONCENTRATION_THRESHOLD],
+        concentrated_accounts=[a for a in shares if len(a.packages) >= CONCENTRATION_THRESHOLD],
         not_checked=not_checked(result.facts, names),
         undetermined_by_fact=_undetermined_by_fact(result),
         risks=risks,
         radius=radius,
         paths=paths,
         owners=owners,
-        accounts=accounts,
+        accounts=shares,
     )
 
 

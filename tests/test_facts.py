@@ -188,3 +188,23 @@ def test_the_derivations_read_records_never_the_sources():
                     path.name,
                     node.module,
                 )
+
+
+def test_reasons_name_the_other_index_that_was_asked():
+    """A package a lockfile locked from another index: its reasons name that index, worded
+    so by the derivations (never by rewriting the words of a generic reason)."""
+    from scanner.records import Release
+
+    index = "https://lab.example/simple"
+    project = Project("lab-tool", release_versions=("1.0",), releases={"1.0": Release(None)})
+    record = IndexRecord("lab-tool", "found", project=project, other_index=index)
+    missing = build_facts(
+        Package(name="lab-tool", version="2.0"), record, bundled_top_packages(), {}, history={}
+    )
+    assert missing.unknown["version_yanked"] == f"{index} has no release 2.0"
+    assert missing.unknown["file_hashes"] == f"{index} lists no files for this version"
+    assert "PEP 700" in missing.unknown["first_release"]  # no upload times at all
+    undated = build_facts(
+        Package(name="lab-tool", version="1.0"), record, bundled_top_packages(), {}, history={}
+    )
+    assert "PEP 700" in undated.unknown["version_upload_time"]

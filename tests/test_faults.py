@@ -222,8 +222,9 @@ def test_stale_answers_are_said_in_the_terminal_and_json_reports(index, venv, tm
 def test_an_index_that_fails_everywhere_is_one_line(index, venv, tmp_path):
     index.fail(SIX, "503", times=50)
     index.fail("/pypi/idna/json", "stall", times=50)
-    options = ScanOptions(index_url=index.simple_url, cache_path=tmp_path / "c.db")
-    options.request_timeout = 1.0
+    options = ScanOptions(
+        index_url=index.simple_url, cache_path=tmp_path / "c.db", request_timeout=1.0
+    )
     with pytest.raises(NetworkError, match="cannot reach the index"):
         scan(read_targets((str(venv),), options), options)
 

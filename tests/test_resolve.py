@@ -13,12 +13,18 @@ import zipfile
 import pytest
 from packaging.markers import Marker
 
+from scanner import resolve as resolve_module
 from scanner.inputs.specs import parse_spec_arguments
 from scanner.inputs.target import target_environment
 from scanner.model import InputError, Location, Requirement
-from scanner.resolve import marker_applies, resolve
+from scanner.resolve import _usable_versions, marker_applies, resolve
 from scanner.sources.http import Fetcher
-from scanner.sources.index import UNADVERTISED_METADATA_PROBES, IndexClient, read_wheel_metadata
+from scanner.sources.index import (
+    UNADVERTISED_METADATA_PROBES,
+    IndexClient,
+    IndexRelease,
+    read_wheel_metadata,
+)
 from scanner.store import Store
 
 
@@ -98,6 +104,64 @@ def test_extras_bring_their_dependencies_with_the_extra_on_the_edge(fixture_inde
     assert edge.parent == "requests" and edge.extra == "socks"
 
 
+def _searches(monkeypatch) -> list[int]:
+    """How many times resolvelib searched (the fast path for full pins does not)."""
+    searched: list[int] = []
+    search = resolve_module.Resolver.resolve
+
+    def counted(self, *args, **kwargs):
+        searched.append(1)
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(resolve_module.Resolver, "resolve", counted)
+    return searched
+
+
+@pytest.mark.parametrize(
+    "specs",
+    [["requests", "rich>=13"], ["requests[socks]"]],
+    ids=["plain", "extra"],
+)
+def test_fully_pinned_requirements_are_checked_not_searched(
+    fixture_index, tmp_path, monkeypatch, specs
+):
+    """pip-compile output pins the whole closure: the pins are the resolution (checked
+    against every dependency's specifier), the same resolvelib would reach."""
+    searched = _searches(monkeypatch)
+    resolved = run_resolve(fixture_index, specs, tmp_path)
+    assert len(searched) == 1
+    frozen = [f"{name}{'[socks]' * ('[socks]' in specs[0] and name == 'requests')}=={version}"
+              for name, version in pins(resolved).items()]  # fmt: skip
+
+    pinned = run_resolve(fixture_index, frozen, tmp_path)
+
+    assert len(searched) == 1  # no second search
+    assert pinned.packages == tuple(
+        dataclasses.replace(p, declared_at=q.declared_at)
+        for p, q in zip(resolved.packages, pinned.packages, strict=True)
+    )
+    assert pinned.edges == resolved.edges
+    assert pinned.problems == resolved.problems
+
+
+@pytest.mark.parametrize(
+    "frozen",
+    [
+        ["requests==2.34.2", "urllib3==2.8.0", "idna==3.20", "certifi==2026.10.19.post1"],
+        ["requests==2.34.2", "urllib3==2.8.0", "idna==3.20", "certifi==2026.10.19.post1",
+         "charset-normalizer>=3"],
+    ],
+    ids=["a dependency left out", "not every pin exact"],
+)  # fmt: skip
+def test_pins_that_do_not_hold_their_closure_are_searched(
+    fixture_index, tmp_path, monkeypatch, frozen
+):
+    searched = _searches(monkeypatch)
+    resolution = run_resolve(fixture_index, frozen, tmp_path)
+    assert len(searched) == 1
+    assert pins(resolution)["charset-normalizer"] == "3.5.2"
+
+
 def test_constraints_narrow_the_choice(fixture_index, tmp_path):
     constraint = Requirement("idna", specifier="<3.20")
     resolution = run_resolve(fixture_index, ["requests"], tmp_path, constraints=[constraint])
@@ -145,6 +209,22 @@ def test_markers_are_evaluated_for_the_target_or_any_platform():
     assert not marker_applies(
         old_python, target_environment("3.12", "linux", all_platforms=True), ""
     )
+
+
+def test_requires_python_is_judged_on_the_targets_full_version(monkeypatch):
+    """soupsieve 4.1.3 says `>=3.11.5`: it installs on Python 3.11.7 (the default target,
+    when trustmap runs on 3.11.7, or --python-version 3.11.7), not on 3.11 (3.11.0)."""
+    release = IndexRelease("4.1.3", (">=3.11.5",), False, "x.whl", "https://x/x.whl", True, True)
+
+    def usable(target) -> list[str]:
+        return [str(v) for v in _usable_versions([release], target.python_full_version)]
+
+    assert usable(target_environment("3.11.7", "linux")) == ["4.1.3"]
+    assert usable(target_environment("3.11", "linux")) == []
+    monkeypatch.setattr("sys.version_info", (3, 11, 7, "final", 0))
+    default = target_environment(None, "linux")
+    assert default.python_full_version == "3.11.7" and default.python_version == "3.11"
+    assert usable(default) == ["4.1.3"]
 
 
 @pytest.mark.parametrize("version", ["3", "three", "3.11.2.1"])
@@ -359,3 +439,58 @@ def test_the_scan_report_carries_the_resolution_stale_note(fixture_index, tmp_pa
     stale = [note for note in result.notes if note.startswith("stale:")]
     assert any(note.startswith("stale: the resolution used ") for note in stale), stale
     assert any("answered from a cache entry older" in note for note in stale), stale
+
+
+def test_a_simple_page_is_summarised_newest_release_first():
+    """Recorded from PyPI: idna's page lists its files in upload order, oldest first. The
+    summary the cache keeps is sorted once, newest first, as the resolver reads it."""
+    import gzip
+    from pathlib import Path
+
+    from packaging.version import Version
+
+    from scanner.sources.index import extract_releases
+
+    page = Path(__file__).parent.parent / "fixtures" / "index" / "simple" / "idna.json.gz"
+    doc = json.loads(gzip.decompress(page.read_bytes()))
+    versions = [
+        Version(row["version"]) for row in extract_releases(doc, "https://pypi.org/simple/idna/")
+    ]
+    assert len(versions) > 10
+    assert versions == sorted(versions, reverse=True)
+    assert str(versions[0]) == "3.20"
+
+
+class _NoBackground:
+    """The resolver's background loop, for find_matches alone: nothing is fetched."""
+
+    def submit(self, coroutine):
+        coroutine.close()
+
+    def call(self, coroutine):
+        raise AssertionError("the releases are known: nothing is asked")
+
+
+def _matches(versions: list[str], pin: str) -> list[str]:
+    from packaging.specifiers import SpecifierSet
+
+    target = target_environment("3.11", "linux")
+    cache = resolve_module._IndexCache(None, target)
+    releases = [
+        IndexRelease(v, ("",), False, "f.whl", "https://x/f.whl", True, True) for v in versions
+    ]
+    cache.known_releases["torch"] = (releases, "")
+    provider = resolve_module._Provider(_NoBackground(), cache, target, {}, False)
+    wanted = resolve_module._Req("torch", frozenset(), SpecifierSet(pin))
+    return [
+        str(c.version) for c in provider.find_matches("torch", {"torch": [wanted]}, {"torch": []})
+    ]
+
+
+def test_an_exact_pin_is_looked_up_and_still_matches_local_versions():
+    """`==2.1.0` matches 2.1.0+cu118 too (pip prefers it, as the newer): a project with
+    local versions is searched, one without is looked up."""
+    assert _matches(["2.0.0", "2.1.0", "2.2.0"], "==2.1.0") == ["2.1.0"]
+    assert _matches(["2.0.0", "2.1", "2.2.0"], "==2.1.0") == ["2.1"]
+    assert _matches(["2.1.0", "2.1.0+cu118", "2.2.0"], "==2.1.0") == ["2.1.0+cu118", "2.1.0"]
+    assert _matches(["2.1.0", "2.2.0"], "==3.0") == []

@@ -12,11 +12,14 @@ from scanner import graph as graph_stage
 from scanner import rules as rules_stage
 from scanner import summary as summary_stage
 from scanner.config import scan_options
+from scanner.facts.gather import GatheredData
 from scanner.inputs.select import InputSet
 from scanner.inputs.target import target_environment
 from scanner.model import NetworkError, Package, Resolution
 from scanner.options import CommandLineSettings, ScanOptions
-from scanner.scan import _merge, read_targets, scan
+from scanner.records import FailureCause, IndexRecord
+from scanner.scan import _fail_if_index_unreachable, _merge, read_targets, scan
+from scanner.sources.usage import bundled_top_packages
 from tests.conftest import LAB_DISTS, add_dist, build_venv, site_packages
 
 
@@ -94,6 +97,32 @@ def test_an_unreachable_index_is_a_network_error(lab_venv, tmp_path):
         scan(resolution, options)
 
 
+def _gathered(*causes: FailureCause | None, reason: str = "") -> GatheredData:
+    records = {
+        f"p{n}": IndexRecord(f"p{n}", "unknown", reason=reason, cause=cause)
+        for n, cause in enumerate(causes)
+    }
+    return GatheredData(index=records, top_packages=bundled_top_packages(), notes=())
+
+
+def test_the_index_is_unreachable_when_every_lookup_failed_there_whatever_the_words():
+    """Decided on each record's cause, set where the failure happened: never on the words
+    of its reason."""
+    options = ScanOptions()
+    down = _gathered(FailureCause.UNREACHABLE, FailureCause.BAD_ANSWER, reason="no words")
+    with pytest.raises(NetworkError, match="cannot reach the index at https://x: no words"):
+        _fail_if_index_unreachable(down, "https://x", options)
+    # The scan's own clock ran out: nothing is said about the index, even in these words.
+    late = _gathered(
+        FailureCause.TIME_LIMIT, FailureCause.UNREACHABLE, reason="the index could not be read"
+    )
+    _fail_if_index_unreachable(late, "https://x", options)
+    # One package the index answered for (here: has no such project) is enough.
+    _fail_if_index_unreachable(
+        _gathered(FailureCause.NOT_FOUND, FailureCause.UNREACHABLE), "https://x", options
+    )
+
+
 def test_offline_with_an_empty_cache_is_unknown_facts_not_a_network_error(lab_venv, tmp_path):
     options = ScanOptions(cache_path=tmp_path / "cache.db", offline=True)
     result = scan(read_targets((str(lab_venv),), options), options)
@@ -104,7 +133,7 @@ def test_offline_with_an_empty_cache_is_unknown_facts_not_a_network_error(lab_ve
 def test_the_summary_and_the_blast_radius_are_computed_once(
     lab_venv, fixture_index, tmp_path, monkeypatch
 ):
-    calls = {"blast_radius": 0, "summarize": 0}
+    calls = {"blast_radius": 0, "summarize": 0, "account_index": 0}
 
     def counted(name, function):
         def wrapper(*args, **kwargs):
@@ -117,9 +146,19 @@ def test_the_summary_and_the_blast_radius_are_computed_once(
     monkeypatch.setattr(graph_stage, "blast_radius", radius)
     monkeypatch.setattr(summary_stage, "blast_radius", radius)
     monkeypatch.setattr(summary_stage, "summarize", counted("summarize", summary_stage.summarize))
+    account_index = summary_stage.account_index
+    monkeypatch.setattr(
+        summary_stage, "account_index", counted("account_index", summary_stage.account_index)
+    )
     options = options_for(fixture_index, tmp_path)
     result = scan(read_targets((str(lab_venv),), options), options)
-    assert calls == {"blast_radius": 1, "summarize": 1}
+    # The account index the facts stage built is the summary's: not rebuilt from the facts.
+    assert calls == {"blast_radius": 1, "summarize": 1, "account_index": 0}
+    # and says what the facts say.
+    assert result.summary.publishing_accounts == len(account_index(result.summary.owners)) > 0
+    from_facts = summary_stage.summarize(result)
+    assert from_facts.top_accounts == result.summary.top_accounts
+    assert from_facts.concentrated_accounts == result.summary.concentrated_accounts
     assert result.summary.packages == len(LAB_DISTS)
     assert result.summary.radius["urllib3"].dependents == 1  # requests
     assert result.facts["urllib3"].values["dependents"] == 1  # the same figures

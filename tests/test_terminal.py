@@ -30,9 +30,9 @@ def run_in_terminal(
     control sequences removed."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    # As a person's terminal: NO_COLOR only when the test sets it.
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
     environment.update(TERM="xterm-256color", **(env or {}))
-    environment.pop("NO_COLOR", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "scanner", *args],
         stdin=follower,
@@ -105,6 +105,23 @@ def test_scan_cold_warm_and_offline_in_a_terminal(lab_venv, fixture_index, cache
     assert_clean_run(code, plain)
     assert "offline: answered from the cache alone" in plain.replace("\n", " ")
     assert len(fixture_index.requests) == cold_requests
+
+
+def test_unknown_ownership_is_never_a_count_of_zero_and_its_list_wraps_under_itself(
+    lab_venv, cache
+):
+    """Offline with an empty cache no package's publishers are known: the report says
+    so instead of "0 accounts, 0 organisations", and the wrapped list of those packages
+    stays indented under its item at 80 columns."""
+    code, _raw, plain = run_in_terminal("scan", str(lab_venv), "--offline", "--cache", cache)
+    assert_clean_run(code, plain)
+    assert "Who can publish code here: unknown\n" in plain
+    assert "0 accounts" not in plain
+    lines = plain[plain.index("Who can publish code here") :].splitlines()
+    item = next(n for n, line in enumerate(lines) if "ownership unknown for 11" in line)
+    assert lines[item].startswith("  ownership unknown for 11 packages: ")
+    assert lines[item + 1].startswith("  ") and "more" in lines[item + 1]  # wrapped, indented
+    assert lines[item + 2] == "  -v lists every package's publishers."
 
 
 @pytest.mark.parametrize("columns", [80, 120])
@@ -221,3 +238,37 @@ def test_quiet_is_for_the_table_alone(lab_venv):
     assert plain.strip() == (
         "trustmap: error: -q prints the table report's summary line alone: not with -v or -f"
     )
+
+
+def test_gate_and_diff_in_a_terminal_in_colour_unless_no_color(fixture_index, tmp_path, cache):
+    """A gate that fails, at 80 columns: in colour, every line within the width, the
+    headline's wrapped counts under the counts and each item's lines under it; NO_COLOR
+    keeps the same text without colour. diff likewise. (Through a pipe there is no colour
+    at all: tests/test_gate.py reads the gate's output from a pipe.)"""
+    from tests.test_gate import DAPY, SIX, repository
+
+    repo = repository(tmp_path, [SIX], [SIX, DAPY])
+    index = ("--index-url", fixture_index.simple_url, "--cache", cache)
+    gate = ("gate", "pylock.toml", "--baseline", "git:HEAD~1", *index)
+    code, raw, plain = run_in_terminal(*gate, cwd=repo)
+    assert code == 1, plain
+    assert "\x1b[" in raw and "Traceback" not in plain
+    report = plain[plain.index("trustmap gate") :]
+    assert_fits(report, 80)
+    lines = report.splitlines()
+    # 82 characters of counts: the last word wraps, under the counts, not the outcome.
+    assert lines[1].startswith("FAIL: 1 failing, 0 unknown, 0 excepted, 0 existing")
+    assert lines[2] == "      high"
+    assert "pylock.toml:9" in report
+
+    code, raw, plain = run_in_terminal(*gate, cwd=repo, env={"NO_COLOR": "1"})
+    assert code == 1
+    assert not re.search(r"\x1b\[[0-9;]*3[0-9]m", raw)  # no colour (bold may stay)
+    assert "FAIL: 1 failing" in plain
+
+    code, raw, plain = run_in_terminal("diff", "git:HEAD~1", "pylock.toml", *index, cwd=repo)
+    assert code == 0, plain
+    report = plain[plain.index("trustmap diff") :]
+    assert_fits(report, 80)
+    assert "added (1):" in report and "dapy==1.16.1" in report
+    assert "can now publish into the closure (1):" in report and "JacksonWoo: dapy" in report

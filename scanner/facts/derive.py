@@ -25,7 +25,8 @@ from scanner.facts.ownership import (
 )
 from scanner.facts.provenance import PROVENANCE_FACTS, provenance_facts
 from scanner.facts.releases import (
-    RELEASE_DATE_FACTS,
+    RELEASE_HISTORY_DATE_FACTS,
+    VERSION_DATE_FACTS,
     file_facts,
     release_facts,
     vulnerability_facts,
@@ -36,6 +37,7 @@ from scanner.facts.usage import not_pypi_usage, usage_facts, usage_recency
 from scanner.model import Facts, Package
 from scanner.names import glob_match
 from scanner.records import IndexRecord, OwnershipRecord, Project, SourceAnswer, TopPackages
+from scanner.wording import some_of
 
 __all__ = ["add_requirer_facts", "build_facts", "name_index"]
 
@@ -75,8 +77,7 @@ def add_requirer_facts(
             values["required_by_well_kept"] = kept
         else:
             unknown["required_by_well_kept"] = (
-                f"usage or ownership unknown for {', '.join(undecided[:5])}"
-                + (f" and {len(undecided) - 5} more" if len(undecided) > 5 else "")
+                f"usage or ownership unknown for {some_of(undecided)}"
             )
         out[name] = Facts(values, unknown)
     return out
@@ -162,14 +163,15 @@ def build_facts(
     history_facts(package.name, history, values, unknown)
     account_facts(accounts, values, unknown)
     lookalike_publisher_facts(accounts, values, unknown)
-    release_facts(package, project, now, values, unknown)
+    asked = record.other_index or "the index"  # how reasons name the index asked
+    release_facts(package, project, now, values, unknown, asked)
     usage_recency(top, values, unknown)
     url_facts(project, values)
     repository_facts(package.name, values, unknown)
     values["index_name_collision"] = collision(package, values)
     values["license"] = licence(package, project)
     vulnerability_facts(record, values, unknown)
-    file_facts(package, project, values, unknown)
+    file_facts(package, project, values, unknown, asked)
     provenance_facts(record.provenance, values, unknown)
     if record.other_index:
         _simple_index_facts(package, record.other_index, project, values, unknown)
@@ -190,17 +192,18 @@ def _simple_index_facts(
         unknown["license"] = f"{index} serves only a simple index, which gives no licence"
     if project.release_versions:
         values.setdefault("release_count", len(project.release_versions))
+    # Where its simple index gave no upload times (no PEP 700), say so: the dates the
+    # release facts could not find are missing for that reason.
     no_dates = f"{index} gives no upload times (PEP 700) on its simple index"
-    for fact in RELEASE_DATE_FACTS:
-        reason = unknown.get(fact, "")
-        if fact not in values and (reason == "no files" or "release history" in reason):
+    release = project.releases.get(package.version)
+    undated = [] if project.release_summary.count else list(RELEASE_HISTORY_DATE_FACTS)
+    if release is not None and not release.upload_time:
+        undated += VERSION_DATE_FACTS
+    for fact in undated:
+        if fact not in values:
             unknown[fact] = no_dates
     for fact in PROVENANCE_FACTS:
         values.pop(fact, None)
         unknown[fact] = (
             f"{index} is not PyPI: trustmap asks only the configured index for PEP 740 provenance"
         )
-    for fact, reason in unknown.items():
-        # The derivations' generic words name the index that was asked.
-        if reason.startswith("the index "):
-            unknown[fact] = f"{index} {reason.removeprefix('the index ')}"

@@ -39,6 +39,12 @@ class GatheredData:
     # package -> what the looped sources (enrichment) said of it
     answers: dict[str, SourceAnswer] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio.run formats its main task, result included, when
+        # Python 3.11 looks up the SIGINT handler on the way out (enum's error message);
+        # the default repr of every record of a 200-package closure costs 0.1 s there.
+        return f"GatheredData({len(self.index)} packages)"
+
 
 async def gather(
     packages: Iterable[Package],

@@ -10,14 +10,14 @@ from scanner.model import Package
 from scanner.records import IndexRecord, Project
 from scanner.wheels import matches_tags
 
-RELEASE_DATE_FACTS = (
+# The dates of the release history, and of the pinned version's upload.
+RELEASE_HISTORY_DATE_FACTS = (
     "first_release",
     "latest_release",
     "days_since_first_release",
     "days_since_latest_release",
-    "version_upload_time",
-    "days_since_version_upload",
 )
+VERSION_DATE_FACTS = ("version_upload_time", "days_since_version_upload")
 _HISTORY_FACTS = (
     "first_release",
     "latest_release",
@@ -40,8 +40,15 @@ def days_since(now: datetime, iso: str | None) -> int | None:
 
 
 def release_facts(
-    package: Package, project: Project, now: datetime, values: dict, unknown: dict
+    package: Package,
+    project: Project,
+    now: datetime,
+    values: dict,
+    unknown: dict,
+    index: str = "the index",
 ) -> None:
+    """`index`: how the reasons name the index that was asked (another index a lockfile
+    names is named by its URL)."""
     summary = project.release_summary
     values["latest_version"] = project.latest_version
     if summary.count:
@@ -52,10 +59,10 @@ def release_facts(
         values["days_since_latest_release"] = days_since(now, summary.latest)
     else:
         for name in _HISTORY_FACTS:
-            unknown[name] = "the index lists no release history"
+            unknown[name] = f"{index} lists no release history"
     release = project.releases.get(package.version)
     if release is None:
-        reason = f"the index has no release {package.version}"
+        reason = f"{index} has no release {package.version}"
         for name in ("version_upload_time", "days_since_version_upload", "version_yanked"):
             unknown[name] = reason
         unknown["yanked_reason"] = reason
@@ -69,11 +76,13 @@ def release_facts(
     values["yanked_reason"] = release.yanked_reason
 
 
-def file_facts(package: Package, project: Project, values: dict, unknown: dict) -> None:
+def file_facts(
+    package: Package, project: Project, values: dict, unknown: dict, index: str = "the index"
+) -> None:
     files = project.files_of(package.version)
     if not files:
         for fact in ("file_hashes", "has_wheel", "file_types"):
-            unknown[fact] = "the index lists no files for this version"
+            unknown[fact] = f"{index} lists no files for this version"
         return
     types = {f.packagetype or ("bdist_wheel" if f.filename.endswith(".whl") else "") for f in files}
     values["file_types"] = sorted(t for t in types if t)

@@ -14,7 +14,8 @@ def target_environment(
 ) -> TargetEnvironment:
     notes = []
     if python_version is None:
-        python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        # X.Y.Z: a requires-python such as ">=3.11.5" is judged as for this very Python.
+        python_version = ".".join(map(str, sys.version_info[:3]))
         notes.append(f"Python {python_version}: the Python trustmap runs on (--python-version)")
     parts = python_version.split(".")
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):

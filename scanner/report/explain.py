@@ -16,11 +16,11 @@ from scanner.report.terminal import (
     field,
     indented,
     path_text,
-    plural,
     publishers_text,
     value_text,
 )
 from scanner.report.text import safe_text
+from scanner.wording import counted, some_of
 
 SHOWN_NAMES = 12
 
@@ -73,7 +73,7 @@ def render_explain_terminal(result: ScanResult, explanation: Explanation, consol
             field(
                 "depended on by",
                 Text(
-                    f"{plural(len(explanation.dependents), 'package')}"
+                    f"{counted(len(explanation.dependents), 'package')}"
                     + (f": {_names(explanation.dependents)}" if explanation.dependents else "")
                 ),
             ),
@@ -143,7 +143,4 @@ def render_explain_terminal(result: ScanResult, explanation: Explanation, consol
 
 
 def _names(names: list[str]) -> str:
-    shown = ", ".join(safe_text(n, 60) for n in names[:SHOWN_NAMES])
-    if len(names) > SHOWN_NAMES:
-        shown += f", … {len(names) - SHOWN_NAMES} more"
-    return shown
+    return some_of([safe_text(n, 60) for n in names], SHOWN_NAMES, ellipsis=True)

@@ -26,6 +26,7 @@ from scanner.report.html_assets import SCRIPT, STYLE
 from scanner.report.html_graph import Node, radius_for, render_graph_svg
 from scanner.report.summary import finding_path, sorted_findings, summary_of
 from scanner.report.text import MAX_SHOWN, safe_text
+from scanner.wording import counted
 
 SEVERITY_COLOUR = {
     "critical": "#7a0019",
@@ -84,10 +85,6 @@ CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; script-src '{_hash(SCRIPT)}'; style-src '{_hash(STYLE)}'; "
     "img-src 'none'; base-uri 'none'; form-action 'none'"
 )
-
-
-def _plural(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _severity_badge(severity: str) -> str:
@@ -197,10 +194,17 @@ class _Report:
 
     def summary_section(self) -> str:
         s = self.summary
+
+        def publishers(count: int) -> str:
+            # A count is a lower bound when some packages' ownership is unknown.
+            if s.ownership_unknown and not s.ownership_known:
+                return "unknown"
+            return str(count) if s.publishers_exact else f"&ge;&nbsp;{count}"
+
         cards = [
             (s.packages, f"packages ({s.top_level} top-level, {s.edges} edges)"),
-            (s.publishing_accounts, "publishing accounts"),
-            (s.organizations, "organisations"),
+            (publishers(s.publishing_accounts), "publishing accounts"),
+            (publishers(s.organizations), "organisations"),
             (sum(s.findings_by_severity.values()), "findings"),
             (s.undetermined, "checks undetermined"),
         ]
@@ -235,7 +239,7 @@ class _Report:
             )
         if s.ownership_unknown:
             unchecked.append(
-                f"<li><b>ownership</b> unknown for {_plural(s.ownership_unknown, 'package')}: "
+                f"<li><b>ownership</b> unknown for {counted(s.ownership_unknown, 'package')}: "
                 f"{_names(s.ownership_unknown_packages)}</li>"
             )
         if s.undetermined:
@@ -244,18 +248,18 @@ class _Report:
                 for fact, count in list(s.undetermined_by_fact.items())[:8]
             )
             unchecked.append(
-                f"<li>{_plural(s.undetermined, 'rule check')} undetermined for want of "
+                f"<li>{counted(s.undetermined, 'rule check')} undetermined for want of "
                 f"{by_fact}: not a pass</li>"
             )
         if s.problems:
-            unchecked.append(f"<li>{_plural(s.problems, 'problem')} in the input (see Notes)</li>")
+            unchecked.append(f"<li>{counted(s.problems, 'problem')} in the input (see Notes)</li>")
         if unchecked:
             out.append('<h3 class="warn">What could not be checked</h3><ul class="tight">')
             out.extend(unchecked)
             out.append("</ul>")
         if s.concentrated_accounts:
             out.append(
-                f'<p class="warn">{_plural(len(s.concentrated_accounts), "account")} can each '
+                f'<p class="warn">{counted(len(s.concentrated_accounts), "account")} can each '
                 f"publish {s.concentration_threshold} or more of these packages: "
                 + ", ".join(
                     f"{esc(a.account, 60)} ({len(a.packages)})" for a in s.concentrated_accounts
@@ -271,7 +275,7 @@ class _Report:
                 out.append(
                     f'<li><a href="#pkg-{self.index[item.name]}">{esc(item.label, 120)}</a> '
                     f"risk {item.risk.score:g}: {why}; depended on by "
-                    f"{_plural(item.risk.dependents, 'package')}; pulled in by "
+                    f"{counted(item.risk.dependents, 'package')}; pulled in by "
                     f"{_path_html(item.path, item.top_level)}</li>"
                 )
             out.append("</ol>")
@@ -345,7 +349,7 @@ class _Report:
         out.append(
             f'<p class="muted">Red: an account that can publish {threshold} or more of these '
             "packages; taking it over reaches them all. Hover a bar for the packages. "
-            f"{_plural(self.summary.publishing_accounts, 'account')} in all.</p></section>"
+            f"{counted(self.summary.publishing_accounts, 'account')} in all.</p></section>"
         )
         return "".join(out)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from scanner.model import SEVERITIES, GateItem, ScanResult
 from scanner.report.diff import publisher_change_text
-from scanner.report.summary import sorted_findings, summary_of
+from scanner.report.summary import publisher_counts, sorted_findings, summary_of
 from scanner.report.text import markdown_text
 from scanner.report.verdict import allowed_counts, brought_in_at, item_location
 
@@ -226,9 +226,8 @@ def render_scan_markdown(result: ScanResult, version: str, limit: int = LIMIT) -
         if summary.findings_by_severity.get(s, 0)
     )
     document.add(
-        f"## trustmap scan: {summary.packages} packages, "
-        f"{summary.publishing_accounts} publishing accounts, "
-        f"{summary.organizations} organisations\n\n"
+        f"## trustmap scan: {summary.packages} packages; who can publish: "
+        f"{publisher_counts(summary)}\n\n"
         f"Findings: {counts or 'none'}; {summary.undetermined} checks undetermined; "
         f"ownership unknown for {summary.ownership_unknown} packages.\n"
     )

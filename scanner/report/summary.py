@@ -4,6 +4,7 @@ the order findings are listed in and the path shown for each. Nothing here recom
 from __future__ import annotations
 
 from scanner.model import SEVERITIES, Finding, ScanResult, Summary
+from scanner.wording import counted
 
 
 def summary_of(result: ScanResult) -> Summary:
@@ -12,6 +13,19 @@ def summary_of(result: ScanResult) -> Summary:
     if result.summary is None:
         raise ValueError("ScanResult.summary is not set: scanner.summary.with_summary adds it")
     return result.summary
+
+
+def publisher_counts(summary: Summary) -> str:
+    """`12 accounts, 3 organisations`; `at least ...` when some packages' ownership is
+    unknown, and `unknown` when no package's is known: a count never reads as the whole
+    when it is not."""
+    if summary.ownership_unknown and not summary.ownership_known:
+        return "unknown"
+    bound = "" if summary.publishers_exact else "at least "
+    return (
+        f"{bound}{counted(summary.publishing_accounts, 'account')}, "
+        f"{bound}{counted(summary.organizations, 'organisation')}"
+    )
 
 
 def sorted_findings(result: ScanResult) -> list[Finding]:

@@ -15,8 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from scanner.model import SEVERITIES, Ownership, ScanResult, Summary
-from scanner.report.summary import finding_path, sorted_findings, summary_of
+from scanner.report.summary import finding_path, publisher_counts, sorted_findings, summary_of
 from scanner.report.text import safe_text
+from scanner.wording import counted, some_of
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -66,7 +67,7 @@ def render_terminal(
     lines.append_text(Text(", ").join(parts))
     if summary.undetermined:
         lines.append(
-            f"; {plural(summary.undetermined, 'rule check')} undetermined (facts unknown)",
+            f"; {counted(summary.undetermined, 'rule check')} undetermined (facts unknown)",
             style="yellow",
         )
     console.print(lines)
@@ -125,8 +126,8 @@ def render_terminal(
         more = len(summary.undetermined_by_fact) - 6
         console.print(
             Text(
-                f"{plural(summary.undetermined, 'rule check')} on "
-                f"{plural(packages_affected, 'package')} could not be decided for want of "
+                f"{counted(summary.undetermined, 'rule check')} on "
+                f"{counted(packages_affected, 'package')} could not be decided for want of "
                 f"{by_fact}{f', … {more} more facts' if more > 0 else ''} (-v shows why).",
                 style="yellow",
             )
@@ -188,11 +189,16 @@ def summary_line(result: ScanResult) -> Text:
     """The scan in one line (`scan -q`): what it holds, what it found, what it could not
     decide."""
     summary = summary_of(result)
-    line = Text(
-        f"{plural(summary.packages, 'package')}, "
-        f"{plural(summary.publishing_accounts, 'publishing account')}, "
-        f"{plural(summary.organizations, 'organisation')}; findings: "
-    )
+    if summary.ownership_unknown and not summary.ownership_known:
+        publishers = "publishing accounts unknown"
+    else:
+        # A count is a lower bound when some packages' ownership is unknown.
+        bound = "" if summary.publishers_exact else "at least "
+        publishers = (
+            f"{bound}{counted(summary.publishing_accounts, 'publishing account')}, "
+            f"{bound}{counted(summary.organizations, 'organisation')}"
+        )
+    line = Text(f"{counted(summary.packages, 'package')}, {publishers}; findings: ")
     counts = [(s, n) for s, n in summary.findings_by_severity.items() if n]
     if counts:
         line.append_text(
@@ -202,7 +208,7 @@ def summary_line(result: ScanResult) -> Text:
         line.append("none")
     if summary.undetermined:
         line.append(
-            f"; {plural(summary.undetermined, 'check')} undetermined (facts unknown)",
+            f"; {counted(summary.undetermined, 'check')} undetermined (facts unknown)",
             style="yellow",
         )
     return line
@@ -245,8 +251,7 @@ def publishers_text(owner: Ownership | None) -> Text:
 
 
 def _names(names: tuple[str, ...] | list[str], shown: int = 8) -> str:
-    listed = ", ".join(safe_text(n, 60) for n in names[:shown])
-    return listed + (f", … {len(names) - shown} more" if len(names) > shown else "")
+    return some_of([safe_text(n, 60) for n in names], shown, ellipsis=True)
 
 
 def _look_first(console: Console, summary: Summary) -> None:
@@ -260,7 +265,7 @@ def _look_first(console: Console, summary: Summary) -> None:
         head.append(safe_text(item.label, 100), style="bold")
         head.append(f"  risk {risk.score:g}")
         reach = Text(
-            f"depended on by {plural(risk.dependents, 'package')}; "
+            f"depended on by {counted(risk.dependents, 'package')}; "
             f"in the closure of {risk.top_level} of {summary.top_level} top-level packages",
         )
         why = Text(", ").join(
@@ -279,46 +284,60 @@ def _look_first(console: Console, summary: Summary) -> None:
 
 
 def _who_can_ship(console: Console, summary: Summary, verbose: bool) -> None:
-    block = Text("\n")
-    block.append("Who can publish code here: ", style="bold")
-    block.append(
-        f"{plural(summary.publishing_accounts, 'account')}, "
-        f"{plural(summary.organizations, 'organisation')}"
-    )
+    head = Text("\n")
+    head.append("Who can publish code here: ", style="bold")
+    head.append(publisher_counts(summary), style="" if summary.publishers_exact else "yellow")
     if summary.organization_names:
-        block.append(f" ({_names(summary.organization_names, 5)})")
+        head.append(f" ({_names(summary.organization_names, 5)})")
+    # Each item its own block, so that a wrapped line stays indented under its item.
+    items: list[RenderableType] = [head]
     if summary.first_party:
-        block.append(
-            f"\n  the project's own code (first-party): {_names(summary.first_party)}", style="dim"
+        items.append(
+            indented(
+                Text(
+                    f"the project's own code (first-party): {_names(summary.first_party)}",
+                    style="dim",
+                ),
+                2,
+            )
         )
     if summary.ownership_unknown:
-        block.append(
-            f"\n  ownership unknown for {plural(summary.ownership_unknown, 'package')}: "
-            f"{_names(summary.ownership_unknown_packages)}",
-            style="yellow",
+        items.append(
+            indented(
+                Text(
+                    f"ownership unknown for {counted(summary.ownership_unknown, 'package')}: "
+                    f"{_names(summary.ownership_unknown_packages)}",
+                    style="yellow",
+                ),
+                2,
+            )
         )
     if summary.concentrated_accounts:
-        block.append(
-            f"\n  {plural(len(summary.concentrated_accounts), 'account')} can each publish "
-            f"{summary.concentration_threshold} or more of these packages; taking one over reaches "
-            "them all: ",
-            style="yellow",
+        concentrated = ", ".join(
+            f"{safe_text(a.account, 60)} ({len(a.packages)})" for a in summary.concentrated_accounts
         )
-        block.append(
-            ", ".join(
-                f"{safe_text(a.account, 60)} ({len(a.packages)})"
-                for a in summary.concentrated_accounts
-            ),
-            style="yellow",
+        items.append(
+            indented(
+                Text(
+                    f"{counted(len(summary.concentrated_accounts), 'account')} can each publish "
+                    f"{summary.concentration_threshold} or more of these packages; taking one "
+                    f"over reaches them all: {concentrated}",
+                    style="yellow",
+                ),
+                2,
+            )
         )
     if summary.top_accounts:
-        block.append("\n  Accounts that can publish the most packages:", style="bold")
+        items.append(
+            indented(Text("Accounts that can publish the most packages:", style="bold"), 2)
+        )
         for share in summary.top_accounts:
-            block.append(f"\n    {safe_text(share.account, 60)} ({len(share.packages)}): ")
-            block.append(_names(share.packages), style="dim")
+            line = Text(f"{safe_text(share.account, 60)} ({len(share.packages)}): ")
+            line.append(_names(share.packages), style="dim")
+            items.append(indented(line, 4))
     if not verbose:
-        block.append("\n  -v lists every package's publishers.", style="dim")
-    console.print(block)
+        items.append(indented(Text("-v lists every package's publishers.", style="dim"), 2))
+    console.print(*items)
 
 
 def _publishers_table(result: ScanResult, summary: Summary) -> Table:
@@ -344,10 +363,6 @@ def indented(renderable: RenderableType, left: int = INDENT) -> Padding:
 
 def field(label: str, value: Text) -> Text:
     return Text(f"{label}: ", style="dim") + value
-
-
-def plural(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _is_top(result: ScanResult, name: str) -> bool:

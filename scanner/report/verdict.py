@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from scanner.model import GateItem, Location, ScanResult, Verdict
@@ -110,7 +111,14 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
     verdict = result.verdict
     if verdict is None:
         return
-    console.print(Text(safe_text(headline(verdict), 400), style=OUTCOME_STYLE[verdict.outcome]))
+    # The outcome, then what it counts, whose wrapped lines stay under the counts.
+    outcome, _, counts = safe_text(headline(verdict), 400).partition(": ")
+    line = Table.grid(padding=(0, 1))
+    line.add_column(no_wrap=True)
+    line.add_column()
+    style = OUTCOME_STYLE[verdict.outcome]
+    line.add_row(Text(f"{outcome}:", style=style), Text(counts, style=style))
+    console.print(line)
     if verdict.policy_changes:
         # Said before anything else: the change edits the policy that judges it.
         console.print(Text("This change edits the gate's own policy:", style="bold yellow"))

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 from scanner.model import InputError, NetworkError
+from scanner.records import FailureCause
 from scanner.store import CachedResponse, Store
 from scanner.urls import without_credentials
 
@@ -56,8 +57,6 @@ PARENT_CHECK_SECONDS = 0.5  # how often a worker checks that the scan is still a
 USER_AGENT = "trustmap (supply-chain risk scanner; +https://pypi.org/project/trustmap/)"
 REQUEST_TIMEOUT = 30.0  # one attempt, body included (config `request-timeout`)
 CONNECT_TIMEOUT = 10.0
-# How a fact left unknown because the scan's time was up says so (and is told apart).
-TIME_LIMIT_RAN_OUT = "(scan-timeout) ran out"
 SCAN_TIMEOUT = 600.0  # all the network work of one scan (config `scan-timeout`)
 RETRY_BUDGET = 90.0  # all the attempts at one request, backoff included
 MAX_REDIRECTS = 5
@@ -75,6 +74,10 @@ class FetchResult:
     from_cache: bool = False
     stale: bool = False  # answered from an expired cache entry (offline, or index down)
     error: str = ""
+    # Why no data (or only stale data) came back, as a value: callers decide on this,
+    # never on the words of `error`. None for a fresh answer.
+    cause: FailureCause | None = None
+    http_status: int = 0  # the status that said so, when one did (404, 401, 503, ...)
 
     def describe(self, not_found: str) -> str:
         """Why no data came back, in words for a report."""
@@ -91,12 +94,19 @@ class AccessDenied(NetworkError):
 
 
 class _Failure(Exception):
-    """A request that failed in a way worth saying as it is (str: the reason)."""
+    """A request that failed in a way worth saying as it is (str: the reason), and why."""
+
+    def __init__(
+        self, message: str, cause: FailureCause = FailureCause.BAD_ANSWER, http_status: int = 0
+    ) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.http_status = http_status
 
 
 class _Retryable(_Failure):
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: float | None, http_status: int) -> None:
+        super().__init__(message, FailureCause.BAD_ANSWER, http_status)
         self.retry_after = retry_after
 
 
@@ -403,7 +413,7 @@ class Fetcher:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def _out_of_time(self) -> str:
-        return f"the scan's time limit of {self.scan_timeout:g} s {TIME_LIMIT_RAN_OUT}"
+        return f"the scan's time limit of {self.scan_timeout:g} s (scan-timeout) ran out"
 
     def denied_message(self, url: str, status: int) -> str:
         index = self._indexes.get(_origin(url))
@@ -482,15 +492,25 @@ class Fetcher:
         max_age = self.ttl if ttl is None else ttl
         if cached is not None and cached.data == _NOT_FOUND:
             if self.offline or (fresh_enough and cached.age() < min(max_age, NOT_FOUND_TTL)):
-                return FetchResult("not-found", from_cache=True, error="HTTP 404 (cached)")
+                return FetchResult(
+                    "not-found",
+                    from_cache=True,
+                    error="HTTP 404 (cached)",
+                    cause=FailureCause.NOT_FOUND,
+                    http_status=404,
+                )
             cached = None  # revalidating a 404 means asking again
         if cached is not None and fresh_enough and cached.age() < max_age:
             return FetchResult("ok", cached.data, from_cache=True)
         if self.offline:
             if cached is not None:
                 self.stale_answers.append((redact(url), ""))
-                return FetchResult("ok", cached.data, from_cache=True, stale=True)
-            return FetchResult("offline-miss", error="not in the cache (offline)")
+                return FetchResult(
+                    "ok", cached.data, from_cache=True, stale=True, cause=FailureCause.OFFLINE
+                )
+            return FetchResult(
+                "offline-miss", error="not in the cache (offline)", cause=FailureCause.OFFLINE
+            )
         headers = {"Accept": accept}
         if cached is not None and fresh_enough:
             if cached.etag:
@@ -509,10 +529,13 @@ class Fetcher:
                 url, key, kind, extract, headers, cached, parse, offload, bounds
             )
         except _Failure as exc:
-            return self._failed(str(exc), cached, url)
+            return self._failed(str(exc), cached, url, exc.cause, exc.http_status)
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, *_READ_FAILURES) as exc:
             # A transport or decoding failure is reported (facts unknown), never raised.
-            return self._failed(_describe(exc), cached, url)
+            cause = FailureCause.BAD_ANSWER
+            if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                cause = FailureCause.UNREACHABLE  # the host, not this page
+            return self._failed(_describe(exc), cached, url, cause)
 
     async def get_range(self, url: str, byte_range: str, limit: int) -> tuple[bytes, int] | None:
         """Part of a file by an HTTP range request, uncached: (bytes, the file's size), or
@@ -535,12 +558,27 @@ class Fetcher:
         size = answer.headers.get("Content-Range", "").rpartition("/")[2]
         return (answer.body, int(size)) if size.isdigit() else None
 
-    def _failed(self, message: str, cached: CachedResponse | None, url: str) -> FetchResult:
+    def _failed(
+        self,
+        message: str,
+        cached: CachedResponse | None,
+        url: str,
+        cause: FailureCause,
+        http_status: int = 0,
+    ) -> FetchResult:
         if cached is not None:
             # An expired answer beats none; the report says it is stale.
             self.stale_answers.append((redact(url), message))
-            return FetchResult("ok", cached.data, from_cache=True, stale=True, error=message)
-        return FetchResult("error", error=message)
+            return FetchResult(
+                "ok",
+                cached.data,
+                from_cache=True,
+                stale=True,
+                error=message,
+                cause=cause,
+                http_status=http_status,
+            )
+        return FetchResult("error", error=message, cause=cause, http_status=http_status)
 
     async def _fetch(
         self,
@@ -572,19 +610,33 @@ class Fetcher:
                         time.monotonic() - started
                     ):
                         # Waiting would outlast the time this request has: say so now.
-                        raise _Failure(f"{message} (Retry-After {retry_after:g} s)")
-                    raise _Retryable(message, retry_after)
+                        raise _Failure(
+                            f"{message} (Retry-After {retry_after:g} s)",
+                            FailureCause.BAD_ANSWER,
+                            status,
+                        )
+                    raise _Retryable(message, retry_after, status)
         if status == 304 and cached is not None:
             self.store.touch(key)
             return FetchResult("ok", cached.data, from_cache=True)
         if status in (404, 410):
             self.store.put(key, kind, _NOT_FOUND, None, None)
-            return FetchResult("not-found", error=f"HTTP {status}")
+            return FetchResult(
+                "not-found",
+                error=f"HTTP {status}",
+                cause=FailureCause.NOT_FOUND,
+                http_status=status,
+            )
         if status in (401, 403):
             # Never answered from an expired entry: wrong credentials are to be fixed.
-            return FetchResult("denied", error=self.denied_message(url, status))
+            return FetchResult(
+                "denied",
+                error=self.denied_message(url, status),
+                cause=FailureCause.REFUSED,
+                http_status=status,
+            )
         if status != 200:
-            return self._failed(f"HTTP {status}", cached, url)
+            return self._failed(f"HTTP {status}", cached, url, FailureCause.BAD_ANSWER, status)
         pool = self._decoder_pool() if offload else None
         if pool is not None:
             loop = asyncio.get_running_loop()
@@ -594,7 +646,7 @@ class Fetcher:
         else:
             ok, data = _decode(answer.body, answer.url, parse, extract)
         if not ok:
-            return self._failed(data, cached, url)
+            return self._failed(data, cached, url, FailureCause.BAD_ANSWER)
         self.store.put(
             key, kind, data, answer.headers.get("ETag"), answer.headers.get("Last-Modified")
         )
@@ -616,7 +668,7 @@ class Fetcher:
         async with self._semaphore:
             left = self._time_left()
             if left is not None and left <= 0:
-                raise _Failure(self._out_of_time())
+                raise _Failure(self._out_of_time(), FailureCause.TIME_LIMIT)
             seconds = bounds.timeout if left is None else min(bounds.timeout, left)
             self.requests_sent += 1
             try:
@@ -624,8 +676,10 @@ class Fetcher:
                     return await self._follow(client, url, headers, limit, bounds, with_body)
             except TimeoutError:
                 if seconds < bounds.timeout:
-                    raise _Failure(self._out_of_time()) from None
-                raise _Failure(f"it did not answer within {seconds:g} s") from None
+                    raise _Failure(self._out_of_time(), FailureCause.TIME_LIMIT) from None
+                raise _Failure(
+                    f"it did not answer within {seconds:g} s", FailureCause.UNREACHABLE
+                ) from None
 
     async def _follow(
         self,

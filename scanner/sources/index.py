@@ -35,7 +35,7 @@ from scanner.sources import sdist
 from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base, segment
 
-RELEASES_KIND = "simple-releases-v3"
+RELEASES_KIND = "simple-releases-v4"  # v4: newest release first
 FILES_KIND = "simple-files-v1"
 METADATA_KIND = "core-metadata-v1"
 RANGE_METADATA_KIND = "wheel-metadata-v1"
@@ -112,7 +112,7 @@ class ReleaseMetadata:
 
 
 def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
-    """The simple page summarised per release, at fetch time: each an
+    """The simple page summarised per release, at fetch time, newest release first: each an
     `IndexRelease.to_dict()`. Relative URLs are resolved here; eggs, installers and files of other
     projects are dropped. Pages run to tens of thousands of files (numpy, torch), so the
     per-file work is kept to string splits, with each distinct name and version parsed
@@ -161,6 +161,8 @@ def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
             metadata_advertised=best.metadata_advertised,
         )
         rows.append(release.to_dict())
+    # Newest first, as the resolver reads them: sorted once here, not on every scan.
+    rows.sort(key=lambda row: Version(row["version"]), reverse=True)
     return rows
 
 
@@ -594,7 +596,7 @@ def _why(result: FetchResult) -> str:
 def _refuse(result: FetchResult, *, forbidden_too: bool = True) -> None:
     """A refusal (401, and 403 where the index says the file is there) is never a
     silent gap in the graph: the resolution ends, naming the index."""
-    if result.status == "denied" and (forbidden_too or "HTTP 401" in result.error):
+    if result.status == "denied" and (forbidden_too or result.http_status == 401):
         raise AccessDenied(result.error)
 
 

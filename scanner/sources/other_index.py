@@ -36,10 +36,18 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from scanner.names import invalid_name_reason, is_project_name
-from scanner.records import IndexRecord, Project, Release, ReleaseFile, ReleaseSummary
+from scanner.records import (
+    FailureCause,
+    IndexRecord,
+    Project,
+    Release,
+    ReleaseFile,
+    ReleaseSummary,
+)
 from scanner.sources.http import Fetcher, FetchResult
 from scanner.sources.pypi import SIMPLE_JSON, segment
 from scanner.urls import index_url_problem, without_credentials
+from scanner.wording import counted, some_of
 
 # Bump when the extraction changes: older cache entries then simply miss.
 OTHER_INDEX_KIND = "other-index-project-v2"
@@ -256,7 +264,7 @@ class OtherIndexSource:
     def __init__(self, fetcher: Fetcher) -> None:
         self.fetcher = fetcher.anonymous()
         # index -> why it is not asked again in this scan (it could not be reached)
-        self._unreachable: dict[str, str] = {}
+        self._unreachable: dict[str, tuple[str, FailureCause]] = {}
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
@@ -270,11 +278,12 @@ class OtherIndexSource:
                 index,
                 f"locked from {index!r}, which {problem}: that index is not asked, so the "
                 "facts of its package are unknown",
+                FailureCause.NOT_ASKED,
             )
         if not is_project_name(name):
-            return _unknown(name, index, invalid_name_reason(name))
+            return _unknown(name, index, invalid_name_reason(name), FailureCause.INVALID_NAME)
         if index in self._unreachable:
-            return _unknown(name, index, self._unreachable[index])
+            return _unknown(name, index, *self._unreachable[index])
         url = project_page_url(index, name)
         result = await self._get(url, name, version)
         if result.status == "ok" and version not in result.data["files"]:
@@ -282,9 +291,10 @@ class OtherIndexSource:
             result = refetched or result
         if result.status != "ok":
             reason = self._reason(index, name, result)
-            if result.status == "error" and _unreachable(result.error):
-                self._unreachable[index] = reason
-            return _unknown(name, index, reason)
+            cause = result.cause or FailureCause.BAD_ANSWER
+            if cause.host_down:
+                self._unreachable[index] = (reason, cause)
+            return _unknown(name, index, reason, cause)
         return IndexRecord(
             name,
             "found",
@@ -327,8 +337,7 @@ class OtherIndexSource:
                 "the lockfile names does not list it there"
             )
         if result.status == "denied":
-            status = re.search(r"HTTP \d+", result.error)
-            code = status.group(0) if status else "denied"
+            code = f"HTTP {result.http_status}" if result.http_status else "denied"
             return (
                 f"{index} refused access ({code}); trustmap sends no credentials to an index "
                 "a lockfile names, so the facts of its package are unknown"
@@ -336,16 +345,8 @@ class OtherIndexSource:
         return f"{index}, the index the lockfile names, gave no usable answer: {result.error}"
 
 
-# Failures of the host, not of one page: the index's other packages are not asked then.
-_UNREACHABLE = ("ConnectError", "ConnectTimeout", "did not answer within", "time limit")
-
-
-def _unreachable(error: str) -> bool:
-    return any(sign in error for sign in _UNREACHABLE)
-
-
-def _unknown(name: str, index: str, reason: str) -> IndexRecord:
-    return IndexRecord(name, "unknown", reason=reason, other_index=index)
+def _unknown(name: str, index: str, reason: str, cause: FailureCause) -> IndexRecord:
+    return IndexRecord(name, "unknown", reason=reason, cause=cause, other_index=index)
 
 
 def not_asked(name: str, index_url: str) -> IndexRecord:
@@ -357,6 +358,7 @@ def not_asked(name: str, index_url: str) -> IndexRecord:
         f"locked from {index}, which is not the configured index; asking other indexes is "
         "switched off (--no-other-indexes / other-indexes = false), so the facts of its "
         "package are unknown",
+        FailureCause.SWITCHED_OFF,
     )
 
 
@@ -400,9 +402,8 @@ def other_index_notes(records: dict[str, IndexRecord]) -> list[str]:
         by_index.setdefault(record.other_index, []).append(record)
     for index, group in sorted(by_index.items()):
         found = sum(r.status == "found" for r in group)
-        names = ", ".join(sorted(r.name for r in group)[:5])
-        more = f" and {len(group) - 5} more" if len(group) > 5 else ""
-        if all("switched off" in r.reason for r in group):
+        names = some_of(sorted(r.name for r in group))
+        if all(r.cause is FailureCause.SWITCHED_OFF for r in group):
             said = "not asked (switched off) for"
         elif found == len(group):
             said = "its simple index answered for"
@@ -411,7 +412,7 @@ def other_index_notes(records: dict[str, IndexRecord]) -> list[str]:
         else:
             said = "no facts from it for"
         notes.append(
-            f"other index {index}: {said} {len(group)} package{'s' * (len(group) != 1)} "
-            f"locked from it ({names}{more}); ownership and usage there are unknown"
+            f"other index {index}: {said} {counted(len(group), 'package')} "
+            f"locked from it ({names}); ownership and usage there are unknown"
         )
     return notes

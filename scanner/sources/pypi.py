@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 from scanner.model import InputError
 from scanner.names import invalid_name_reason, is_project_name
 from scanner.records import (
+    FailureCause,
     IndexRecord,
     Ownership,
     Project,
@@ -31,6 +32,7 @@ from scanner.records import (
 )
 from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
 from scanner.urls import index_url_problem, without_credentials
+from scanner.wording import counted, some_of
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -102,7 +104,9 @@ class PyPISource:
     async def lookup(self, name: str, version: str) -> IndexRecord:
         """The project document for `name`, and the vulnerabilities of `version`."""
         if not is_project_name(name):
-            return IndexRecord(name, "unknown", reason=invalid_name_reason(name))
+            return IndexRecord(
+                name, "unknown", reason=invalid_name_reason(name), cause=FailureCause.INVALID_NAME
+            )
         result = await self.fetcher.get_json(
             self.project_url(name),
             PROJECT_KIND,
@@ -119,7 +123,7 @@ class PyPISource:
             return await self._not_in_json_api(name)
         _refuse_unauthenticated(result)
         if result.status != "ok":
-            return IndexRecord(name, "unknown", reason=_reason(result))
+            return IndexRecord(name, "unknown", reason=_reason(result), cause=result.cause)
         project = Project.from_dict(result.data)
         vulnerabilities, vulnerabilities_unknown = await self._vulnerabilities(
             project, name, version
@@ -166,15 +170,20 @@ class PyPISource:
             accept=SIMPLE_JSON,
         )
         if simple.status == "not-found":
-            return IndexRecord(name, "not-found", reason="the index has no project of this name")
+            return IndexRecord(
+                name,
+                "not-found",
+                reason="the index has no project of this name",
+                cause=FailureCause.NOT_FOUND,
+            )
         if simple.status == "ok":
             return IndexRecord(
                 name,
                 "unknown",
                 reason="the index lists the project but serves no JSON API document for it",
-                project=None,
+                cause=FailureCause.NOT_SERVED,
             )
-        return IndexRecord(name, "unknown", reason=_reason(simple))
+        return IndexRecord(name, "unknown", reason=_reason(simple), cause=simple.cause)
 
     async def _vulnerabilities(
         self, project: Project, name: str, version: str
@@ -221,10 +230,8 @@ def stale_notes(records: Mapping[str, IndexRecord], shown: int = 5) -> list[str]
     ):
         if not names:
             continue
-        count = f"{len(names)} package{'s' if len(names) != 1 else ''}"
-        listed = ", ".join(names[:shown]) + (
-            f" and {len(names) - shown} more" * (len(names) > shown)
-        )
+        count = counted(len(names), "package")
+        listed = some_of(names, shown)
         cause = f" ({records[names[0]].stale_because[:200]})" if names is failed else ""
         notes.append(
             f"stale: {count} answered from a cache entry older than its time-to-live "
@@ -237,7 +244,7 @@ def _refuse_unauthenticated(result: FetchResult) -> None:
     """HTTP 401: the index wants credentials it was not given, or not these. Every
     answer would be missing, so the scan ends saying so. (A 403 is left to the package:
     static indexes on object stores answer 403 for any path they do not hold.)"""
-    if result.status == "denied" and "HTTP 401" in result.error:
+    if result.status == "denied" and result.http_status == 401:
         raise AccessDenied(result.error)
 
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scanner.inputs.environment import read_environment
+from scanner.inputs.target import target_environment
 from scanner.model import InputError
 from scanner.names import is_project_name
 from tests.conftest import LAB_DISTS, add_dist, build_venv, site_packages
@@ -78,6 +79,21 @@ def test_markers_are_evaluated_for_the_environments_python(tmp_path):
     assert ("app", "backport") in edges
     assert ("app", "modern") not in edges
     assert edges[("app", "backport")].marker == 'python_version < "3.9"'
+
+
+@pytest.mark.parametrize("layout", ["venv", "windows site-packages"])
+def test_an_environments_marker_values_come_in_the_order_of_any_other_targets(tmp_path, layout):
+    """The JSON report's `target.markers` lists its keys in one order for every target."""
+    if layout == "venv":
+        folder = build_venv(tmp_path / "v", [])
+    else:
+        folder = tmp_path / "Python311" / "Lib" / "site-packages"
+        folder.mkdir(parents=True)
+    add_dist(site_packages(folder) if layout == "venv" else folder, "six", "1.16.0")
+    environment = read_environment(folder).target.markers
+    command_line = target_environment("3.11", "linux").markers
+    assert list(environment) == list(command_line)
+    assert environment["sys_platform"] == ("win32" if layout != "venv" else "linux")
 
 
 def test_missing_and_unsatisfied_requirements_are_reported_not_dropped(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import xml.etree.ElementTree as ET
@@ -381,7 +382,9 @@ def test_long_values_are_capped_and_still_valid() -> None:
     result = make_result()
     huge = Package(name="huge", version="1." + "9" * 5000, summary="x" * 100_000)
     result.graph.add_node("huge", package=huge, top_level=True)
-    result.facts = {**result.facts, "huge": Facts(values={"blob": "y" * 100_000})}
+    result = dataclasses.replace(
+        result, facts={**result.facts, "huge": Facts(values={"blob": "y" * 100_000})}
+    )
     bom = json.loads(render_cyclonedx(result, "json", "0.1.0"))
     component = next(c for c in bom["components"] if c["purl"].startswith("pkg:pypi/huge@"))
     assert len(component["description"]) == 4000

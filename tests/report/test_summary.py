@@ -145,3 +145,42 @@ def test_the_summary_line_says_counts_findings_and_what_is_undetermined():
         "3 packages, 0 publishing accounts, 0 organisations; findings: 2 high, 2 low; "
         "1 check undetermined (facts unknown)"
     )
+
+
+def _with_facts(result, facts):
+    return with_summary(dataclasses.replace(result, facts=facts, summary=None))
+
+
+def test_publisher_counts_are_lower_bounds_when_some_ownership_is_unknown():
+    """gamma's and epsilon's publishers are unknown: 4 accounts is "at least 4", in the
+    terminal and the Markdown alike; JSON keeps the count and says it is not exact."""
+    from scanner.report.markdown import render_markdown
+
+    partial = make_result()
+    assert "Who can publish code here: at least 4 accounts, at least 2 organisations" in render(
+        partial
+    )
+    assert "who can publish: at least 4 accounts, at least 2 organisations" in render_markdown(
+        partial, "0.1.0"
+    )
+    summary = json.loads(render_json(partial, "0.1.0"))["summary"]
+    assert (summary["publishing_accounts"], summary["publishing_accounts_exact"]) == (4, False)
+
+    known = {name: Facts({"publishers": ["zoe"], "organization": ""}) for name in partial.facts}
+    known["epsilon"] = Facts({"publishers": ["zoe"], "organization": ""})
+    exact = _with_facts(partial, known)
+    assert "Who can publish code here: 1 account, 0 organisations\n" in render(exact)
+    assert json.loads(render_json(exact, "0.1.0"))["summary"]["publishing_accounts_exact"]
+
+
+def test_publisher_counts_are_unknown_when_no_ownership_is_known():
+    from scanner.report.markdown import render_markdown
+
+    partial = make_result()
+    offline = {
+        name: Facts({}, {"publishers": "offline, and not in the cache"}) for name in partial.facts
+    }
+    unknown = _with_facts(partial, offline)
+    out = render(unknown)
+    assert "Who can publish code here: unknown\n" in out and "0 accounts" not in out
+    assert "who can publish: unknown" in render_markdown(unknown, "0.1.0")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from scanner.records import FailureCause
 from scanner.sources import http
 from scanner.sources.http import Fetcher, FetchResult
 from scanner.store import Store
@@ -166,8 +167,8 @@ def test_429_with_retry_after_is_retried_after_the_given_seconds(fixture_index, 
 def test_backoff_hook_returns_retry_after_or_plain_retry():
     import httpx
 
-    assert http._backoff_hook(http._Retryable("HTTP 429", 7.0)) == 7.0
-    assert http._backoff_hook(http._Retryable("HTTP 503", None)) is True
+    assert http._backoff_hook(http._Retryable("HTTP 429", 7.0, 429)) == 7.0
+    assert http._backoff_hook(http._Retryable("HTTP 503", None, 503)) is True
     assert http._backoff_hook(httpx.ConnectError("refused")) is True
     assert http._backoff_hook(ValueError("too large")) is False
 
@@ -190,6 +191,7 @@ def test_persistent_503_ends_in_error_and_is_not_cached(fixture_index, store):
 
     assert result.status == "error"
     assert "503" in result.error
+    assert (result.cause, result.http_status) == (FailureCause.BAD_ANSWER, 503)
     assert len(fixture_index.requests) > 1  # retried before giving up
     assert store.get(url, KIND) is None
     fixture_index.failures.clear()
@@ -221,6 +223,7 @@ def test_a_refusal_is_denied_naming_the_index_and_never_answered_stale(
     result = fetch(fetcher, url)
 
     assert result.status == "denied" and result.data is None
+    assert (result.cause, result.http_status) == (FailureCause.REFUSED, status)
     assert f"the index {fixture_index.url}/simple refused access (HTTP {status})" in result.error
     assert "pw9" not in result.error
     assert len(fixture_index.requests) == 1
@@ -234,6 +237,7 @@ def test_404_is_cached_as_not_found_for_an_hour(fixture_index, store):
 
     assert first.status == "not-found" and not first.from_cache
     assert second.status == "not-found" and second.from_cache
+    assert first.cause == second.cause == FailureCause.NOT_FOUND
     assert fixture_index.paths() == ["/pypi/no-such-project/json"]
     # Over an hour later the index is asked again, even though the TTL is a day.
     store.touch(url, time.time() - 3700)
@@ -267,6 +271,12 @@ def test_expired_entry_is_used_as_stale_when_the_index_is_down(fixture_index, st
     assert result.stale and result.from_cache
     assert result.data == saved
     assert result.error  # says why the answer is stale
+    expected = (
+        (FailureCause.UNREACHABLE, 0)
+        if outage == "connection refused"
+        else (FailureCause.BAD_ANSWER, 503)
+    )
+    assert (result.cause, result.http_status) == expected
 
 
 def test_extractor_sees_the_response_url_without_credentials(fixture_index, store):
@@ -335,6 +345,7 @@ def test_invalid_json_ends_in_an_error_not_an_exception(fixture_index, store):
 
     assert result.status == "error"
     assert "invalid JSON" in result.error
+    assert result.cause is FailureCause.BAD_ANSWER
     assert store.get(url, KIND) is None
 
 
@@ -433,3 +444,22 @@ def test_retry_after_beyond_the_time_left_is_not_waited_for(fixture_index, store
 
     assert result.status == "error" and "Retry-After" in result.error
     assert len(fixture_index.requests) == 1
+
+
+def test_each_failure_carries_its_cause_set_where_it_failed(fixture_index, store):
+    """Callers tell an index that is down from the scan's own clock running out by the
+    cause, never by the words of the error."""
+    refused = fetch(Fetcher(store), f"{closed_port_url()}/pypi/six/json")
+    assert (refused.status, refused.cause) == ("error", FailureCause.UNREACHABLE)
+
+    # The scan's time is already spent.
+    out_of_time = Fetcher(store, scan_timeout=30.0, deadline=time.monotonic() - 1.0)
+    late = fetch(out_of_time, f"{fixture_index.url}/pypi/six/json")
+    assert (late.status, late.cause) == ("error", FailureCause.TIME_LIMIT)
+    assert fixture_index.paths() == []
+
+    offline = fetch(Fetcher(store, offline=True), f"{fixture_index.url}/pypi/six/json")
+    assert (offline.status, offline.cause) == ("offline-miss", FailureCause.OFFLINE)
+
+    fresh = fetch(Fetcher(store), f"{fixture_index.url}/pypi/six/json")
+    assert (fresh.status, fresh.cause, fresh.http_status) == ("ok", None, 0)
