@@ -142,7 +142,7 @@ def test_the_summary_line_says_counts_findings_and_what_is_undetermined():
     from tests.report.test_sarif import make_result as two_findings_result
 
     assert summary_line(two_findings_result()).plain == (
-        "3 packages, 0 publishing accounts, 0 organisations; findings: 2 high, 2 low; "
+        "3 packages, publishing accounts unknown; findings: 2 high, 2 low; "
         "1 check undetermined (facts unknown)"
     )
 
@@ -165,6 +165,11 @@ def test_publisher_counts_are_lower_bounds_when_some_ownership_is_unknown():
     )
     summary = json.loads(render_json(partial, "0.1.0"))["summary"]
     assert (summary["publishing_accounts"], summary["publishing_accounts_exact"]) == (4, False)
+    from scanner.report.terminal import summary_line
+
+    assert "at least 4 publishing accounts, at least 2 organisations;" in (
+        summary_line(partial).plain
+    )
 
     known = {name: Facts({"publishers": ["zoe"], "organization": ""}) for name in partial.facts}
     known["epsilon"] = Facts({"publishers": ["zoe"], "organization": ""})
