@@ -157,6 +157,11 @@ target_options = _options(
         help="Look packages a lockfile locked from another index up on that index, without "
         "credentials (default: config other-indexes, else on). Off: their facts are unknown.",
     ),
+    click.option("--no-osv", "no_osv", is_flag=True, help="Do not ask OSV for vulnerabilities."),
+    click.option(
+        "--no-github", "no_github", is_flag=True, help="Do not ask GitHub about repositories."
+    ),
+    click.option("--no-depsdev", "no_depsdev", is_flag=True, help="Do not ask deps.dev."),
 )
 
 

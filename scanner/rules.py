@@ -43,6 +43,8 @@ _PROBES: dict[str, tuple[Any, ...]] = {
     "string": ("", "a"),
     "list(string)": ([], ["a"], ["a", "b"]),
     "list(map)": ([], [{}]),
+    "list(int)": ([], [1], [1, 1]),
+    "double": (0.0, 0.5, 1.0),
 }
 _FACT_PROBES = {spec.name: (None, *_PROBES.get(spec.type, ())) for spec in FACTS}
 _MAX_PROBE_COMBINATIONS = 256

@@ -212,7 +212,12 @@ async def _gather(resolution, options, store, on_start, on_done):
         on_start(len(resolution.packages))
     try:
         gathered = await gather_stage.gather(
-            resolution.packages, fetcher, source, on_done, other_indexes=options.other_indexes
+            resolution.packages,
+            fetcher,
+            source,
+            on_done,
+            other_indexes=options.other_indexes,
+            endpoints=options.endpoints,
         )
     finally:
         await fetcher.aclose()

@@ -119,6 +119,22 @@ FACTS: tuple[FactSpec, ...] = (
     ),
     FactSpec("vulnerability_count", "int", "index", "len(vulnerabilities)."),
     FactSpec(
+        "osv_vulnerabilities",
+        "list(map)",
+        "vulnerability database (OSV)",
+        "OSV's advisories for the pinned version, asked only where the index does not list "
+        "them: {id, aliases, summary, severity, score, fixed_in, link, withdrawn}. They "
+        "then stand in for `vulnerabilities` and the facts derived from it.",
+    ),
+    FactSpec(
+        "vulnerability_severity",
+        "string",
+        "index or vulnerability database (OSV), derived",
+        'The highest severity of the pinned version\'s advisories ("critical", "high", '
+        '"medium", "low"; from CVSS base scores, else the database\'s rating), "" when '
+        "none gives one (the index's own list gives none).",
+    ),
+    FactSpec(
         "file_hashes",
         "list(string)",
         "index",
@@ -150,13 +166,69 @@ FACTS: tuple[FactSpec, ...] = (
         "repository_stars",
         "int",
         "repository host (GitHub)",
-        "Stars of the linked repository. Not gathered yet: unknown, with the reason.",
+        "Stars of the GitHub repository the package links or was installed from.",
     ),
+    FactSpec("repository_forks", "int", "repository host (GitHub)", "Its forks."),
     FactSpec(
         "repository_archived",
         "bool",
         "repository host (GitHub)",
-        "The linked repository is archived. Not gathered yet: unknown, with the reason.",
+        "The repository is archived (read-only: nobody works on it there).",
+    ),
+    FactSpec(
+        "repository_pushed_at",
+        "string",
+        "repository host (GitHub)",
+        "When anything was last pushed to it (ISO 8601).",
+    ),
+    FactSpec(
+        "repository_created_at",
+        "string",
+        "repository host (GitHub)",
+        "When the repository was created (ISO 8601).",
+    ),
+    FactSpec(
+        "repository_owner_type",
+        "string",
+        "repository host (GitHub)",
+        '"User" or "Organization": who owns the repository.',
+    ),
+    FactSpec(
+        "repository_license",
+        "string",
+        "repository host (GitHub)",
+        'The licence GitHub detects (SPDX id; "NOASSERTION" when it cannot tell, "" none).',
+    ),
+    FactSpec(
+        "contributor_commits",
+        "list(int)",
+        "repository host (GitHub)",
+        "Commit counts of its contributors, most first (at most 500 contributors).",
+    ),
+    FactSpec(
+        "days_since_repository_push",
+        "int",
+        "repository host (GitHub), derived",
+        "Days since the last push.",
+    ),
+    FactSpec(
+        "contributors",
+        "int",
+        "repository host (GitHub), derived",
+        "How many contributors the repository lists (500 at most are read).",
+    ),
+    FactSpec(
+        "top_contributor_share",
+        "double",
+        "repository host (GitHub), derived",
+        "The share of all commits made by its busiest contributor (0 to 1).",
+    ),
+    FactSpec(
+        "bus_factor",
+        "int",
+        "repository host (GitHub), derived",
+        "The fewest contributors whose commits make half of all commits: 1 means one "
+        "person wrote most of the code.",
     ),
     FactSpec(
         "dependent_packages",
@@ -169,8 +241,10 @@ FACTS: tuple[FactSpec, ...] = (
         "map",
         "repository host, dependency graph service",
         "Only the optional signals that are known, under the names above "
-        "(repository_stars, repository_archived, dependent_packages); empty when none "
-        "is. Rules use `has(facts.enrichment.X)` to apply a signal where it exists.",
+        "(repository_stars, repository_forks, repository_archived, repository_owner_type, "
+        "days_since_repository_push, contributors, top_contributor_share, bus_factor, "
+        "dependent_packages); empty when none is. Rules use `has(facts.enrichment.X)` to "
+        "apply a signal where it exists.",
     ),
     FactSpec(
         "has_wheel",
