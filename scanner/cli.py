@@ -391,6 +391,36 @@ def rules_facts() -> None:
     render.facts_list(listed_facts())
 
 
+@main.group()
+def db() -> None:
+    """The cache database: load data for offline scans into it."""
+
+
+@db.command("import-osv")
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    help="Cache database (default: the user cache folder; $TRUSTMAP_CACHE_DIR overrides).",
+)
+def db_import_osv(dump: str, cache_path: str | None) -> None:
+    """Load OSV's PyPI dump (all.zip, a zip of one JSON record per advisory) into the
+    cache database: scans then match pinned versions against it offline, or when OSV
+    cannot be reached."""
+    from pathlib import Path
+
+    from scanner.sources.osv import import_dump
+    from scanner.store import Store
+
+    store = Store(cache_path)
+    try:
+        count = import_dump(store, Path(dump))
+    finally:
+        store.close()
+    click.echo(f"imported {count} OSV advisories from {dump}")
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM (`kill`, a cancelled CI job): ended as Ctrl-C is, so that the workers are
     stopped, the cache is left consistent and the user reads one line."""

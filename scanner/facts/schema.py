@@ -19,6 +19,9 @@ class FactSpec:
     type: str  # the CEL type a condition sees
     source: str
     description: str
+    # The values it can take, where they are few (the rule engine probes unknown facts
+    # with them, so that `== "critical"` on an unknown value is undetermined).
+    choices: tuple = ()
 
 
 FACTS: tuple[FactSpec, ...] = (
@@ -133,6 +136,7 @@ FACTS: tuple[FactSpec, ...] = (
         'The highest severity of the pinned version\'s advisories ("critical", "high", '
         '"medium", "low"; from CVSS base scores, else the database\'s rating), "" when '
         "none gives one (the index's own list gives none).",
+        ("", "low", "medium", "high", "critical"),
     ),
     FactSpec(
         "file_hashes",
