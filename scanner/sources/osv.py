@@ -28,6 +28,9 @@ from scanner.sources.http import DEFAULT_TTL, Fetcher, decode_json
 from scanner.sources.interface import VULNERABILITY_DATABASE
 
 BATCH = 1000  # OSV's limit of queries per querybatch request
+# The first batch is small: it must answer within the fetcher's first-byte deadline for
+# a host that has not answered yet (scanner.sources.http), which a big one might not.
+FIRST_BATCH = 50
 MAX_PAGES = 10  # of one query's IDs (OSV pages past 1,000 vulnerabilities)
 MAX_DUMP_ENTRY_BYTES = 4 * 1024 * 1024
 SEVERITY_ORDER = ("low", "medium", "high", "critical")
@@ -226,10 +229,11 @@ class OSVSource:
             else:
                 todo.append(package)
         failure = "offline, and not in the cache" if self.fetcher.offline else ""
-        for start in range(0, len(todo), BATCH if not failure else len(todo) or 1):
+        chunks = [todo[:FIRST_BATCH]] if todo else []
+        chunks += [todo[i : i + BATCH] for i in range(FIRST_BATCH, len(todo), BATCH)]
+        for chunk in chunks:
             if failure:
                 break
-            chunk = todo[start : start + BATCH]
             try:
                 batch = await self._querybatch(chunk)
             except (OSError, ValueError) as exc:

@@ -411,3 +411,20 @@ def test_endpoints_from_the_command_line_the_environment_and_the_config():
     assert choose_endpoints((), {}, {}).url("github") == "https://api.github.com"
     off = choose_endpoints((), {"osv": "https://x.example"}, {"TRUSTMAP_OSV_API_URL": "off"})
     assert off.url("osv") is None
+
+
+def test_osv_sends_a_small_first_batch_then_large_ones(tmp_path):
+    from scanner.sources.osv import FIRST_BATCH
+
+    packages = [Package(f"p{i:03}", "1.0") for i in range(FIRST_BATCH + 10)]
+    index = {p.name: no_vulnerabilities_listed(p.name) for p in packages}
+    with replay_server() as api:
+        api.route(
+            "POST /v1/querybatch",
+            Reply(200, {"results": [{}] * FIRST_BATCH}),
+            Reply(200, {"results": [{}] * 10}),
+        )
+        answers, _, _ = run_source(lambda f: OSVSource(f, api.url), packages, index, tmp_path)
+    sizes = [len(json.loads(seen.body)["queries"]) for seen in api.seen]
+    assert sizes == [FIRST_BATCH, 10]
+    assert all(a.values["osv_vulnerabilities"] == [] for a in answers.values())
