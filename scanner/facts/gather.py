@@ -61,7 +61,7 @@ async def gather(
     packages = list(packages)
     usage_task = asyncio.create_task(load_top_packages(fetcher))
     if sources is None:
-        sources = enrichment_sources(fetcher, endpoints or choose_endpoints())
+        sources = enrichment_sources(fetcher, endpoints or choose_endpoints(), source.index_url)
     looped = list(sources)
     elsewhere = [p for p in packages if _from_other_index(p, source)]
     others = {p.name for p in elsewhere}

@@ -122,6 +122,21 @@ FACTS: tuple[FactSpec, ...] = (
     ),
     FactSpec("vulnerability_count", "int", "index", "len(vulnerabilities)."),
     FactSpec(
+        "project_status",
+        "string",
+        "index simple API (PEP 792 status)",
+        'The project\'s status on the index (PEP 792): "active", "archived" (no more '
+        'uploads), "deprecated" (obsolete) or "quarantined" (unsafe, its files withheld). '
+        "Unknown where the index does not serve it (simple API before version 1.4).",
+        ("active", "archived", "deprecated", "quarantined"),
+    ),
+    FactSpec(
+        "project_status_reason",
+        "string",
+        "index simple API (PEP 792 status)",
+        'Why, in the index\'s words ("" when it gives none).',
+    ),
+    FactSpec(
         "osv_vulnerabilities",
         "list(map)",
         "vulnerability database (OSV)",

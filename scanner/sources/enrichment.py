@@ -21,6 +21,7 @@ from scanner.model import Package
 from scanner.records import NOT_GATHERED, IndexRecord, SourceAnswer
 from scanner.sources.interface import (
     DEPENDENCY_GRAPH,
+    PROJECT_STATUS,
     REPOSITORY_HOST,
     VULNERABILITY_DATABASE,
     Source,
@@ -111,18 +112,21 @@ class SwitchedOffSource:
 
 
 def enrichment_sources(
-    fetcher: Fetcher | None = None, endpoints: Endpoints | None = None
+    fetcher: Fetcher | None = None, endpoints: Endpoints | None = None, index_url: str = ""
 ) -> tuple[Source, ...]:
-    """The enrichment sources the gather stage loops over, as `endpoints` switch them
-    (default: all off, as without a fetcher nothing can be asked)."""
+    """The sources the gather stage loops over: the enrichment services as `endpoints`
+    switch them (default: all off, as without a fetcher nothing can be asked), and the
+    index's PEP 792 project status (`index_url`: the configured index)."""
     from scanner.sources.github import GitHubSource
     from scanner.sources.osv import OSVSource
+    from scanner.sources.project_status import ProjectStatusSource
 
     if fetcher is None or endpoints is None:
         return (
             SwitchedOffSource(REPOSITORY_HOST),
             SwitchedOffSource(DEPENDENCY_GRAPH),
             SwitchedOffSource(VULNERABILITY_DATABASE, "not gathered"),
+            SwitchedOffSource(PROJECT_STATUS, "not gathered"),
         )
 
     def built(name: str, info: SourceInfo, make) -> Source:
@@ -135,4 +139,7 @@ def enrichment_sources(
         built("github", REPOSITORY_HOST, GitHubSource),
         SwitchedOffSource(DEPENDENCY_GRAPH),
         built("osv", VULNERABILITY_DATABASE, OSVSource),
+        ProjectStatusSource(fetcher, index_url)
+        if index_url
+        else SwitchedOffSource(PROJECT_STATUS, "no index to ask"),
     )

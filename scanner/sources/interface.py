@@ -119,6 +119,9 @@ REPOSITORY_HOST = SourceInfo(
 )
 DEPENDENCY_GRAPH = SourceInfo("dependency graph service (deps.dev)", ("dependent_packages",))
 VULNERABILITY_DATABASE = SourceInfo("vulnerability database (OSV)", ("osv_vulnerabilities",))
+PROJECT_STATUS = SourceInfo(
+    "index simple API (PEP 792 status)", ("project_status", "project_status_reason")
+)
 
 REGISTRY: tuple[SourceInfo, ...] = (
     INDEX,
@@ -128,6 +131,7 @@ REGISTRY: tuple[SourceInfo, ...] = (
     REPOSITORY_HOST,
     DEPENDENCY_GRAPH,
     VULNERABILITY_DATABASE,
+    PROJECT_STATUS,
 )
 
 

@@ -6,6 +6,7 @@ circuit breaker for hosts that do not answer."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import zipfile
 from pathlib import Path
@@ -428,3 +429,78 @@ def test_osv_sends_a_small_first_batch_then_large_ones(tmp_path):
     sizes = [len(json.loads(seen.body)["queries"]) for seen in api.seen]
     assert sizes == [FIRST_BATCH, 10]
     assert all(a.values["osv_vulnerabilities"] == [] for a in answers.values())
+
+
+# --- PEP 792 project status --------------------------------------------------------------
+
+
+def found(*names: str) -> dict[str, IndexRecord]:
+    return {n: IndexRecord(n, "found", Project(n)) for n in names}
+
+
+def test_project_status_from_json_and_html_simple_pages(tmp_path):
+    from scanner.sources.project_status import ProjectStatusSource
+
+    recorded_page = json.loads(
+        gzip.decompress((FIXTURES / "index/simple/idna.json.gz").read_bytes())
+    )
+    html = (
+        b"<!DOCTYPE html><html><head>"
+        b'<meta name="pypi:repository-version" content="1.4">'
+        b'<meta name="pypi:project-status" content="archived">'
+        b'<meta name="pypi:project-status-reason" content="use &lt;b&gt;six2&lt;/b&gt;">'
+        b"<title>Links for old</title></head><body></body></html>"
+    )
+    with replay_server() as api:
+        api.route(
+            "GET /simple/evil/",
+            Reply(
+                200,
+                {
+                    **recorded_page,
+                    "meta": {"api-version": "1.4"},
+                    "project-status": {"status": "quarantined", "reason": "malware"},
+                },
+            ),
+        )
+        api.route(
+            "GET /simple/idna/", Reply(200, {**recorded_page, "meta": {"api-version": "1.4"}})
+        )
+        api.route("GET /simple/old/", Reply(200, html, {"Content-Type": "text/html"}))
+        answers, _, _ = run_source(
+            lambda f: ProjectStatusSource(f, f"{api.url}/simple"),
+            [Package("evil", "1.0"), Package("idna", "3.10"), Package("old", "1.0")],
+            found("evil", "idna", "old"),
+            tmp_path,
+        )
+    assert answers["evil"].values == {
+        "project_status": "quarantined",
+        "project_status_reason": "malware",
+    }
+    assert answers["idna"].values["project_status"] == "active"  # 1.4, no marker
+    assert answers["old"].values == {
+        "project_status": "archived",
+        "project_status_reason": "use <b>six2</b>",
+    }
+
+
+def test_an_index_before_simple_api_1_4_is_asked_once_and_status_stays_unknown(tmp_path):
+    from scanner.sources.project_status import ProjectStatusSource
+
+    recorded_page = json.loads(
+        gzip.decompress((FIXTURES / "index/simple/idna.json.gz").read_bytes())
+    )
+    names = ("idna", "six", "rich")
+    with replay_server() as api:
+        for name in names:
+            api.route(f"GET /simple/{name}/", Reply(200, recorded_page))  # api-version 1.1
+        answers, _, _ = run_source(
+            lambda f: ProjectStatusSource(f, f"{api.url}/simple"),
+            [Package(n, "1.0") for n in names],
+            found(*names),
+            tmp_path,
+        )
+    assert len(api.seen) == 1
+    for name in names:
+        assert "version 1.1, before 1.4" in answers[name].unknown["project_status"]
+        assert answers[name].values == {}
