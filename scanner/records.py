@@ -226,6 +226,10 @@ class Provenance:
     status: str  # "attested", "none", "unknown"
     publishers: tuple[Mapping[str, str], ...] = ()  # {kind, repository, workflow, environment}
     reason: str = ""  # why it is unknown
+    # The same for the release before this one (its version), which this one's
+    # publisher identity is compared with; None when there is none or it was not asked.
+    previous: Provenance | None = None
+    previous_version: str = ""
 
     @property
     def publisher(self) -> Mapping[str, str]:

@@ -326,6 +326,26 @@ FACTS: tuple[FactSpec, ...] = (
         'The workflow that published it (e.g. release.yml); "" when not attested.',
     ),
     FactSpec(
+        "provenance_environment",
+        "string",
+        "index integrity API (PEP 740)",
+        'The deployment environment it was published from (e.g. pypi); "" when none.',
+    ),
+    FactSpec(
+        "previous_provenance",
+        "string",
+        "index integrity API (PEP 740)",
+        'The release before the pinned one and its publisher identity ("2.4.5: GitHub '
+        'owner/repo release.yml (pypi)"); "" when it had no attestation, or there is none.',
+    ),
+    FactSpec(
+        "provenance_changed",
+        "bool",
+        "index integrity API (PEP 740)",
+        "The release before had an attestation, and the pinned one has none or one from "
+        "another publisher identity (kind, repository, workflow, environment).",
+    ),
+    FactSpec(
         "vulnerability_ids",
         "list(string)",
         "index JSON API `vulnerabilities`",

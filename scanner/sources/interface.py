@@ -97,6 +97,9 @@ PROVENANCE = SourceInfo(
         "provenance_publisher",
         "provenance_repository",
         "provenance_workflow",
+        "provenance_environment",
+        "previous_provenance",
+        "provenance_changed",
     ),
 )
 USAGE = SourceInfo(
