@@ -19,6 +19,8 @@ demo: export TRUSTMAP_TOP_PACKAGES_URL ?= off
 demo: export TRUSTMAP_OSV_API_URL ?= off
 demo: export TRUSTMAP_GITHUB_API_URL ?= off
 demo: export TRUSTMAP_DEPSDEV_API_URL ?= off
+demo: export TRUSTMAP_SCORECARD_API_URL ?= off
+demo: export TRUSTMAP_PYPISTATS_API_URL ?= off
 demo: install
 	$(BIN)/trustmap scan $(VENV)
 	$(BIN)/trustmap scan $(VENV) -f cyclonedx-json -o sbom.cdx.json

@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 TRUSTMAP = Path(sys.executable).parent / "trustmap"
 PINS = 150
 TARGET_EXTRA_SECONDS = 2.0
-SOURCES = ("OSV", "GITHUB", "DEPSDEV")
+SOURCES = ("OSV", "GITHUB", "DEPSDEV", "SCORECARD", "PYPISTATS")
 
 
 def requirements(folder: Path) -> Path:

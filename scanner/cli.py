@@ -162,6 +162,12 @@ target_options = _options(
         "--no-github", "no_github", is_flag=True, help="Do not ask GitHub about repositories."
     ),
     click.option("--no-depsdev", "no_depsdev", is_flag=True, help="Do not ask deps.dev."),
+    click.option(
+        "--no-scorecard", "no_scorecard", is_flag=True, help="Do not ask the Scorecard API."
+    ),
+    click.option(
+        "--no-pypistats", "no_pypistats", is_flag=True, help="Do not ask pypistats for downloads."
+    ),
 )
 
 

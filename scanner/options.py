@@ -46,10 +46,18 @@ class CommandLineSettings:
     no_osv: bool = False
     no_github: bool = False
     no_depsdev: bool = False
+    no_scorecard: bool = False
+    no_pypistats: bool = False
 
     @property
     def switched_off(self) -> tuple[str, ...]:
-        flags = {"osv": self.no_osv, "github": self.no_github, "depsdev": self.no_depsdev}
+        flags = {
+            "osv": self.no_osv,
+            "github": self.no_github,
+            "depsdev": self.no_depsdev,
+            "scorecard": self.no_scorecard,
+            "pypistats": self.no_pypistats,
+        }
         return tuple(name for name, off in flags.items() if off)
 
 

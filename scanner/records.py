@@ -290,10 +290,7 @@ class OwnershipRecord:
 
 # Why the enrichment facts are unknown: their sources are switched off (and the facts
 # stage says the same when it is given no answer from them).
-NOT_GATHERED = (
-    "not gathered: no repository host or dependency-graph service is asked (GitHub and "
-    "deps.dev are not reachable from this network)"
-)
+NOT_GATHERED = "not gathered: the source that gives it was not asked"
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv("TRUSTMAP_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("TRUSTMAP_TOP_PACKAGES_URL", "off")
     # The enrichment services are never asked unless a test serves them on 127.0.0.1.
-    for name in ("OSV", "GITHUB", "DEPSDEV"):
+    for name in ("OSV", "GITHUB", "DEPSDEV", "SCORECARD", "PYPISTATS"):
         monkeypatch.setenv(f"TRUSTMAP_{name}_API_URL", "off")
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     monkeypatch.delenv("GH_TOKEN", raising=False)

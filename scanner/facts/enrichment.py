@@ -21,6 +21,9 @@ ENRICHMENT_FACTS = (
     "top_contributor_share",
     "bus_factor",
     "dependent_packages",
+    "downloads_last_month",
+    "scorecard_score",
+    "scorecard_checks",
 )
 _SEVERITIES = ("low", "medium", "high", "critical")
 

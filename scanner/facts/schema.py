@@ -253,7 +253,60 @@ FACTS: tuple[FactSpec, ...] = (
         "dependent_packages",
         "int",
         "dependency graph service (deps.dev)",
-        "How many published packages depend on it. Not gathered yet: unknown.",
+        "How many published packages depend on the pinned version (deps.dev's count).",
+    ),
+    FactSpec(
+        "depsdev_published_at",
+        "string",
+        "dependency graph service (deps.dev)",
+        "When deps.dev saw the pinned version published (ISO 8601).",
+    ),
+    FactSpec(
+        "depsdev_deprecated",
+        "bool",
+        "dependency graph service (deps.dev)",
+        "deps.dev marks the pinned version deprecated.",
+    ),
+    FactSpec(
+        "depsdev_advisories",
+        "list(string)",
+        "dependency graph service (deps.dev)",
+        "The advisory keys deps.dev lists for the pinned version (OSV IDs).",
+    ),
+    FactSpec(
+        "depsdev_attested",
+        "bool",
+        "dependency graph service (deps.dev)",
+        "deps.dev holds a verified attestation or SLSA provenance for the pinned version.",
+    ),
+    FactSpec(
+        "scorecard_score",
+        "double",
+        "OpenSSF Scorecard API",
+        "The repository's overall OpenSSF Scorecard score (0 to 10).",
+    ),
+    FactSpec(
+        "scorecard_checks",
+        "map",
+        "OpenSSF Scorecard API",
+        "Each check's score by name (Maintained, Code-Review, Contributors, "
+        "Signed-Releases, Branch-Protection, Dangerous-Workflow, ...): 0 to 10, -1 when "
+        "the check could not tell.",
+    ),
+    FactSpec(
+        "scorecard_date", "string", "OpenSSF Scorecard API", "When the Scorecard was computed."
+    ),
+    FactSpec(
+        "downloads_last_month",
+        "int",
+        "download statistics (pypistats)",
+        "Downloads over the last month, from pypistats.",
+    ),
+    FactSpec(
+        "downloads_last_month_source",
+        "string",
+        "download statistics (pypistats)",
+        'Where and when that count was asked ("pypistats.org, asked 2026-12-04").',
     ),
     FactSpec(
         "enrichment",
@@ -262,7 +315,8 @@ FACTS: tuple[FactSpec, ...] = (
         "Only the optional signals that are known, under the names above "
         "(repository_stars, repository_forks, repository_archived, repository_owner_type, "
         "days_since_repository_push, contributors, top_contributor_share, bus_factor, "
-        "dependent_packages); empty when none is. Rules use `has(facts.enrichment.X)` to "
+        "dependent_packages, downloads_last_month, scorecard_score, scorecard_checks); empty "
+        "when none is. Rules use `has(facts.enrichment.X)` to "
         "apply a signal where it exists.",
     ),
     FactSpec(

@@ -21,8 +21,10 @@ from scanner.model import Package
 from scanner.records import NOT_GATHERED, IndexRecord, SourceAnswer
 from scanner.sources.interface import (
     DEPENDENCY_GRAPH,
+    DOWNLOAD_STATS,
     PROJECT_STATUS,
     REPOSITORY_HOST,
+    SCORECARD,
     VULNERABILITY_DATABASE,
     Source,
     SourceInfo,
@@ -37,6 +39,8 @@ PUBLIC_URLS: dict[str, str] = {
     "osv": "https://api.osv.dev",
     "github": "https://api.github.com",
     "depsdev": "https://api.deps.dev",
+    "scorecard": "https://api.securityscorecards.dev",
+    "pypistats": "https://pypistats.org",
 }
 _OFF = ("off", "", "0", "false", "no")
 
@@ -120,6 +124,7 @@ def enrichment_sources(
     from scanner.sources.github import GitHubSource
     from scanner.sources.osv import OSVSource
     from scanner.sources.project_status import ProjectStatusSource
+    from scanner.sources.services import DepsDevSource, PyPIStatsSource, ScorecardSource
 
     if fetcher is None or endpoints is None:
         return (
@@ -127,6 +132,8 @@ def enrichment_sources(
             SwitchedOffSource(DEPENDENCY_GRAPH),
             SwitchedOffSource(VULNERABILITY_DATABASE, "not gathered"),
             SwitchedOffSource(PROJECT_STATUS, "not gathered"),
+            SwitchedOffSource(SCORECARD, "not gathered"),
+            SwitchedOffSource(DOWNLOAD_STATS, "not gathered"),
         )
 
     def built(name: str, info: SourceInfo, make) -> Source:
@@ -137,8 +144,10 @@ def enrichment_sources(
 
     return (
         built("github", REPOSITORY_HOST, GitHubSource),
-        SwitchedOffSource(DEPENDENCY_GRAPH),
+        built("depsdev", DEPENDENCY_GRAPH, DepsDevSource),
         built("osv", VULNERABILITY_DATABASE, OSVSource),
+        built("scorecard", SCORECARD, ScorecardSource),
+        built("pypistats", DOWNLOAD_STATS, PyPIStatsSource),
         ProjectStatusSource(fetcher, index_url)
         if index_url
         else SwitchedOffSource(PROJECT_STATUS, "no index to ask"),

@@ -120,7 +120,22 @@ REPOSITORY_HOST = SourceInfo(
         "contributor_commits",
     ),
 )
-DEPENDENCY_GRAPH = SourceInfo("dependency graph service (deps.dev)", ("dependent_packages",))
+DEPENDENCY_GRAPH = SourceInfo(
+    "dependency graph service (deps.dev)",
+    (
+        "dependent_packages",
+        "depsdev_published_at",
+        "depsdev_deprecated",
+        "depsdev_advisories",
+        "depsdev_attested",
+    ),
+)
+SCORECARD = SourceInfo(
+    "OpenSSF Scorecard API", ("scorecard_score", "scorecard_checks", "scorecard_date")
+)
+DOWNLOAD_STATS = SourceInfo(
+    "download statistics (pypistats)", ("downloads_last_month", "downloads_last_month_source")
+)
 VULNERABILITY_DATABASE = SourceInfo("vulnerability database (OSV)", ("osv_vulnerabilities",))
 PROJECT_STATUS = SourceInfo(
     "index simple API (PEP 792 status)", ("project_status", "project_status_reason")
@@ -135,6 +150,8 @@ REGISTRY: tuple[SourceInfo, ...] = (
     DEPENDENCY_GRAPH,
     VULNERABILITY_DATABASE,
     PROJECT_STATUS,
+    SCORECARD,
+    DOWNLOAD_STATS,
 )
 
 

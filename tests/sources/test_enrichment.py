@@ -504,3 +504,83 @@ def test_an_index_before_simple_api_1_4_is_asked_once_and_status_stays_unknown(t
     for name in names:
         assert "version 1.1, before 1.4" in answers[name].unknown["project_status"]
         assert answers[name].values == {}
+
+
+# --- deps.dev, Scorecard, pypistats ------------------------------------------------------
+
+
+def test_scorecard_checks_of_the_linked_repository(tmp_path):
+    from scanner.sources.services import ScorecardSource
+
+    index = {"oss-fuzz-tool": linking("oss-fuzz-tool", "https://github.com/google/oss-fuzz")}
+    with replay_server() as api:
+        api.route(
+            "GET /projects/github.com/google/oss-fuzz",
+            Reply(200, recorded("scorecard-api-google-oss-fuzz.json")),
+        )
+        answers, _, _ = run_source(
+            lambda f: ScorecardSource(f, api.url),
+            [Package("oss-fuzz-tool", "1.0"), Package("local", "1.0")],
+            {**index, "local": IndexRecord("local", "found", Project("local"))},
+            tmp_path,
+        )
+    values = answers["oss-fuzz-tool"].values
+    assert values["scorecard_score"] == 7.0 and values["scorecard_date"] == "2026-09-28"
+    checks = values["scorecard_checks"]
+    assert checks["Maintained"] == 10 and checks["Branch-Protection"] == -1
+    assert checks["Dangerous-Workflow"] == 10 and checks["Signed-Releases"] == -1
+    assert "links no GitHub repository" in answers["local"].unknown["scorecard_score"]
+
+
+def test_pypistats_downloads_say_where_and_when_they_were_asked(tmp_path):
+    from scanner.sources.services import PyPIStatsSource
+
+    with replay_server() as api:
+        api.route("GET /api/packages/pip/recent", Reply(200, recorded("pypistats-recent-pip.json")))
+        api.route(
+            "GET /api/packages/dapy/recent", Reply(200, recorded("pypistats-recent-dapy.json"))
+        )
+        answers, _, _ = run_source(
+            lambda f: PyPIStatsSource(f, api.url),
+            [Package("pip", "24.0"), Package("dapy", "0.1"), Package("acme-internal", "1.0")],
+            {**found("pip", "dapy"), "acme-internal": IndexRecord("acme-internal", "not-found")},
+            tmp_path,
+        )
+    assert answers["pip"].values["downloads_last_month"] == 67759913
+    assert answers["dapy"].values["downloads_last_month"] == 445
+    source = answers["dapy"].values["downloads_last_month_source"]
+    assert source.startswith("127.0.0.1:") and ", asked 20" in source
+    assert "not sent" in answers["acme-internal"].unknown["downloads_last_month"]
+    assert [s.path for s in api.seen if "acme" in s.path] == []
+
+
+def test_depsdev_version_facts_and_dependents(tmp_path):
+    from scanner.sources.services import DepsDevSource
+
+    base = "/v3/systems/pypi/packages/requests/versions/2.32.3"
+    with replay_server() as api:
+        api.route(f"GET {base}", Reply(200, recorded("depsdev-version-requests-2.32.3.json")))
+        api.route(
+            "GET /v3alpha/systems/pypi/packages/requests/versions/2.32.3:dependents",
+            Reply(
+                200,
+                {
+                    "dependentCount": 12345,
+                    "directDependentCount": 9000,
+                    "indirectDependentCount": 3345,
+                },
+            ),
+        )
+        api.route("GET /v3/systems/pypi/packages/gone/versions/1.0", Reply(404, {"error": "x"}))
+        answers, _, _ = run_source(
+            lambda f: DepsDevSource(f, api.url),
+            [Package("requests", "2.32.3"), Package("gone", "1.0")],
+            found("requests", "gone"),
+            tmp_path,
+        )
+    values = answers["requests"].values
+    assert values["dependent_packages"] == 12345
+    assert values["depsdev_advisories"] == ["GHSA-9hjg-9r4m-mvj7"]
+    assert values["depsdev_attested"] is True and values["depsdev_deprecated"] is False
+    assert values["depsdev_published_at"] == "2024-05-29T15:37:47Z"
+    assert "HTTP 404" in answers["gone"].unknown["depsdev_deprecated"]
