@@ -230,6 +230,8 @@ class Provenance:
     # publisher identity is compared with; None when there is none or it was not asked.
     previous: Provenance | None = None
     previous_version: str = ""
+    # Whether the index serves PEP 740 provenance at all; None when that is not known.
+    served: bool | None = None
 
     @property
     def publisher(self) -> Mapping[str, str]:

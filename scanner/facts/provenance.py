@@ -16,6 +16,7 @@ PROVENANCE_FACTS = (
     "provenance_environment",
     "previous_provenance",
     "provenance_changed",
+    "provenance_served",
 )
 _IDENTITY = ("kind", "repository", "workflow", "environment")
 
@@ -25,9 +26,13 @@ def provenance_facts(provenance: Provenance | None, values: dict, unknown: dict)
         for fact in PROVENANCE_FACTS:
             unknown[fact] = unknown.get("file_hashes") or "provenance was not looked up"
         return
+    if provenance.served is None:
+        unknown["provenance_served"] = provenance.reason or "not known"
+    else:
+        values["provenance_served"] = provenance.served
     values["provenance_file"] = provenance.filename
     if provenance.status == "unknown":
-        for fact in PROVENANCE_FACTS[2:]:
+        for fact in PROVENANCE_FACTS[2:-1]:
             unknown[fact] = provenance.reason
         unknown["has_provenance"] = provenance.reason
         return

@@ -122,6 +122,13 @@ FACTS: tuple[FactSpec, ...] = (
     ),
     FactSpec("vulnerability_count", "int", "index", "len(vulnerabilities)."),
     FactSpec(
+        "project_status_served",
+        "bool",
+        "index simple API (PEP 792 status)",
+        "The index serves PEP 792 project status (simple API 1.4 or later). Where it does "
+        "not, the status rules are quiet (the status stays unknown, and the facts say why).",
+    ),
+    FactSpec(
         "project_status",
         "string",
         "index simple API (PEP 792 status)",
@@ -391,6 +398,13 @@ FACTS: tuple[FactSpec, ...] = (
         "index integrity API (PEP 740)",
         'The release before the pinned one and its publisher identity ("2.4.5: GitHub '
         'owner/repo release.yml (pypi)"); "" when it had no attestation, or there is none.',
+    ),
+    FactSpec(
+        "provenance_served",
+        "bool",
+        "index integrity API (PEP 740)",
+        "The index serves PEP 740 provenance at all (its simple API says so). Where it does "
+        "not, provenance-change is quiet (the provenance stays unknown, and the facts say why).",
     ),
     FactSpec(
         "provenance_changed",

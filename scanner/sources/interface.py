@@ -100,6 +100,7 @@ PROVENANCE = SourceInfo(
         "provenance_environment",
         "previous_provenance",
         "provenance_changed",
+        "provenance_served",
     ),
 )
 USAGE = SourceInfo(
@@ -138,7 +139,8 @@ DOWNLOAD_STATS = SourceInfo(
 )
 VULNERABILITY_DATABASE = SourceInfo("vulnerability database (OSV)", ("osv_vulnerabilities",))
 PROJECT_STATUS = SourceInfo(
-    "index simple API (PEP 792 status)", ("project_status", "project_status_reason")
+    "index simple API (PEP 792 status)",
+    ("project_status_served", "project_status", "project_status_reason"),
 )
 
 REGISTRY: tuple[SourceInfo, ...] = (

@@ -192,8 +192,11 @@ class OSVSource:
         if not asked:
             return answers
         found, reasons = await self._ids(asked)
-        wanted = sorted({vid for ids in found.values() for vid in ids})
-        details, detail_errors = await self._details(wanted, {p.name for p in asked})
+        listing: dict[str, set[str]] = {}  # advisory -> the packages it was listed for
+        for name, ids in found.items():
+            for vid in ids:
+                listing.setdefault(vid, set()).add(name)
+        details, detail_errors = await self._details(listing)
         for package in asked:
             ids = found.get(package.name)
             if ids is None:
@@ -290,9 +293,10 @@ class OSVSource:
         return {name: sorted(set(found)) for name, found in ids.items()}
 
     async def _details(
-        self, ids: list[str], names: set[str]
+        self, listing: dict[str, set[str]]
     ) -> tuple[dict[tuple[str, str], dict], dict[str, str]]:
-        """(id, package) -> the advisory for that package, and why for those missing."""
+        """(id, package) -> the advisory for that package (`listing`: id -> the packages
+        it was listed for), and why for those missing."""
         details: dict[tuple[str, str], dict] = {}
         errors: dict[str, str] = {}
 
@@ -301,13 +305,13 @@ class OSVSource:
             if isinstance(document, str):
                 errors[vid] = document
                 return
-            for name in names:
+            for name in sorted(listing[vid]):
                 try:
                     details[(vid, name)] = advisory(document, name)
                 except ValueError as exc:
                     errors[vid] = str(exc)
 
-        await asyncio.gather(*(one(vid) for vid in ids))
+        await asyncio.gather(*(one(vid) for vid in sorted(listing)))
         return details, errors
 
     async def _document(self, vid: str) -> dict | str:

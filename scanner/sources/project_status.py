@@ -135,14 +135,17 @@ class ProjectStatusSource:
         for name in wanted:
             page = pages.get(name)
             if served is False:
-                answers[name] = self._unknown(not_served)
+                answers[name] = SourceAnswer(
+                    {"project_status_served": False},
+                    {"project_status": not_served, "project_status_reason": not_served},
+                )
             elif isinstance(page, str):
                 answers[name] = self._unknown(page)
             elif page is None:
                 answers[name] = self._unknown("could not tell whether the index serves it")
             else:
                 status = page["status"] or "active"
-                values: dict[str, Any] = {"project_status": status}
+                values: dict[str, Any] = {"project_status_served": True, "project_status": status}
                 values["project_status_reason"] = page["reason"]
                 answers[name] = SourceAnswer(values, {})
         return answers

@@ -146,20 +146,21 @@ class ProvenanceSource:
     async def lookup(self, name: str, version: str, filename: str) -> Provenance:
         served, reason = await self.capability(name)
         if not served:
-            return Provenance(filename, "unknown", reason=reason)
+            return Provenance(filename, "unknown", reason=reason, served=served)
         url = f"{self.base}/{canonicalize_name(name)}/{quote(version)}/{quote(filename)}/provenance"
         result = await self.fetcher.get_json(
             url, PROVENANCE_KIND, extract_provenance, accept=PROVENANCE_ACCEPT
         )
         if result.status == "not-found":
-            return Provenance(filename, "none")
+            return Provenance(filename, "none", served=True)
         if result.status != "ok":
             why = result.error or result.status
-            return Provenance(filename, "unknown", reason=f"the integrity API failed: {why}")
+            reason = f"the integrity API failed: {why}"
+            return Provenance(filename, "unknown", reason=reason, served=True)
         publishers = tuple(result.data.get("publishers") or ())
         if not result.data.get("attestations"):
-            return Provenance(filename, "none")
-        return Provenance(filename, "attested", publishers)
+            return Provenance(filename, "none", served=True)
+        return Provenance(filename, "attested", publishers, served=True)
 
 
 async def lookup_provenance(

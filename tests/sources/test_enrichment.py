@@ -474,11 +474,13 @@ def test_project_status_from_json_and_html_simple_pages(tmp_path):
             tmp_path,
         )
     assert answers["evil"].values == {
+        "project_status_served": True,
         "project_status": "quarantined",
         "project_status_reason": "malware",
     }
     assert answers["idna"].values["project_status"] == "active"  # 1.4, no marker
     assert answers["old"].values == {
+        "project_status_served": True,
         "project_status": "archived",
         "project_status_reason": "use <b>six2</b>",
     }
@@ -503,7 +505,7 @@ def test_an_index_before_simple_api_1_4_is_asked_once_and_status_stays_unknown(t
     assert len(api.seen) == 1
     for name in names:
         assert "version 1.1, before 1.4" in answers[name].unknown["project_status"]
-        assert answers[name].values == {}
+        assert answers[name].values == {"project_status_served": False}
 
 
 # --- deps.dev, Scorecard, pypistats ------------------------------------------------------

@@ -134,6 +134,7 @@ def test_on_the_recorded_mirror_provenance_is_unknown_and_asked_once(fixture_ind
 
     found = asyncio.run(go())
     assert {p.status for p in found.values()} == {"unknown"}
+    assert {p.served for p in found.values()} == {False}  # provenance-change stays quiet
     assert found["six"].filename == "six-1.16.0-py2.py3-none-any.whl"
     simple = [p for p in fixture_index.paths() if p.startswith("/simple/")]
     assert len(simple) == 1 and not [p for p in fixture_index.paths() if "integrity" in p]
@@ -190,7 +191,7 @@ def test_a_release_without_attestation_after_an_attested_one_is_a_change(tmp_pat
     values, _ = _two_releases(
         tmp_path, {"pypi_attestations-0.0.18.tar.gz": PROVENANCE.read_bytes()}
     )
-    assert values["has_provenance"] is False
+    assert values["has_provenance"] is False and values["provenance_served"] is True
     assert values["provenance_changed"] is True
     assert values["previous_provenance"] == (
         "0.0.18: GitHub trailofbits/pypi-attestations release.yml"
