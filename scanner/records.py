@@ -292,7 +292,10 @@ class OwnershipRecord:
 
 # Why the enrichment facts are unknown: their sources are switched off (and the facts
 # stage says the same when it is given no answer from them).
-NOT_GATHERED = "not gathered: the source that gives it was not asked"
+NOT_GATHERED = (
+    "not gathered: the enrichment source that gives it (GitHub, deps.dev, OSV, Scorecard, "
+    "pypistats) was not asked"
+)
 
 
 @dataclass(frozen=True)
