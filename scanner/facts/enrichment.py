@@ -102,6 +102,19 @@ def osv_vulnerability_facts(values: dict, unknown: dict) -> None:
     if "vulnerabilities" not in values:
         unknown["vulnerability_severity"] = unknown.get("vulnerability_count", "not known")
         return
-    given = [v.get("severity") for v in values["vulnerabilities"]]
+    # The index's list gives no severity: OSV's record of the same advisory does.
+    by_id = {i: v for v in osv or () for i in (v.get("id"), *(v.get("aliases") or ())) if i}
+    given = [
+        v.get("severity")
+        or next(
+            (
+                by_id[i].get("severity")
+                for i in (v.get("id"), *(v.get("aliases") or ()))
+                if i in by_id
+            ),
+            None,
+        )
+        for v in values["vulnerabilities"]
+    ]
     ranks = [_SEVERITIES.index(s) for s in given if s in _SEVERITIES]
     values["vulnerability_severity"] = _SEVERITIES[max(ranks)] if ranks else ""

@@ -147,9 +147,10 @@ FACTS: tuple[FactSpec, ...] = (
         "osv_vulnerabilities",
         "list(map)",
         "vulnerability database (OSV)",
-        "OSV's advisories for the pinned version, asked only where the index does not list "
-        "them: {id, aliases, summary, severity, score, fixed_in, link, withdrawn}. They "
-        "then stand in for `vulnerabilities` and the facts derived from it.",
+        "OSV's advisories for the pinned version where the index does not list them "
+        "(they then stand in for `vulnerabilities` and the facts derived from it), and "
+        "where it does, OSV's records of those it lists, for their severity: {id, aliases, "
+        "summary, severity, score, fixed_in, link, withdrawn}.",
     ),
     FactSpec(
         "vulnerability_severity",

@@ -182,16 +182,23 @@ class OSVSource:
     ) -> dict[str, SourceAnswer]:
         answers: dict[str, SourceAnswer] = {}
         asked: list[Package] = []
+        listed: dict[str, list[str]] = {}  # the IDs the index lists: OSV gives their severity
         for package in packages:
             record = index.get(package.name)
             why = _not_asked(package, record)
-            if why:
+            if record is not None and record.version_vulnerabilities:
+                listed[package.name] = sorted(
+                    {str(v.get("id")) for v in record.version_vulnerabilities if v.get("id")}
+                )
+            if why and package.name not in listed:
                 answers[package.name] = SourceAnswer({}, {"osv_vulnerabilities": why})
-            else:
+            elif not why:
                 asked.append(package)
-        if not asked:
+        if not asked and not listed:
             return answers
-        found, reasons = await self._ids(asked)
+        found, reasons = await self._ids(asked) if asked else ({}, {})
+        found.update(listed)
+        asked += [p for p in packages if p.name in listed]
         listing: dict[str, set[str]] = {}  # advisory -> the packages it was listed for
         for name, ids in found.items():
             for vid in ids:
@@ -339,6 +346,8 @@ class OSVSource:
 
 
 def _not_asked(package: Package, record: IndexRecord | None) -> str:
+    """Why OSV is not asked which advisories affect the package (its details are still
+    asked for the advisories the index lists, for their severity)."""
     if not package.version:
         return "no pinned version to ask OSV about"
     if record is not None and record.status == "not-found":

@@ -586,3 +586,24 @@ def test_depsdev_version_facts_and_dependents(tmp_path):
     assert values["depsdev_attested"] is True and values["depsdev_deprecated"] is False
     assert values["depsdev_published_at"] == "2024-05-29T15:37:47Z"
     assert "HTTP 404" in answers["gone"].unknown["depsdev_deprecated"]
+
+
+def test_advisories_the_index_lists_get_their_severity_from_osv(tmp_path):
+    listed = ({"id": "PYSEC-2023-999", "aliases": ["CVE-2023-99999"], "fixed_in": ["2.10.1"]},)
+    record = IndexRecord("jinja2", "found", Project("jinja2"), version_vulnerabilities=listed)
+    with replay_server() as api:
+        api.route(
+            "GET /v1/vulns/PYSEC-2023-999", Reply(200, recorded("osv-PYSEC-2023-critical.json"))
+        )
+        answers, _, _ = run_source(
+            lambda f: OSVSource(f, api.url), [OLD_JINJA], {"jinja2": record}, tmp_path
+        )
+    assert [s.path for s in api.seen] == ["/v1/vulns/PYSEC-2023-999"]  # no querybatch
+    values = {
+        **answers["jinja2"].values,
+        "vulnerabilities": [dict(v) for v in listed],
+        "vulnerability_count": 1,
+    }
+    osv_vulnerability_facts(values, {})
+    assert values["vulnerability_count"] == 1  # the index's list stands
+    assert values["vulnerability_severity"] == "critical"
