@@ -15,6 +15,12 @@ install: $(BIN)/trustmap
 # Scan the environment trustmap itself is installed in, and write a CycloneDX SBOM beside it.
 # The usage dataset's public URL is outside this machine's network: use the bundled snapshot.
 demo: export TRUSTMAP_TOP_PACKAGES_URL ?= off
+# Nor are the enrichment services (OSV, GitHub, deps.dev): switched off, not waited for.
+demo: export TRUSTMAP_OSV_API_URL ?= off
+demo: export TRUSTMAP_GITHUB_API_URL ?= off
+demo: export TRUSTMAP_DEPSDEV_API_URL ?= off
+demo: export TRUSTMAP_SCORECARD_API_URL ?= off
+demo: export TRUSTMAP_PYPISTATS_API_URL ?= off
 demo: install
 	$(BIN)/trustmap scan $(VENV)
 	$(BIN)/trustmap scan $(VENV) -f cyclonedx-json -o sbom.cdx.json
@@ -45,6 +51,7 @@ bench: install
 	$(BIN)/python -u benchmarks/resolve_vs_uv.py
 	$(BIN)/python -u benchmarks/rules_5000.py
 	$(BIN)/python -u benchmarks/gate.py
+	$(BIN)/python -u benchmarks/unreachable_sources.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info sbom.cdx.json mutants .coverage

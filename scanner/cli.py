@@ -157,6 +157,17 @@ target_options = _options(
         help="Look packages a lockfile locked from another index up on that index, without "
         "credentials (default: config other-indexes, else on). Off: their facts are unknown.",
     ),
+    click.option("--no-osv", "no_osv", is_flag=True, help="Do not ask OSV for vulnerabilities."),
+    click.option(
+        "--no-github", "no_github", is_flag=True, help="Do not ask GitHub about repositories."
+    ),
+    click.option("--no-depsdev", "no_depsdev", is_flag=True, help="Do not ask deps.dev."),
+    click.option(
+        "--no-scorecard", "no_scorecard", is_flag=True, help="Do not ask the Scorecard API."
+    ),
+    click.option(
+        "--no-pypistats", "no_pypistats", is_flag=True, help="Do not ask pypistats for downloads."
+    ),
 )
 
 
@@ -625,6 +636,35 @@ def allowlist_export(allowlist_file, export_format, output, **settings) -> None:
     if text is not None:
         sys.stdout.write(text)
     render.lines([f"note: {n}" for n in notes], stderr=True)
+
+@main.group()
+def db() -> None:
+    """The cache database: load data for offline scans into it."""
+
+
+@db.command("import-osv")
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    help="Cache database (default: the user cache folder; $TRUSTMAP_CACHE_DIR overrides).",
+)
+def db_import_osv(dump: str, cache_path: str | None) -> None:
+    """Load OSV's PyPI dump (all.zip, a zip of one JSON record per advisory) into the
+    cache database: scans then match pinned versions against it offline, or when OSV
+    cannot be reached."""
+    from pathlib import Path
+
+    from scanner.sources.osv import import_dump
+    from scanner.store import Store
+
+    store = Store(cache_path)
+    try:
+        count = import_dump(store, Path(dump))
+    finally:
+        store.close()
+    click.echo(f"imported {count} OSV advisories from {dump}")
 
 
 class _Terminated(KeyboardInterrupt):

@@ -14,6 +14,7 @@ Keys (in trustmap.toml at the top level; in pyproject.toml under `[tool.trustmap
     request-timeout = 30                           # seconds per request, body included
     scan-timeout = 600                             # seconds of network work per scan
     other-indexes = true                           # ask indexes a lockfile names
+    sources = { osv = false, github = "https://ghe.example/api/v3" }  # off, or a base URL
     rules = ["policy/rules"]                       # extra rule folders, or as a table:
 
     [tool.trustmap.rules]
@@ -41,6 +42,7 @@ from typing import Any
 from scanner.inputs.interface import DeclaredOptions
 from scanner.model import SEVERITIES, InputError
 from scanner.options import CommandLineSettings, ScanOptions
+from scanner.sources.enrichment import PUBLIC_URLS, choose_endpoints
 from scanner.urls import index_url_problem, without_credentials
 
 CONFIG_FILE = "trustmap.toml"
@@ -51,6 +53,7 @@ KEYS = (
     "request-timeout",
     "scan-timeout",
     "other-indexes",
+    "sources",
     "rules",
     "policy",
     "allowlist",
@@ -72,6 +75,7 @@ class Config:
     request_timeout: float | None = None  # seconds; None: the default
     scan_timeout: float | None = None
     other_indexes: bool | None = None  # None: the default (asked)
+    sources: Mapping[str, bool | str] = field(default_factory=dict)  # enrichment sources
     # The `policy` table as written (checked by `gate_policy`, which knows the rules),
     # and the file's text, for the line numbers of its exceptions.
     policy_table: Any = None
@@ -168,6 +172,17 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
     if other_indexes is not None and not isinstance(other_indexes, bool):
         raise fail("other-indexes", "must be true or false")
 
+    sources = data.get("sources", {})
+    if not isinstance(sources, dict):
+        raise fail("sources", "must be a table of source = true, false or a base URL")
+    for name, setting in sources.items():
+        if name not in PUBLIC_URLS:
+            raise fail(f"sources.{name}", f"unknown source (known: {', '.join(PUBLIC_URLS)})")
+        if not isinstance(setting, bool) and not (
+            isinstance(setting, str) and setting.startswith(("https://", "http://"))
+        ):
+            raise fail(f"sources.{name}", f"must be true, false or an http(s) URL, got {setting!r}")
+
     patterns = data.get("internal-packages", [])
     if not _is_string_list(patterns) or any(not p.strip() for p in patterns):
         raise fail("internal-packages", "must be a list of non-empty glob patterns")
@@ -213,6 +228,7 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
         request_timeout=timeouts["request-timeout"],
         scan_timeout=timeouts["scan-timeout"],
         other_indexes=other_indexes,
+        sources=dict(sources),
         policy_table=data.get("policy"),
         allowlist_path=base / allowlist.strip() if allowlist else None,
     )
@@ -313,6 +329,7 @@ def scan_options(settings: CommandLineSettings) -> ScanOptions:
         ),
         internal_patterns=config.internal_patterns,
         other_indexes=_other_indexes(settings, config),
+        endpoints=choose_endpoints(settings.switched_off, config.sources),
         **_timeouts(settings, config),
     )
 

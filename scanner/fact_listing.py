@@ -49,7 +49,9 @@ def listed_facts() -> tuple[ListedFact, ...]:
                     name,
                     spec.type if spec else _UNDESCRIBED_TYPE,
                     _source_column(source.name, spec),
-                    spec.description if spec else f"Provided by {source.name}; "
+                    spec.description
+                    if spec
+                    else f"Provided by {source.name}; "
                     "not described in scanner/facts/schema.py yet.",
                 )
             )

@@ -220,6 +220,33 @@ def repository_path(url: str) -> tuple[str, str, str] | None:
     return host, owner.lower(), repository.lower()
 
 
+_REPOSITORY_LABELS = ("source", "source code", "repository", "code", "github", "gitlab", "git")
+_REPOSITORY_HOSTS = ("github.com/", "gitlab.com/", "bitbucket.org/", "codeberg.org/", "sr.ht/")
+
+
+def linked_repository(project_urls: Mapping[str, str], home_page: str | None) -> str:
+    """The source repository a project links: the URL under a repository label, else the
+    first link to a forge; on a forge whose URLs name it, the repository itself (not its
+    CI, issues or changelog). "" when it links none."""
+    candidates = list(project_urls.items())
+    if home_page:
+        candidates.append(("homepage", home_page))
+    repository = ""
+    for label, url in candidates:
+        if label.strip().lower() in _REPOSITORY_LABELS and url.startswith("http"):
+            repository = url
+            break
+    if not repository:
+        repository = next(
+            (u for _, u in candidates if any(h in u.lower() for h in _REPOSITORY_HOSTS)), ""
+        )
+    if repository and repository_path(repository) is not None:
+        parts = urlsplit(repository)
+        owner, name = [s for s in parts.path.split("/") if s][:2]
+        repository = f"https://{parts.netloc}/{owner}/{name.removesuffix('.git')}"
+    return repository
+
+
 def _is_subsequence(short: str, long: str) -> bool:
     it = iter(long)
     return all(ch in it for ch in short)

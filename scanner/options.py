@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.inputs.interface import DeclaredOptions
+from scanner.sources.enrichment import Endpoints
 from scanner.sources.http import DEFAULT_TTL, REQUEST_TIMEOUT, SCAN_TIMEOUT, Fetcher
 
 if TYPE_CHECKING:
@@ -41,6 +42,23 @@ class CommandLineSettings:
     request_timeout: float | None = None
     scan_timeout: float | None = None
     other_indexes: bool | None = None
+    # Enrichment sources switched off on the command line (--no-osv, ...).
+    no_osv: bool = False
+    no_github: bool = False
+    no_depsdev: bool = False
+    no_scorecard: bool = False
+    no_pypistats: bool = False
+
+    @property
+    def switched_off(self) -> tuple[str, ...]:
+        flags = {
+            "osv": self.no_osv,
+            "github": self.no_github,
+            "depsdev": self.no_depsdev,
+            "scorecard": self.no_scorecard,
+            "pypistats": self.no_pypistats,
+        }
+        return tuple(name for name, off in flags.items() if off)
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,9 @@ class ScanOptions:
     # Look packages a lockfile locked from another index up on that index (config
     # `other-indexes`, --no-other-indexes); off: their index facts are unknown.
     other_indexes: bool = True
+    # Each enrichment source's base URL or switched off (command line, environment,
+    # config `sources`); None: as the environment says.
+    endpoints: Endpoints | None = None
 
     def started(self) -> ScanOptions:
         """These options with the scan's clock started: every fetcher made from them

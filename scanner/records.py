@@ -255,6 +255,12 @@ class Provenance:
     status: str  # "attested", "none", "unknown"
     publishers: tuple[Mapping[str, str], ...] = ()  # {kind, repository, workflow, environment}
     reason: str = ""  # why it is unknown
+    # The same for the release before this one (its version), which this one's
+    # publisher identity is compared with; None when there is none or it was not asked.
+    previous: Provenance | None = None
+    previous_version: str = ""
+    # Whether the index serves PEP 740 provenance at all; None when that is not known.
+    served: bool | None = None
 
     @property
     def publisher(self) -> Mapping[str, str]:
@@ -318,8 +324,8 @@ class OwnershipRecord:
 # Why the enrichment facts are unknown: their sources are switched off (and the facts
 # stage says the same when it is given no answer from them).
 NOT_GATHERED = (
-    "not gathered: no repository host or dependency-graph service is asked (GitHub and "
-    "deps.dev are not reachable from this network)"
+    "not gathered: the enrichment source that gives it (GitHub, deps.dev, OSV, Scorecard, "
+    "pypistats) was not asked"
 )
 
 

@@ -43,8 +43,10 @@ _PROBES: dict[str, tuple[Any, ...]] = {
     "string": ("", "a"),
     "list(string)": ([], ["a"], ["a", "b"]),
     "list(map)": ([], [{}]),
+    "list(int)": ([], [1], [1, 1]),
+    "double": (0.0, 0.5, 1.0),
 }
-_FACT_PROBES = {spec.name: (None, *_PROBES.get(spec.type, ())) for spec in FACTS}
+_FACT_PROBES = {spec.name: (None, *(spec.choices or _PROBES.get(spec.type, ()))) for spec in FACTS}
 _MAX_PROBE_COMBINATIONS = 256
 # What a condition may raise on some facts (a null compared with a number, a division by
 # zero, an index out of range, an overflow): the rule is then undetermined for that

@@ -46,8 +46,9 @@ def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
 
     store = Store(options.cache_path)
     try:
+        git = asyncio.run(_git_dependencies(inputs, options, store))
         resolved = resolve_stage.resolve(
-            inputs.declared,
+            [*inputs.declared, *git.requirements],
             target,
             lambda: options.fetcher(store),
             index_url,
@@ -71,16 +72,41 @@ def _resolve_declared(inputs: InputSet, options: ScanOptions) -> Resolution:
         for r in inputs.declared
         if r.url or r.editable
     ]
+    # A GitHub requirement's dependencies were resolved as roots: they hang from it.
+    pulled_in = {e.child for e in git.edges}
+    resolved_names = {p.name for p in resolved.packages}
     return Resolution(
         packages=resolved.packages + tuple(direct),
-        edges=resolved.edges,
+        edges=resolved.edges + tuple(e for e in git.edges if e.child in resolved_names),
         target=resolved.target,
         source=resolved.source,
-        roots=(*(resolved.roots or ()), *(p.name for p in direct)),
-        problems=resolved.problems,
+        roots=(
+            *(r for r in resolved.roots or () if r not in pulled_in or _declared(r, inputs)),
+            *(p.name for p in direct),
+        ),
+        problems=resolved.problems + tuple(git.problems),
         requests_sent=resolved.requests_sent,
-        notes=resolved.notes,
+        notes=resolved.notes + tuple(git.notes),
     )
+
+
+def _declared(name: str, inputs: InputSet) -> bool:
+    return any(r.name == name and not r.url for r in inputs.declared)
+
+
+async def _git_dependencies(inputs: InputSet, options: ScanOptions, store: Store):
+    """The declared dependencies of the requirements that name a GitHub repository."""
+    from scanner.sources import git_requirements
+    from scanner.sources.enrichment import choose_endpoints
+
+    if not any(git_requirements.github_reference(r.url or "") for r in inputs.declared):
+        return git_requirements.Expansion()
+    endpoints = options.endpoints or choose_endpoints()
+    fetcher = options.fetcher(store)
+    try:
+        return await git_requirements.expand(inputs.declared, fetcher, endpoints.url("github"))
+    finally:
+        await fetcher.aclose()
 
 
 def _merge(resolutions: list[Resolution], inputs: InputSet, options: ScanOptions) -> Resolution:
@@ -233,7 +259,12 @@ async def _gather(resolution, options, store, on_start, on_done):
         on_start(len(resolution.packages), [p.name for p in resolution.packages])
     try:
         gathered = await gather_stage.gather(
-            resolution.packages, fetcher, source, on_done, other_indexes=options.other_indexes
+            resolution.packages,
+            fetcher,
+            source,
+            on_done,
+            other_indexes=options.other_indexes,
+            endpoints=options.endpoints,
         )
     finally:
         await fetcher.aclose()

@@ -144,8 +144,40 @@ class Store:
                 " organization TEXT NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL,"
                 " PRIMARY KEY (index_url, name, first_seen))"
             )
+            # OSV's PyPI dump (`trustmap db import-osv`): each record under every package
+            # it affects.
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS osv_dump ("
+                " name TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,"
+                " PRIMARY KEY (name, id))"
+            )
         except sqlite3.DatabaseError as exc:
             raise TrustmapError(_damaged(self.path, exc)) from None
+
+    def replace_osv_records(self, rows: list[tuple[str, str, Any]]) -> None:
+        """The imported OSV dump: (package, advisory id, record), replacing the last."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("DELETE FROM osv_dump")
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO osv_dump (name, id, data) VALUES (?, ?, ?)",
+                [(name, vid, json.dumps(data, separators=(",", ":"))) for name, vid, data in rows],
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def osv_records(self, name: str) -> list[tuple[str, Any]]:
+        """(advisory id, record) of the imported OSV dump that affect package `name`."""
+        rows = self.conn.execute(
+            "SELECT id, data FROM osv_dump WHERE name = ? ORDER BY id", [name]
+        ).fetchall()
+        return [(row[0], json.loads(row[1])) for row in rows]
+
+    def osv_record(self, vid: str) -> Any:
+        row = self.conn.execute("SELECT data FROM osv_dump WHERE id = ? LIMIT 1", [vid]).fetchone()
+        return json.loads(row[0]) if row else None
 
     def get(self, url: str, kind: str) -> CachedResponse | None:
         pending = self._pending.get(url)

@@ -38,9 +38,15 @@ def recorded_project(name: str) -> dict:
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own cache, never refreshes the usage dataset from the
-    internet, never waits out a retry backoff, and sees no pip index settings."""
+    internet nor asks an enrichment service there, never waits out a retry backoff, and
+    sees no pip index settings or GitHub token."""
     monkeypatch.setenv("TRUSTMAP_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("TRUSTMAP_TOP_PACKAGES_URL", "off")
+    # The enrichment services are never asked unless a test serves them on 127.0.0.1.
+    for name in ("OSV", "GITHUB", "DEPSDEV", "SCORECARD", "PYPISTATS"):
+        monkeypatch.setenv(f"TRUSTMAP_{name}_API_URL", "off")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
     monkeypatch.delenv("PIP_INDEX_URL", raising=False)
     stamina.set_testing(True, attempts=3)
     yield

@@ -12,7 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
-from tests.conftest import LAB_DISTS, add_dist, build_venv, default_sigint, site_packages
+from tests.conftest import (
+    FIXTURES,
+    LAB_DISTS,
+    add_dist,
+    build_venv,
+    default_sigint,
+    site_packages,
+)
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -722,3 +729,26 @@ def test_merged_targets_with_conflicting_versions_say_so_and_keep_the_first(
         assert len(conflicts) == 1, doc["problems"]
         assert "1.16.0" in conflicts[0]["message"] and "1.0.0" in conflicts[0]["message"]
         assert f"{kept} is scanned" in conflicts[0]["message"]
+
+
+def test_db_import_osv_loads_the_dump_and_a_bad_file_is_one_line(tmp_path):
+    import zipfile
+
+    dump = tmp_path / "all.zip"
+    with zipfile.ZipFile(dump, "w") as archive:
+        record = (FIXTURES / "apis" / "osv-GHSA-h5c8-rqwp-cp95.json").read_text()
+        archive.writestr("GHSA-h5c8-rqwp-cp95.json", record)
+    cache = str(tmp_path / "cache.db")
+    code, out, err = run("db", "import-osv", str(dump), "--cache", cache)
+    assert code == 0 and out == f"imported 1 OSV advisories from {dump}\n"
+    bad = tmp_path / "bad.zip"
+    bad.write_text("not a zip")
+    code, out, err = run("db", "import-osv", str(bad), "--cache", cache)
+    assert code == 2 and err.count("\n") == 1 and "not an OSV dump" in err
+
+
+def test_enrichment_sources_switched_off_on_the_command_line(lab_venv, fixture_index):
+    report = scan_json(lab_venv, fixture_index, "--no-osv", "--no-github", "--no-pypistats")
+    six = next(p for p in report["packages"] if p["name"] == "six")
+    assert "--no-github" in six["unknown_facts"]["repository_stars"]
+    assert "--no-osv" in six["unknown_facts"]["osv_vulnerabilities"]

@@ -104,6 +104,9 @@ def test_rules_as_a_plain_list_of_folders(tmp_path):
         ("[rules.stale]\nenabled = 'no'\n", "trustmap.toml: rules.stale.enabled: must be true"),
         ("[rules.stale]\nseverity = 'dire'\n", "trustmap.toml: rules.stale.severity: must be"),
         ("[rules.stale]\nparams = 3\n", "trustmap.toml: rules.stale.params: must be a table"),
+        ("sources = 1\n", "trustmap.toml: sources: must be a table"),
+        ("[sources]\nosx = false\n", "trustmap.toml: sources.osx: unknown source"),
+        ("[sources]\ngithub = 'ghe'\n", "trustmap.toml: sources.github: must be true, false"),
     ],
 )
 def test_invalid_configuration_names_the_file_and_key(tmp_path, text, expected):
@@ -229,6 +232,25 @@ def test_other_indexes_are_asked_unless_switched_off_in_config_or_on_the_command
     )  # the command line wins
     write(tmp_path / "trustmap.toml", "other-indexes = true\n")
     assert scan_options(CommandLineSettings(other_indexes=False)).other_indexes is False
+
+
+def test_enrichment_sources_from_the_configuration_the_environment_and_the_command_line(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    for name in ("OSV", "GITHUB"):
+        monkeypatch.delenv(f"TRUSTMAP_{name}_API_URL")
+    write(
+        tmp_path / "trustmap.toml",
+        '[sources]\nosv = false\ngithub = "https://ghe.example/api/v3"\n',
+    )
+    endpoints = scan_options(CommandLineSettings()).endpoints
+    assert endpoints.url("osv") is None and "config sources.osv" in endpoints.why_off["osv"]
+    assert endpoints.url("github") == "https://ghe.example/api/v3"
+    endpoints = scan_options(CommandLineSettings(no_github=True)).endpoints
+    assert endpoints.url("github") is None and "--no-github" in endpoints.why_off["github"]
+    monkeypatch.setenv("TRUSTMAP_OSV_API_URL", "http://127.0.0.1:9")
+    assert scan_options(CommandLineSettings()).endpoints.url("osv") == "http://127.0.0.1:9"
 
 
 _SCALARS = (

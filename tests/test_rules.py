@@ -871,7 +871,7 @@ def config_error(overrides, folders=()) -> str:
         (
             {"low-usage": {"params": {"top_m": 3}}},
             "config for rule low-usage: no param 'top_m' (it has top_n, popular_stars, "
-            "popular_dependents)",
+            "popular_dependents, popular_downloads)",
         ),
         (
             {"low-usage": {"params": {"popular_stars": -1}}},

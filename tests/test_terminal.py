@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import socket
 import struct
 import subprocess
 import sys
@@ -272,3 +273,27 @@ def test_gate_and_diff_in_a_terminal_in_colour_unless_no_color(fixture_index, tm
     assert_fits(report, 80)
     assert "added (1):" in report and "dapy==1.16.1" in report
     assert "can now publish into the closure (1):" in report and "JacksonWoo: dapy" in report
+
+def test_unreachable_enrichment_hosts_are_one_warning_line_each_in_a_terminal(
+    lab_venv, fixture_index, cache
+):
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))  # bound, never listening: every connection is refused
+    host = f"127.0.0.1:{refused.getsockname()[1]}"
+    try:
+        code, raw, plain = run_in_terminal(
+            "scan",
+            str(lab_venv),
+            "--index-url",
+            fixture_index.simple_url,
+            "--cache",
+            cache,
+            env={"TRUSTMAP_GITHUB_API_URL": f"http://{host}"},
+        )
+    finally:
+        refused.close()
+    assert_clean_run(code, plain)
+    flat = plain.replace("\n", " ")
+    assert flat.count(f"unreachable: {host} could not be reached") == 1
+    assert "not asked again in this scan" in flat and "facts unknown" in flat
+    assert "\x1b[33m" in raw  # in yellow, not folded into the dim notes

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.facts.enrichment import answer_facts
+from scanner.facts.enrichment import answer_facts, osv_vulnerability_facts
 from scanner.facts.history import HISTORY_FACTS, history_facts
 from scanner.facts.names import name_facts, name_index
 from scanner.facts.ownership import (
@@ -108,6 +108,35 @@ def build_facts(
     enrichment: SourceAnswer | None = None,
     internal_patterns: Iterable[str] = (),
 ) -> Facts:
+    facts = _build_facts(
+        package,
+        record,
+        top,
+        graph_facts,
+        now,
+        history=history,
+        accounts=accounts,
+        enrichment=enrichment,
+        internal_patterns=internal_patterns,
+    )
+    # OSV answers for the versions whose vulnerabilities the index did not list.
+    values, unknown = dict(facts.values), dict(facts.unknown)
+    osv_vulnerability_facts(values, unknown)
+    return Facts(values, unknown)
+
+
+def _build_facts(
+    package: Package,
+    record: IndexRecord | None,
+    top: TopPackages,
+    graph_facts: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    history: Mapping[str, OwnershipRecord] | None = None,
+    accounts: Mapping[str, list[str]] | None = None,
+    enrichment: SourceAnswer | None = None,
+    internal_patterns: Iterable[str] = (),
+) -> Facts:
     """The facts of one package. `history`: the last scan's ownership per package on
     this index (GatheredData.history; a package absent from it is seen for the first
     time; None: no history, and the ownership-change facts are unknown). `accounts`:
@@ -131,7 +160,7 @@ def build_facts(
         not_pypi_usage(record.other_index, values, unknown)
     name_facts(package.name, top, values)
     values["matches_internal_pattern"] = any(glob_match(package.name, p) for p in internal_patterns)
-    answer_facts(enrichment, values, unknown)
+    answer_facts(enrichment, values, unknown, now)
     if record is None or record.status == "unknown":
         reason = record.reason if record else "not looked up"
         for name in (*INDEX_FACTS, *HISTORY_FACTS):

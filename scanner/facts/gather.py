@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from scanner.facts.ownership import account_index
 from scanner.model import Package
 from scanner.records import IndexRecord, OwnershipRecord, SourceAnswer, TopPackages
-from scanner.sources.enrichment import enrichment_sources
+from scanner.sources.enrichment import Endpoints, choose_endpoints, enrichment_sources
 from scanner.sources.http import Fetcher, redact
 from scanner.sources.interface import Source, gather_all
 from scanner.sources.other_index import lookup_other_indexes, not_asked, other_index_notes
@@ -55,17 +55,20 @@ async def gather(
     record_history: bool = True,
     other_indexes: bool = True,
     sources: Sequence[Source] | None = None,
+    endpoints: Endpoints | None = None,
 ) -> GatheredData:
     """Ask the sources about every package: the index (project JSON and the pinned
     file's PEP 740 provenance), the usage dataset, and the scan history, which then
     records this scan's ownership (`record_history`). A package a lockfile locked from
     another index is looked up on that index's simple API (`other_indexes`; else its
     index facts are unknown), never on the configured one. The `sources` of the registry's
-    loop (default: the enrichment sources) are asked beside them."""
+    loop (default: the enrichment sources `endpoints` switch on, else as the environment
+    says) are asked once the index has answered, beside the provenance."""
     packages = list(packages)
     usage_task = asyncio.create_task(load_top_packages(fetcher))
-    looped = list(enrichment_sources() if sources is None else sources)
-    answers_task = asyncio.create_task(gather_all(looped, packages))
+    if sources is None:
+        sources = enrichment_sources(fetcher, endpoints or choose_endpoints(), source.index_url)
+    looped = list(sources)
     elsewhere = [p for p in packages if _from_other_index(p, source)]
     others = {p.name for p in elsewhere}
     index = await lookup_all(
@@ -82,6 +85,7 @@ async def gather(
             if on_done:
                 on_done(name)
     index.update(found_elsewhere)
+    answers_task = asyncio.create_task(gather_all(looped, packages, dict(index)))
     # Provenance is the configured index's word about its own files only.
     provenance = await lookup_provenance(
         ProvenanceSource(fetcher, source.index_url),
@@ -100,14 +104,30 @@ async def gather(
     if provenance and len(unknown) == 1 and len(provenance) > 1:
         notes.append(f"provenance: {unknown.pop()}")
     history = _history(fetcher, source, index, record_history)
+    answers = await answers_task
+    for looped_source in looped:
+        notes.extend(getattr(looped_source, "notes", ()))
+    notes.extend(unreachable_notes(fetcher.unreachable_hosts(), answers))
     return GatheredData(
         index=index,
         top_packages=top,
         notes=tuple(notes),
         history=history,
         accounts=account_index(index),
-        answers=await answers_task,
+        answers=answers,
     )
+
+
+def unreachable_notes(hosts: dict[str, str], answers: dict[str, SourceAnswer]) -> list[str]:
+    """One warning per enrichment host whose circuit breaker opened: the host, why, and
+    how many facts are unknown because of it."""
+    notes = []
+    for host, why in sorted(hosts.items()):
+        unknown = sum(
+            1 for answer in answers.values() for reason in answer.unknown.values() if host in reason
+        )
+        notes.append(f"unreachable: {why}: {unknown} facts unknown")
+    return notes
 
 
 def _from_other_index(package: Package, source: PyPISource) -> bool:

@@ -4,36 +4,17 @@ outside the index collides with the index's project of that name, and the licenc
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from scanner.licences import classifier_licence
 from scanner.model import Package
-from scanner.names import FORGES, repository_names_project, repository_path
+from scanner.names import FORGES, linked_repository, repository_names_project, repository_path
 from scanner.records import Project
-
-_REPOSITORY_LABELS = ("source", "source code", "repository", "code", "github", "gitlab", "git")
-_REPOSITORY_HOSTS = ("github.com/", "gitlab.com/", "bitbucket.org/", "codeberg.org/", "sr.ht/")
 
 
 def url_facts(project: Project, values: dict) -> None:
     candidates = list(project.project_urls.items())
     if project.home_page:
         candidates.append(("homepage", project.home_page))
-    repository = ""
-    for label, url in candidates:
-        if label.strip().lower() in _REPOSITORY_LABELS and url.startswith("http"):
-            repository = url
-            break
-    if not repository:
-        repository = next(
-            (u for _, u in candidates if any(h in u.lower() for h in _REPOSITORY_HOSTS)), ""
-        )
-    # A forge link found by its host may point inside the repository (its CI, issues,
-    # changelog): name the repository itself.
-    if repository and repository_path(repository) is not None:
-        parts = urlsplit(repository)
-        owner, name = [s for s in parts.path.split("/") if s][:2]
-        repository = f"https://{parts.netloc}/{owner}/{name.removesuffix('.git')}"
+    repository = linked_repository(project.project_urls, project.home_page)
     values["source_repository"] = repository
     values["homepage"] = next(
         (u for label, u in candidates if label.lower() in ("homepage", "home", "home page")), ""

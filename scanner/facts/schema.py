@@ -19,6 +19,9 @@ class FactSpec:
     type: str  # the CEL type a condition sees
     source: str
     description: str
+    # The values it can take, where they are few (the rule engine probes unknown facts
+    # with them, so that `== "critical"` on an unknown value is undetermined).
+    choices: tuple = ()
 
 
 FACTS: tuple[FactSpec, ...] = (
@@ -119,6 +122,46 @@ FACTS: tuple[FactSpec, ...] = (
     ),
     FactSpec("vulnerability_count", "int", "index", "len(vulnerabilities)."),
     FactSpec(
+        "project_status_served",
+        "bool",
+        "index simple API (PEP 792 status)",
+        "The index serves PEP 792 project status (simple API 1.4 or later). Where it does "
+        "not, the status rules are quiet (the status stays unknown, and the facts say why).",
+    ),
+    FactSpec(
+        "project_status",
+        "string",
+        "index simple API (PEP 792 status)",
+        'The project\'s status on the index (PEP 792): "active", "archived" (no more '
+        'uploads), "deprecated" (obsolete) or "quarantined" (unsafe, its files withheld). '
+        "Unknown where the index does not serve it (simple API before version 1.4).",
+        ("active", "archived", "deprecated", "quarantined"),
+    ),
+    FactSpec(
+        "project_status_reason",
+        "string",
+        "index simple API (PEP 792 status)",
+        'Why, in the index\'s words ("" when it gives none).',
+    ),
+    FactSpec(
+        "osv_vulnerabilities",
+        "list(map)",
+        "vulnerability database (OSV)",
+        "OSV's advisories for the pinned version where the index does not list them "
+        "(they then stand in for `vulnerabilities` and the facts derived from it), and "
+        "where it does, OSV's records of those it lists, for their severity: {id, aliases, "
+        "summary, severity, score, fixed_in, link, withdrawn}.",
+    ),
+    FactSpec(
+        "vulnerability_severity",
+        "string",
+        "index or vulnerability database (OSV), derived",
+        'The highest severity of the pinned version\'s advisories ("critical", "high", '
+        '"medium", "low"; from CVSS base scores, else the database\'s rating), "" when '
+        "none gives one (the index's own list gives none).",
+        ("", "low", "medium", "high", "critical"),
+    ),
+    FactSpec(
         "file_hashes",
         "list(string)",
         "index",
@@ -150,27 +193,139 @@ FACTS: tuple[FactSpec, ...] = (
         "repository_stars",
         "int",
         "repository host (GitHub)",
-        "Stars of the linked repository. Not gathered yet: unknown, with the reason.",
+        "Stars of the GitHub repository the package links or was installed from.",
     ),
+    FactSpec("repository_forks", "int", "repository host (GitHub)", "Its forks."),
     FactSpec(
         "repository_archived",
         "bool",
         "repository host (GitHub)",
-        "The linked repository is archived. Not gathered yet: unknown, with the reason.",
+        "The repository is archived (read-only: nobody works on it there).",
+    ),
+    FactSpec(
+        "repository_pushed_at",
+        "string",
+        "repository host (GitHub)",
+        "When anything was last pushed to it (ISO 8601).",
+    ),
+    FactSpec(
+        "repository_created_at",
+        "string",
+        "repository host (GitHub)",
+        "When the repository was created (ISO 8601).",
+    ),
+    FactSpec(
+        "repository_owner_type",
+        "string",
+        "repository host (GitHub)",
+        '"User" or "Organization": who owns the repository.',
+    ),
+    FactSpec(
+        "repository_license",
+        "string",
+        "repository host (GitHub)",
+        'The licence GitHub detects (SPDX id; "NOASSERTION" when it cannot tell, "" none).',
+    ),
+    FactSpec(
+        "contributor_commits",
+        "list(int)",
+        "repository host (GitHub)",
+        "Commit counts of its contributors, most first (at most 500 contributors).",
+    ),
+    FactSpec(
+        "days_since_repository_push",
+        "int",
+        "repository host (GitHub), derived",
+        "Days since the last push.",
+    ),
+    FactSpec(
+        "contributors",
+        "int",
+        "repository host (GitHub), derived",
+        "How many contributors the repository lists (500 at most are read).",
+    ),
+    FactSpec(
+        "top_contributor_share",
+        "double",
+        "repository host (GitHub), derived",
+        "The share of all commits made by its busiest contributor (0 to 1).",
+    ),
+    FactSpec(
+        "bus_factor",
+        "int",
+        "repository host (GitHub), derived",
+        "The fewest contributors whose commits make half of all commits: 1 means one "
+        "person wrote most of the code.",
     ),
     FactSpec(
         "dependent_packages",
         "int",
         "dependency graph service (deps.dev)",
-        "How many published packages depend on it. Not gathered yet: unknown.",
+        "How many published packages depend on the pinned version (deps.dev's count).",
+    ),
+    FactSpec(
+        "depsdev_published_at",
+        "string",
+        "dependency graph service (deps.dev)",
+        "When deps.dev saw the pinned version published (ISO 8601).",
+    ),
+    FactSpec(
+        "depsdev_deprecated",
+        "bool",
+        "dependency graph service (deps.dev)",
+        "deps.dev marks the pinned version deprecated.",
+    ),
+    FactSpec(
+        "depsdev_advisories",
+        "list(string)",
+        "dependency graph service (deps.dev)",
+        "The advisory keys deps.dev lists for the pinned version (OSV IDs).",
+    ),
+    FactSpec(
+        "depsdev_attested",
+        "bool",
+        "dependency graph service (deps.dev)",
+        "deps.dev holds a verified attestation or SLSA provenance for the pinned version.",
+    ),
+    FactSpec(
+        "scorecard_score",
+        "double",
+        "OpenSSF Scorecard API",
+        "The repository's overall OpenSSF Scorecard score (0 to 10).",
+    ),
+    FactSpec(
+        "scorecard_checks",
+        "map",
+        "OpenSSF Scorecard API",
+        "Each check's score by name (Maintained, Code-Review, Contributors, "
+        "Signed-Releases, Branch-Protection, Dangerous-Workflow, ...): 0 to 10, -1 when "
+        "the check could not tell.",
+    ),
+    FactSpec(
+        "scorecard_date", "string", "OpenSSF Scorecard API", "When the Scorecard was computed."
+    ),
+    FactSpec(
+        "downloads_last_month",
+        "int",
+        "download statistics (pypistats)",
+        "Downloads over the last month, from pypistats.",
+    ),
+    FactSpec(
+        "downloads_last_month_source",
+        "string",
+        "download statistics (pypistats)",
+        'Where and when that count was asked ("pypistats.org, asked 2026-12-04").',
     ),
     FactSpec(
         "enrichment",
         "map",
         "repository host, dependency graph service",
         "Only the optional signals that are known, under the names above "
-        "(repository_stars, repository_archived, dependent_packages); empty when none "
-        "is. Rules use `has(facts.enrichment.X)` to apply a signal where it exists.",
+        "(repository_stars, repository_forks, repository_archived, repository_owner_type, "
+        "days_since_repository_push, contributors, top_contributor_share, bus_factor, "
+        "dependent_packages, downloads_last_month, scorecard_score, scorecard_checks); empty "
+        "when none is. Rules use `has(facts.enrichment.X)` to "
+        "apply a signal where it exists.",
     ),
     FactSpec(
         "has_wheel",
@@ -231,6 +386,33 @@ FACTS: tuple[FactSpec, ...] = (
         "string",
         "index integrity API (PEP 740)",
         'The workflow that published it (e.g. release.yml); "" when not attested.',
+    ),
+    FactSpec(
+        "provenance_environment",
+        "string",
+        "index integrity API (PEP 740)",
+        'The deployment environment it was published from (e.g. pypi); "" when none.',
+    ),
+    FactSpec(
+        "previous_provenance",
+        "string",
+        "index integrity API (PEP 740)",
+        'The release before the pinned one and its publisher identity ("2.4.5: GitHub '
+        'owner/repo release.yml (pypi)"); "" when it had no attestation, or there is none.',
+    ),
+    FactSpec(
+        "provenance_served",
+        "bool",
+        "index integrity API (PEP 740)",
+        "The index serves PEP 740 provenance at all (its simple API says so). Where it does "
+        "not, provenance-change is quiet (the provenance stays unknown, and the facts say why).",
+    ),
+    FactSpec(
+        "provenance_changed",
+        "bool",
+        "index integrity API (PEP 740)",
+        "The release before had an attestation, and the pinned one has none or one from "
+        "another publisher identity (kind, repository, workflow, environment).",
     ),
     FactSpec(
         "vulnerability_ids",

@@ -151,11 +151,12 @@ def render_terminal(
         for package in result.resolution.packages:
             console.print(_facts_table(result, package.name))
     notes = [*target.notes, *result.notes]
-    # Answers older than their time-to-live are facts that may no longer hold: said
-    # plainly, not folded into the dim notes.
-    for note in (n for n in notes if n.startswith("stale:")):
+    # Answers older than their time-to-live are facts that may no longer hold, and a
+    # source that could not be asked leaves facts unknown: said plainly, not folded
+    # into the dim notes.
+    for note in (n for n in notes if n.startswith(_WARNINGS)):
         console.print(Text(safe_text(note, 600), style="yellow"))
-    others = [n for n in notes if not n.startswith("stale:")]
+    others = [n for n in notes if not n.startswith(_WARNINGS)]
     console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in others), style="dim"))
 
 
@@ -212,6 +213,8 @@ def summary_line(result: ScanResult) -> Text:
             style="yellow",
         )
     return line
+
+_WARNINGS = ("stale:", "unreachable:", "rate-limited:")
 
 
 def _facts_table(result: ScanResult, name: str) -> Group:

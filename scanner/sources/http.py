@@ -60,6 +60,13 @@ CONNECT_TIMEOUT = 10.0
 SCAN_TIMEOUT = 600.0  # all the network work of one scan (config `scan-timeout`)
 RETRY_BUDGET = 90.0  # all the attempts at one request, backoff included
 MAX_REDIRECTS = 5
+# Enrichment hosts (OSV, GitHub, deps.dev, ...) are optional: the scan must not wait for
+# one that does not answer. Until a host has answered once in this scan, a few requests
+# at a time go to it, with short deadlines to connect and for the first byte; after
+# BREAKER_FAILURES consecutive connection failures it is not asked again in this scan.
+BREAKER_FAILURES = 3
+ENRICHMENT_CONNECT_TIMEOUT = 1.0
+ENRICHMENT_FIRST_BYTE_TIMEOUT = 1.0
 _REDIRECTS = (301, 302, 303, 307, 308)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -104,6 +111,10 @@ class _Failure(Exception):
         self.http_status = http_status
 
 
+class _Silent(_Failure):
+    """The host took the connection but sent nothing within the deadline."""
+
+
 class _Retryable(_Failure):
     def __init__(self, message: str, retry_after: float | None, http_status: int) -> None:
         super().__init__(message, FailureCause.BAD_ANSWER, http_status)
@@ -123,6 +134,36 @@ class _Bounds:
     attempts: int
     timeout: float  # one attempt, body included
     connect_timeout: float
+    read_timeout: float | None = None  # between bytes (None: `timeout`)
+    method: str = "GET"
+    content: bytes | None = None
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """An enrichment host's answer as it came: status, headers (names in lower case) and
+    body (read under the size cap, whatever the status)."""
+
+    status_code: int
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+
+class HostUnreachable(OSError):
+    """An enrichment host did not answer (str: why, naming the host), or its circuit
+    breaker is open after earlier failures in this scan."""
+
+
+@dataclass
+class _HostState:
+    """What this scan has seen of one enrichment host: its circuit breaker."""
+
+    gate: asyncio.Semaphore  # requests in flight until the host has answered once
+    failures: int = 0  # consecutive connection failures
+    answered: bool = False
+    broken: str = ""  # why the breaker opened; "" while closed
+    skipped: int = 0  # requests not sent because it is open
 
 
 def _may_redirect(asked: Origin, target: Origin) -> bool:
@@ -136,6 +177,12 @@ def _origin(url: str) -> Origin:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def _host_label(origin: Origin) -> str:
+    """The host as messages name it: with its port when that is not the scheme's."""
+    scheme, host, port = origin
+    return host if port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
 
 
 def _strip_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -293,6 +340,7 @@ class Fetcher:
         # index was not asked or failed; "" when offline), for the report.
         self.stale_answers: list[tuple[str, str]] = []
         self._never_credentials = False  # see anonymous()
+        self._hosts: dict[Origin, _HostState] = {}  # enrichment hosts' circuit breakers
 
     async def prefetch(
         self, urls: list[str], kind: str, extract: Callable[[Any, str], Any]
@@ -537,6 +585,71 @@ class Fetcher:
                 cause = FailureCause.UNREACHABLE  # the host, not this page
             return self._failed(_describe(exc), cached, url, cause)
 
+    async def call(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        limit: int | None = None,
+    ) -> RawAnswer:
+        """One request to an enrichment host, uncached and not retried (the source
+        decides what a status means and what to cache), behind the host's circuit
+        breaker. Raises HostUnreachable when it cannot be reached or its breaker is
+        open; the answer may be any status."""
+        import httpx
+
+        url = self._take_url(url)
+        origin = _origin(url)
+        label = _host_label(origin)
+        host = self._hosts.get(origin)
+        if host is None:
+            host = self._hosts[origin] = _HostState(asyncio.Semaphore(BREAKER_FAILURES))
+        if host.broken:
+            host.skipped += 1
+            raise HostUnreachable(host.broken)
+        gate = None if host.answered else host.gate
+        if gate is not None:
+            await gate.acquire()
+        try:
+            if host.broken:  # it broke while this request waited at the gate
+                host.skipped += 1
+                raise HostUnreachable(host.broken)
+            bounds = _Bounds(
+                1,
+                self.request_timeout,
+                min(self.connect_timeout, ENRICHMENT_CONNECT_TIMEOUT),
+                None if host.answered else ENRICHMENT_FIRST_BYTE_TIMEOUT,
+                method,
+                content,
+            )
+            try:
+                answer = await self._exchange(url, headers or {}, limit, bounds, None)
+            except (httpx.TransportError, _Silent) as exc:
+                host.failures += 1
+                why = str(exc) if isinstance(exc, _Silent) else _describe(exc)
+                if host.failures >= BREAKER_FAILURES and not host.broken:
+                    host.broken = (
+                        f"{label} could not be reached ({why}); not asked again in this scan"
+                    )
+                raise HostUnreachable(f"{label} could not be reached ({why})") from None
+            except _Failure as exc:
+                raise HostUnreachable(str(exc)) from None
+            except (httpx.HTTPError, *_READ_FAILURES) as exc:
+                raise OSError(f"{label}: {_describe(exc)}") from None
+        finally:
+            if gate is not None:
+                gate.release()
+        host.failures = 0
+        host.answered = True
+        headers_seen = {k.lower(): v for k, v in answer.headers.items()}
+        return RawAnswer(answer.status_code, headers_seen, answer.body, answer.url)
+
+    def unreachable_hosts(self) -> dict[str, str]:
+        """Enrichment hosts whose circuit breaker opened in this scan: host -> why."""
+        return {_host_label(o): state.broken for o, state in self._hosts.items() if state.broken}
+
     async def get_range(self, url: str, byte_range: str, limit: int) -> tuple[bytes, int] | None:
         """Part of a file by an HTTP range request, uncached: (bytes, the file's size), or
         None when the server does not honour ranges. Errors raise OSError/ValueError;
@@ -658,11 +771,11 @@ class Fetcher:
         headers: dict[str, str],
         limit: int | None,
         bounds: _Bounds,
-        with_body: tuple[int, ...],
+        with_body: tuple[int, ...] | None,
     ) -> _Answer:
         """One attempt at `url`, redirects included, within the attempt's deadline (or
         what is left of the scan's, if less): the status, headers and (for a status in
-        `with_body`) the body read under the size cap."""
+        `with_body`, or any when None) the body read under the size cap."""
         client = self._client_for_request()
         assert self._semaphore is not None
         async with self._semaphore:
@@ -677,7 +790,7 @@ class Fetcher:
             except TimeoutError:
                 if seconds < bounds.timeout:
                     raise _Failure(self._out_of_time(), FailureCause.TIME_LIMIT) from None
-                raise _Failure(
+                raise _Silent(
                     f"it did not answer within {seconds:g} s", FailureCause.UNREACHABLE
                 ) from None
 
@@ -688,18 +801,24 @@ class Fetcher:
         headers: dict[str, str],
         limit: int | None,
         bounds: _Bounds,
-        with_body: tuple[int, ...],
+        with_body: tuple[int, ...] | None,
     ) -> _Answer:
         import httpx
 
         asked = _origin(url)
         current = url
-        timeout = httpx.Timeout(bounds.timeout, connect=bounds.connect_timeout)
+        timeout = httpx.Timeout(
+            bounds.timeout,
+            connect=bounds.connect_timeout,
+            read=bounds.read_timeout or bounds.timeout,
+        )
         for hop in range(MAX_REDIRECTS + 1):
             if hop:
                 self.requests_sent += 1
             credentials = self.credentials.get(_origin(current))
-            request = client.build_request("GET", current, headers=headers, timeout=timeout)
+            request = client.build_request(
+                bounds.method, current, headers=headers, content=bounds.content, timeout=timeout
+            )
             response = await client.send(
                 request, stream=True, auth=httpx.BasicAuth(*credentials) if credentials else None
             )
@@ -716,7 +835,7 @@ class Fetcher:
                     current = target
                     continue
                 body = b""
-                if response.status_code in with_body:
+                if with_body is None or response.status_code in with_body:
                     body = await _read_capped(response, limit)
                 return _Answer(response.status_code, response.headers, body, redact(current))
             finally:

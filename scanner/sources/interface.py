@@ -2,7 +2,7 @@
 
 A source has a `name` (as the fact schema's source column names it), the facts it
 provides (`facts_provided`, names in `scanner.facts.schema.FACTS`) and an async
-`gather(packages)` that returns, per package, a `SourceAnswer`: the facts it knows, and
+`gather(packages, index)` that returns, per package, a `SourceAnswer`: the facts it knows, and
 for every other fact it provides, why it is unknown. The contract: every fact a source
 provides is answered, known or unknown with a reason, for every package; a source that is
 switched off or cannot be reached answers every fact it provides as unknown, with why
@@ -11,8 +11,10 @@ switched off or cannot be reached answers every fact it provides as unknown, wit
 `REGISTRY` lists every source, with the facts it provides: the index's JSON API, its
 integrity API (PEP 740), other indexes a lockfile names, the usage dataset and the scan
 history stay special in the gather stage (they give typed records that the facts stage
-derives many facts from, across sources); the enrichment sources are looped over. This
-module imports no network code, so that `fact_sources()` is cheap to call.
+derives many facts from, across sources); the enrichment sources are looped over, after
+the index has answered (`index`: its record per package, for the sources that need a
+project's links or whether the index served its vulnerabilities). This module imports no
+network code, so that `fact_sources()` is cheap to call.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from scanner.model import Package
-from scanner.records import HISTORY_FACTS, SourceAnswer
+from scanner.records import HISTORY_FACTS, IndexRecord, SourceAnswer
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,11 @@ class Source(Protocol):
     @property
     def facts_provided(self) -> tuple[str, ...]: ...
 
-    async def gather(self, packages: Sequence[Package]) -> Mapping[str, SourceAnswer]:
-        """Per package name, what the source says. May raise `SourceUnavailable`."""
+    async def gather(
+        self, packages: Sequence[Package], index: Mapping[str, IndexRecord]
+    ) -> Mapping[str, SourceAnswer]:
+        """Per package name, what the source says (`index`: the index's record per
+        package name, where it has one). May raise `SourceUnavailable`."""
         ...
 
 
@@ -92,6 +97,10 @@ PROVENANCE = SourceInfo(
         "provenance_publisher",
         "provenance_repository",
         "provenance_workflow",
+        "provenance_environment",
+        "previous_provenance",
+        "provenance_changed",
+        "provenance_served",
     ),
 )
 USAGE = SourceInfo(
@@ -100,9 +109,39 @@ USAGE = SourceInfo(
 )
 HISTORY = SourceInfo("scan history", HISTORY_FACTS)
 REPOSITORY_HOST = SourceInfo(
-    "repository host (GitHub)", ("repository_stars", "repository_archived")
+    "repository host (GitHub)",
+    (
+        "repository_stars",
+        "repository_forks",
+        "repository_archived",
+        "repository_pushed_at",
+        "repository_created_at",
+        "repository_owner_type",
+        "repository_license",
+        "contributor_commits",
+    ),
 )
-DEPENDENCY_GRAPH = SourceInfo("dependency graph service (deps.dev)", ("dependent_packages",))
+DEPENDENCY_GRAPH = SourceInfo(
+    "dependency graph service (deps.dev)",
+    (
+        "dependent_packages",
+        "depsdev_published_at",
+        "depsdev_deprecated",
+        "depsdev_advisories",
+        "depsdev_attested",
+    ),
+)
+SCORECARD = SourceInfo(
+    "OpenSSF Scorecard API", ("scorecard_score", "scorecard_checks", "scorecard_date")
+)
+DOWNLOAD_STATS = SourceInfo(
+    "download statistics (pypistats)", ("downloads_last_month", "downloads_last_month_source")
+)
+VULNERABILITY_DATABASE = SourceInfo("vulnerability database (OSV)", ("osv_vulnerabilities",))
+PROJECT_STATUS = SourceInfo(
+    "index simple API (PEP 792 status)",
+    ("project_status_served", "project_status", "project_status_reason"),
+)
 
 REGISTRY: tuple[SourceInfo, ...] = (
     INDEX,
@@ -111,6 +150,10 @@ REGISTRY: tuple[SourceInfo, ...] = (
     HISTORY,
     REPOSITORY_HOST,
     DEPENDENCY_GRAPH,
+    VULNERABILITY_DATABASE,
+    PROJECT_STATUS,
+    SCORECARD,
+    DOWNLOAD_STATS,
 )
 
 
@@ -152,16 +195,19 @@ def _held_to_contract(
 
 
 async def gather_all(
-    sources: Sequence[Source], packages: Sequence[Package]
+    sources: Sequence[Source],
+    packages: Sequence[Package],
+    index: Mapping[str, IndexRecord] | None = None,
 ) -> dict[str, SourceAnswer]:
     """Ask every source about every package, concurrently, and merge their answers per
-    package. A source that raises `SourceUnavailable` or fails on the network answers
-    every fact it provides as unknown, with why; the scan goes on."""
+    package (`index`: what the index said of them, for the sources that read it). A
+    source that raises `SourceUnavailable` or fails on the network answers every fact it
+    provides as unknown, with why; the scan goes on."""
     packages = list(packages)
 
     async def one(source: Source) -> dict[str, SourceAnswer]:
         try:
-            answers = await source.gather(packages)
+            answers = await source.gather(packages, index or {})
         except SourceUnavailable as exc:
             return unavailable(source.facts_provided, packages, str(exc))
         except (OSError, TimeoutError) as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -60,7 +61,10 @@ def extract_provenance(doc: dict[str, Any], url: str = "") -> dict[str, Any]:
                 {
                     "kind": _text(publisher.get("kind")),
                     "repository": _text(publisher.get("repository")),
-                    "workflow": _text(publisher.get("workflow")),
+                    # GitHub names the workflow file `workflow`, GitLab `workflow_filepath`.
+                    "workflow": _text(
+                        publisher.get("workflow") or publisher.get("workflow_filepath")
+                    ),
                     "environment": _text(publisher.get("environment")),
                 }
             )
@@ -142,20 +146,21 @@ class ProvenanceSource:
     async def lookup(self, name: str, version: str, filename: str) -> Provenance:
         served, reason = await self.capability(name)
         if not served:
-            return Provenance(filename, "unknown", reason=reason)
+            return Provenance(filename, "unknown", reason=reason, served=served)
         url = f"{self.base}/{canonicalize_name(name)}/{quote(version)}/{quote(filename)}/provenance"
         result = await self.fetcher.get_json(
             url, PROVENANCE_KIND, extract_provenance, accept=PROVENANCE_ACCEPT
         )
         if result.status == "not-found":
-            return Provenance(filename, "none")
+            return Provenance(filename, "none", served=True)
         if result.status != "ok":
             why = result.error or result.status
-            return Provenance(filename, "unknown", reason=f"the integrity API failed: {why}")
+            reason = f"the integrity API failed: {why}"
+            return Provenance(filename, "unknown", reason=reason, served=True)
         publishers = tuple(result.data.get("publishers") or ())
         if not result.data.get("attestations"):
-            return Provenance(filename, "none")
-        return Provenance(filename, "attested", publishers)
+            return Provenance(filename, "none", served=True)
+        return Provenance(filename, "attested", publishers, served=True)
 
 
 async def lookup_provenance(
@@ -165,17 +170,48 @@ async def lookup_provenance(
 ) -> dict[str, Provenance]:
     """The provenance of each (name, version, wheel tags) whose pinned file the index
     lists; packages the index does not know are left out."""
-    wanted: list[tuple[str, str, str]] = []
+    wanted: list[tuple[str, str, str, str, str]] = []
     for name, version, tags in packages:
         record = records.get(name)
         if record is None or record.status != "found" or not record.project:
             continue
         filename = pinned_file(record.project, version, tags)
         if filename:
-            wanted.append((name, version, filename))
+            before = version_before(record.project, version)
+            earlier = pinned_file(record.project, before, tags) if before else ""
+            wanted.append((name, version, filename, before, earlier))
     if not wanted:
         return {}
     # Learn the capability once, before asking for any file.
     await source.capability(wanted[0][0])
-    results = await asyncio.gather(*(source.lookup(n, v, f) for n, v, f in wanted))
-    return {name: result for (name, _, _), result in zip(wanted, results, strict=True)}
+
+    async def both(name: str, version: str, filename: str, before: str, earlier: str):
+        if not earlier:
+            return await source.lookup(name, version, filename)
+        found, previous = await asyncio.gather(
+            source.lookup(name, version, filename), source.lookup(name, before, earlier)
+        )
+        return replace(found, previous=previous, previous_version=before)
+
+    results = await asyncio.gather(*(both(*w) for w in wanted))
+    return {w[0]: result for w, result in zip(wanted, results, strict=True)}
+
+
+def version_before(project: Project, version: str) -> str:
+    """The highest version below `version` whose files the project record keeps (the
+    index's record keeps the release before each pinned one); "" when there is none."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        pinned = Version(version)
+    except InvalidVersion:
+        return ""
+    earlier = []
+    for candidate, files in project.files.items():
+        try:
+            parsed = Version(candidate)
+        except InvalidVersion:
+            continue
+        if files and parsed < pinned:
+            earlier.append((parsed, candidate))
+    return max(earlier)[1] if earlier else ""

@@ -37,7 +37,7 @@ from scanner.wording import counted, some_of
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 # Bump when the extraction changes: older cache entries then simply miss.
-PROJECT_KIND = "pypi-project-v4"
+PROJECT_KIND = "pypi-project-v5"
 VERSION_KIND = "pypi-version-v2"
 SIMPLE_KIND = "pypi-simple-exists-v1"
 MAX_TEXT = 2000
@@ -113,7 +113,7 @@ class PyPISource:
             functools.partial(extract_project, wanted=frozenset({version})),
             offload=True,
         )
-        if result.status == "ok" and version not in result.data.get("files", {}):
+        if result.status == "ok" and version not in result.data.get("releases", {}):
             if version in result.data.get("release_versions", ()) and result.from_cache:
                 # The cached extraction was made for another version: fetch afresh.
                 refetched = await self._refetch_with_version(name, version, result)
@@ -267,6 +267,30 @@ def extract_project(
     return project_of(doc, url, wanted, wanted_by_project).to_dict()
 
 
+def release_before(releases: Mapping[str, Any], version: str) -> str:
+    """The highest version below `version` that has files, not all of them yanked; ""
+    when there is none (or `version` is not a valid version)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        pinned = Version(version)
+    except InvalidVersion:
+        return ""
+    best: tuple[Any, str] | None = None
+    for candidate, candidate_files in releases.items():
+        if not isinstance(candidate_files, list) or not candidate_files:
+            continue
+        if all(isinstance(f, dict) and f.get("yanked") for f in candidate_files):
+            continue
+        try:
+            parsed = Version(candidate)
+        except InvalidVersion:
+            continue
+        if parsed < pinned and (best is None or parsed > best[0]):
+            best = (parsed, candidate)
+    return best[1] if best else ""
+
+
 def project_of(
     doc: dict[str, Any],
     url: str,
@@ -279,6 +303,12 @@ def project_of(
         wanted = wanted_by_project.get(canonicalize_name(str(info.get("name", ""))), wanted)
     releases: dict[str, Release] = {}
     files: dict[str, tuple[ReleaseFile, ...]] = {}
+    # The release before each wanted one keeps its files too: its provenance is what
+    # the wanted one's is compared with (provenance-change).
+    asked = wanted
+    wanted = wanted | {
+        v for v in (release_before(doc.get("releases") or {}, w) for w in wanted) if v
+    }
     for version, version_files in (doc.get("releases") or {}).items():
         if not isinstance(version_files, list):
             continue
@@ -314,7 +344,7 @@ def project_of(
         },
         latest_version=_text(info.get("version"), 100),
         latest_yanked=bool(info.get("yanked")),
-        releases={v: r for v, r in releases.items() if v in wanted},
+        releases={v: r for v, r in releases.items() if v in asked},
         release_versions=tuple(releases),
         release_summary=ReleaseSummary.of(releases),
         files=files,

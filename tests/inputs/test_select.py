@@ -110,9 +110,7 @@ def test_a_new_kind_is_one_registered_class(tmp_path, monkeypatch):
         register(Names)
 
 
-def test_the_environment_kind_claims_environment_folders_and_python_executables(
-    lab_venv, tmp_path
-):
+def test_the_environment_kind_claims_environment_folders_and_python_executables(lab_venv, tmp_path):
     from tests.conftest import site_packages
 
     environment = interface.kind_named("environment")

@@ -39,7 +39,7 @@ class FakeSource:
         self.stars = stars
         self.failure = failure
 
-    async def gather(self, packages: Sequence[Package]) -> dict[str, SourceAnswer]:
+    async def gather(self, packages: Sequence[Package], index=None) -> dict[str, SourceAnswer]:
         if self.failure is not None:
             raise self.failure
         return {
@@ -66,12 +66,14 @@ def test_every_fact_of_the_registry_is_in_the_schema_whose_source_column_agrees(
 
 
 def test_a_switched_off_source_answers_every_fact_it_provides_as_unknown_with_why():
-    answers = asyncio.run(gather_all(enrichment_sources(), PACKAGES))
-    provided = {f for source in enrichment_sources() for f in source.facts_provided}
-    assert provided == {"repository_stars", "repository_archived", "dependent_packages"}
+    sources = enrichment_sources()
+    answers = asyncio.run(gather_all(sources, PACKAGES))
+    reasons = {f: s.reason for s in sources for f in s.facts_provided}
+    assert {"repository_stars", "osv_vulnerabilities", "dependent_packages"} <= set(reasons)
+    assert reasons["repository_stars"] == NOT_GATHERED
     for package in PACKAGES:
         assert answers[package.name].values == {}
-        assert answers[package.name].unknown == {fact: NOT_GATHERED for fact in provided}
+        assert answers[package.name].unknown == reasons
 
 
 def test_an_unreachable_source_answers_unknown_and_the_others_still_answer():
@@ -79,7 +81,7 @@ def test_an_unreachable_source_answers_unknown_and_the_others_still_answer():
     answers = asyncio.run(gather_all([down], PACKAGES))
     reason = answers["six"].unknown["repository_stars"]
     assert "could not be reached" in reason and "connection refused" in reason
-    assert set(answers["six"].unknown) == {"repository_stars", "repository_archived"}
+    assert set(answers["six"].unknown) == set(FakeSource.facts_provided)
     off = FakeSource({}, failure=SourceUnavailable("switched off in the config"))
     assert asyncio.run(gather_all([off], PACKAGES))["idna"].unknown == dict.fromkeys(
         off.facts_provided, "switched off in the config"
@@ -92,7 +94,7 @@ def test_a_source_is_held_to_the_facts_it_provides():
     assert answers["six"].unknown == {
         "repository_archived": "repository host (GitHub) gave no answer for it"
     }
-    assert set(answers["idna"].unknown) == {"repository_stars", "repository_archived"}
+    assert set(answers["idna"].unknown) == set(FakeSource.facts_provided)
 
 
 def test_unavailable_covers_every_package():

@@ -134,6 +134,7 @@ def test_on_the_recorded_mirror_provenance_is_unknown_and_asked_once(fixture_ind
 
     found = asyncio.run(go())
     assert {p.status for p in found.values()} == {"unknown"}
+    assert {p.served for p in found.values()} == {False}  # provenance-change stays quiet
     assert found["six"].filename == "six-1.16.0-py2.py3-none-any.whl"
     simple = [p for p in fixture_index.paths() if p.startswith("/simple/")]
     assert len(simple) == 1 and not [p for p in fixture_index.paths() if "integrity" in p]
@@ -142,3 +143,79 @@ def test_on_the_recorded_mirror_provenance_is_unknown_and_asked_once(fixture_ind
 def test_packages_the_index_does_not_know_get_no_provenance_lookup():
     records = {"x": IndexRecord("x", "not-found")}
     assert asyncio.run(lookup_provenance(None, records, [("x", "1", ())])) == {}  # type: ignore[arg-type]
+
+
+# --- provenance-change: the pinned release against the one before ------------------------
+
+
+def _two_releases(tmp_path: Path, provenance: dict[str, bytes]):
+    """pypi-attestations 0.0.19 pinned, 0.0.18 before it (a real provenance object of
+    0.0.19's sdist stands for whichever file a case attests)."""
+    from scanner.facts.provenance import provenance_facts
+    from scanner.records import Project, ReleaseFile
+
+    files = {
+        v: (ReleaseFile(f"pypi_attestations-{v}.tar.gz", "", "sdist", None),)
+        for v in ("0.0.18", "0.0.19")
+    }
+    records = {
+        "pypi-attestations": IndexRecord(
+            "pypi-attestations", "found", Project("pypi-attestations", files=files)
+        )
+    }
+    transport, _ = _index("1.4", provenance)
+
+    async def go():
+        fetcher = Fetcher(Store(tmp_path / "db"), transport=transport)
+        try:
+            source = ProvenanceSource(fetcher, "https://pypi.example/simple")
+            return await lookup_provenance(source, records, [("pypi-attestations", "0.0.19", ())])
+        finally:
+            await fetcher.aclose()
+            fetcher.store.close()
+
+    found = asyncio.run(go())["pypi-attestations"]
+    values: dict = {}
+    unknown: dict = {}
+    provenance_facts(found, values, unknown)
+    return values, unknown
+
+
+def _with_publisher(**changes: str) -> bytes:
+    document = json.loads(PROVENANCE.read_text())
+    document["attestation_bundles"][0]["publisher"].update(changes)
+    return json.dumps(document).encode()
+
+
+def test_a_release_without_attestation_after_an_attested_one_is_a_change(tmp_path):
+    values, _ = _two_releases(
+        tmp_path, {"pypi_attestations-0.0.18.tar.gz": PROVENANCE.read_bytes()}
+    )
+    assert values["has_provenance"] is False and values["provenance_served"] is True
+    assert values["provenance_changed"] is True
+    assert values["previous_provenance"] == (
+        "0.0.18: GitHub trailofbits/pypi-attestations release.yml"
+    )
+
+
+def test_the_same_publisher_identity_is_no_change_and_another_workflow_is(tmp_path):
+    same = {f"pypi_attestations-{v}.tar.gz": PROVENANCE.read_bytes() for v in ("0.0.18", "0.0.19")}
+    values, _ = _two_releases(tmp_path / "same", same)
+    assert values["provenance_changed"] is False and values["has_provenance"] is True
+    other = dict(same)
+    other["pypi_attestations-0.0.19.tar.gz"] = _with_publisher(workflow="sneaky.yml")
+    values, _ = _two_releases(tmp_path / "other", other)
+    assert values["provenance_changed"] is True
+    assert values["provenance_workflow"] == "sneaky.yml"
+
+
+def test_no_attestation_before_means_nothing_to_compare(tmp_path):
+    values, _ = _two_releases(tmp_path, {})
+    assert values["provenance_changed"] is False and values["previous_provenance"] == ""
+
+
+def test_a_gitlab_publisher_names_its_workflow_file():
+    document = json.loads(_with_publisher(kind="GitLab", workflow=""))
+    document["attestation_bundles"][0]["publisher"]["workflow_filepath"] = ".gitlab-ci.yml"
+    publisher = extract_provenance(document)["publishers"][0]
+    assert publisher["kind"] == "GitLab" and publisher["workflow"] == ".gitlab-ci.yml"

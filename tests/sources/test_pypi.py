@@ -82,3 +82,11 @@ def test_a_hostile_version_stays_inside_its_path_segment(fixture_index, store):
     assert record.status == "found"
     assert "/pypi/six/..%2F..%2Frequests%2F2.0/json" in fixture_index.paths()
     assert not any(path.startswith("/pypi/requests") for path in fixture_index.paths())
+
+
+def test_the_release_before_the_pinned_one_keeps_its_files_for_provenance_change():
+    project = Project.from_dict(
+        extract_project(recorded_project("six"), "https://pypi.org/pypi/six/json", {"1.16.0"})
+    )
+    assert set(project.files) == {"1.16.0", "1.15.0"}
+    assert list(project.releases) == ["1.16.0"]  # release details: the pinned one only
