@@ -19,6 +19,7 @@ from packaging.requirements import Requirement as Pep508Requirement
 from packaging.utils import canonicalize_name
 
 from ..model import InputError, Location, Requirement
+from ..names import is_project_name
 
 # Manifests and lockfiles are kilobytes; anything this large is a mistake or an attack.
 MAX_INPUT_BYTES = 20 * 1024 * 1024
@@ -85,10 +86,17 @@ def parse_pep508(text: str, path: str, line: int | None) -> Pep508Requirement:
             path, line, f"invalid requirement {text!r}: expected version after {operator!r}"
         )
     try:
-        return Pep508Requirement(text)
+        parsed = Pep508Requirement(text)
     except InvalidRequirement as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else "malformed"
         raise input_error(path, line, f"invalid requirement {text!r}: {reason}") from None
+    # packaging's tokenizer lets a name end in '.', '_' or '-' ('0_'); PEP 508 does not,
+    # and such a name must never reach the index.
+    if not is_project_name(parsed.name):
+        raise input_error(
+            path, line, f"invalid requirement {text!r}: {parsed.name!r} is not a valid project name"
+        )
+    return parsed
 
 
 def declared_requirement(
@@ -120,8 +128,7 @@ def canonical(name: str) -> str:
 
 
 def is_valid_name(name: str) -> bool:
-    # PEP 508 names: letters and digits, with . _ - inside.
-    return bool(re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", name))
+    return is_project_name(name)
 
 
 class LineFinder:

@@ -293,3 +293,11 @@ def test_every_name_read_is_a_project_name(lines):
         return
     for requirement in (*parsed.requirements, *parsed.constraints):
         assert is_project_name(requirement.name), requirement
+
+
+@pytest.mark.parametrize("line", ["0_", "torch_==2.0", "a_ ; python_version > '3'"])
+def test_a_name_packaging_accepts_but_pep_508_does_not_is_refused(line):
+    """packaging's tokenizer reads `0_` as a name; PEP 508 names end in a letter or digit.
+    Such a name would be canonicalised to `0-` and looked up on the index."""
+    with pytest.raises(InputError, match=r"^fuzz\.txt:1: invalid requirement .* is not a valid"):
+        parse_requirements_text(line, "fuzz.txt", environ={})
