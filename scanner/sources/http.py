@@ -307,11 +307,15 @@ class Fetcher:
             return
         chunks = [todo[i::workers] for i in range(workers)]
         loop = asyncio.get_running_loop()
+        # The fetcher's concurrency is the scan's, divided among the processes: each
+        # holding as many connections as one would costs more than it gains (on 2
+        # cores, 12 + 12 connections fetch faster than 24 + 24; benchmarks/README.md).
+        share = max(1, self._concurrency // workers)
         # The workers keep this fetcher's deadline and credentials (passed over the
         # pool's pipe, never written anywhere).
         settings = {
             "ttl": self.ttl,
-            "concurrency": self._concurrency,
+            "concurrency": share,
             "attempts": self.attempts,
             "request_timeout": self.request_timeout,
             "connect_timeout": self.connect_timeout,
@@ -327,7 +331,13 @@ class Fetcher:
                 loop.run_in_executor(pool, _fetch_in_worker, chunk, kind, extract, settings)
                 for chunk in chunks[1:]
             ]
-            here = [self.get_json(u, kind, extract) for u in chunks[0]]
+            limit = asyncio.Semaphore(share)
+
+            async def fetch_here(url: str) -> FetchResult:
+                async with limit:
+                    return await self.get_json(url, kind, extract)
+
+            here = [fetch_here(u) for u in chunks[0]]
             # The workers' requests end by the deadline; a worker that does not is
             # ended with the pool, and the normal path says what is missing.
             async with asyncio.timeout(None if left is None else left + 5.0):

@@ -60,3 +60,30 @@ def test_prefetch_over_the_threshold_uses_a_forked_worker(fixture_index, tmp_pat
     assert pids - {os.getpid()}, "no URL was fetched by a forked worker"
     # Each worker's requests are counted in this process, once.
     assert fetcher.requests_sent == len(urls)
+
+
+def test_prefetch_divides_the_concurrency_among_its_processes(fixture_index, tmp_path: Path):
+    """The fetcher's concurrency bounds the whole prefetch, not each process: a worker
+    and this process each holding all of it doubles the connections (and on a busy
+    machine fetches slower)."""
+    name = sorted(fixture_index.projects)[0]
+    urls = []
+    for copy in range(http.PREFETCH_MINIMUM + 8):
+        alias = f"{name}-copy{copy}"
+        fixture_index.projects[alias] = fixture_index.projects[name]
+        fixture_index.delays[f"/pypi/{alias}/json"] = 0.05  # so that requests overlap
+        urls.append(f"{fixture_index.url}/pypi/{alias}/json")
+    store = Store(tmp_path / "cache.db")
+    fetcher = Fetcher(store, concurrency=4)
+
+    async def run() -> None:
+        try:
+            await fetcher.prefetch(urls, KIND, who_extracted)
+        finally:
+            await fetcher.aclose()
+
+    asyncio.run(run())
+    store.flush()
+    assert all(store.get(url, KIND) is not None for url in urls)
+    store.close()
+    assert 2 <= fixture_index.most_in_flight <= 4
