@@ -470,10 +470,13 @@ class Fetcher:
                 http2=use_http2(),
                 timeout=httpx.Timeout(self.request_timeout, connect=self.connect_timeout),
                 # Every connection kept alive: over HTTP/1.1 each one closed is a new TLS
-                # handshake (httpx keeps 20 by default).
+                # handshake (httpx keeps 20 by default). Room for as many to a second host
+                # (the index's file host: the resolver's range reads), so that neither
+                # host's idle connections are closed to open the other's; the semaphore
+                # still bounds the requests in flight.
                 limits=httpx.Limits(
-                    max_connections=self._concurrency,
-                    max_keepalive_connections=self._concurrency,
+                    max_connections=2 * self._concurrency,
+                    max_keepalive_connections=2 * self._concurrency,
                 ),
                 verify=shared_ssl_context() if self._transport is None else True,
                 # Only what _Inflater can decode within the size cap.
