@@ -159,6 +159,7 @@ def scan(
     _fail_if_index_unreachable(gathered, index_display, options)
     package_facts: dict[str, Facts] = {}
     radius = graph_stage.blast_radius(graph)  # one pass, not one graph walk per package
+    facts_stage.prepare_name_facts(gathered.top_packages, (p.name for p in resolution.packages))
     for package in resolution.packages:
         graph_facts = {
             "top_level": bool(graph.nodes[package.name].get("top_level")),
