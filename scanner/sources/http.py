@@ -485,6 +485,8 @@ class Fetcher:
                 follow_redirects=False,
                 transport=self._transport,
             )
+            if self._transport is None:
+                resolve_each_host_once(self._client)
             self._semaphore = asyncio.Semaphore(self._concurrency)
         return self._client
 
@@ -722,6 +724,94 @@ class Fetcher:
                 return None
             self._pool = _worker_pool(1)
         return self._pool
+
+
+def resolve_each_host_once(client: httpx.AsyncClient) -> None:
+    """Look each host up once per client, not once per connection: a scan opens 24
+    connections or more at once, and resolvers that drop bursts of lookups (this is
+    seen behind container and VPC resolvers) answer some of them only on the retry,
+    five seconds later. httpx has no setting for it: the backend of its default
+    transport's connection pool is wrapped (left alone if httpx changes its shape)."""
+    import httpcore
+
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if type(pool) is httpcore.AsyncConnectionPool and backend is not None:
+        pool._network_backend = _ResolvedOnce(backend)
+
+
+class _ResolvedOnce:
+    """An httpcore network backend that resolves each (host, port) once, shared by every
+    connection to it, then connects to its addresses in turn (the one that answered
+    last, first), all within the connect timeout, as the wrapped backend would. A
+    failed lookup is not kept: the next connection asks again."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._lookups: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Any = None) -> Any:  # fmt: skip
+        import httpcore
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        addresses = await self._addresses(host, port, timeout)
+        failure: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in list(addresses):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ConnectTimeout(f"connecting to {host} took over {timeout:g} s")
+            try:
+                stream = await self._inner.connect_tcp(
+                    address, port, timeout=left, local_address=local_address,
+                    socket_options=socket_options,
+                )  # fmt: skip
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+                continue
+            if addresses[0] != address:  # tried first by the next connection
+                addresses.remove(address)
+                addresses.insert(0, address)
+            return stream
+        raise failure
+
+    async def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
+        import httpcore
+
+        key = (host, port)
+        lookup = self._lookups.get(key)
+        if lookup is None:
+            lookup = self._lookups[key] = asyncio.ensure_future(_lookup(host, port))
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(lookup)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"looking up {host} took over {timeout:g} s") from None
+        except OSError as exc:
+            if self._lookups.get(key) is lookup:
+                del self._lookups[key]
+            raise httpcore.ConnectError(str(exc)) from exc
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._inner.connect_unix_socket(*args, **kwargs)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+async def _lookup(host: str, port: int) -> list[str]:
+    """The host's addresses, in the resolver's order (an IPv6 one with its scope)."""
+    import socket
+
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = []
+    for family, _, _, _, address in infos:
+        text = str(address[0])
+        if family == socket.AF_INET6 and len(address) > 3 and address[3]:
+            text = f"{text}%{address[3]}"
+        addresses.append(text)
+    return list(dict.fromkeys(addresses))
 
 
 def _before_forking() -> None:
