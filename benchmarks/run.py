@@ -6,11 +6,11 @@ environment, against the network floor, interleaved and repeated in one run.
 What is timed, each as a subprocess, wall clock, every round:
 - start-up floor: `python -c pass` (the project venv's interpreter);
 - `trustmap --version`;
-- network floor: benchmarks/floor.py, bare httpx (concurrency 24 per client, as trustmap)
+- network floor: benchmarks/floor.py, bare httpx (24 connections in all, as trustmap)
   GETting the very URLs a cold scan sends (learnt from one traced, uncounted cold scan)
-  and reading the bodies whole, in several shapes: one process or as many processes as a
-  cold scan forks (each with its own client), HTTP/2 or HTTP/1.1. The fastest shape's
-  median is the floor;
+  and reading the bodies whole, in several shapes: one process, or as many processes as a
+  cold scan forks, each with its own client and its share of the connections; HTTP/2 or
+  HTTP/1.1. The fastest shape's median is the floor;
 - trustmap cold: `trustmap scan LABENV -f json -o FILE --index-url https://pypi.org/simple`
   with a new, empty TRUSTMAP_CACHE_DIR;
 - trustmap warm: the same command again on the cache the cold scan filled.
@@ -98,16 +98,16 @@ def _timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float
 
 
 # (label, floor.py arguments): every shape the floor is tried in. PREFETCH_PROCESSES is
-# how many processes a cold scan fetches with (scanner.sources.http.prefetch).
+# how many processes a cold scan fetches with, and the concurrency is divided among them
+# as the scan divides it (scanner.sources.http.Fetcher.prefetch): the same parallelism.
 PREFETCH_PROCESSES = max(1, min(os.cpu_count() or 1, 4))
+_SHARE = ["--processes", str(PREFETCH_PROCESSES), "--concurrency",
+          str(max(1, CONCURRENCY // PREFETCH_PROCESSES))]  # fmt: skip
 FLOOR_SHAPES = [
     ("1 process, HTTP/2", []),
     ("1 process, HTTP/1.1", ["--http1"]),
-    (f"{PREFETCH_PROCESSES} processes, HTTP/2", ["--processes", str(PREFETCH_PROCESSES)]),
-    (
-        f"{PREFETCH_PROCESSES} processes, HTTP/1.1",
-        ["--processes", str(PREFETCH_PROCESSES), "--http1"],
-    ),
+    (f"{PREFETCH_PROCESSES} processes, HTTP/2", _SHARE),
+    (f"{PREFETCH_PROCESSES} processes, HTTP/1.1", [*_SHARE, "--http1"]),
 ]
 
 

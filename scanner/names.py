@@ -111,22 +111,68 @@ def edit_kind(a: str, b: str) -> str | None:
     return "one-edit" if longer[i + 1 :] == shorter[i:] else None
 
 
+@dataclass
+class _Tables:
+    """The popular names by their single-character deletions (and themselves), by
+    skeleton and by the name without separators."""
+
+    by_deletion: dict[str, list[str]]
+    by_skeleton: dict[str, list[str]]
+    by_stripped: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, ranks: Iterable[str], near: Iterable[str] | None = None) -> _Tables:
+        """Every popular name indexed; or, with `near`, only the entries a query for one
+        of those names reads (each list still whole and in the same order), which costs
+        a third of the time for a few hundred names."""
+        tables = cls({}, {}, {})
+        keys = skeletons = stripped = None
+        if near is not None:
+            near = list(near)
+            keys = {key for name in near for key in (name, *_deletions(name))}
+            skeletons = {skeleton(name) for name in near}
+            stripped = {_strip_separators(name) for name in near}
+        for name in ranks:
+            if len(name) >= MIN_EDIT_LENGTH:
+                variants = _deletions(name)
+                if keys is None or name in keys or not keys.isdisjoint(variants):
+                    for variant in variants:
+                        tables.by_deletion.setdefault(variant, []).append(name)
+                    tables.by_deletion.setdefault(name, []).append(name)
+            key = skeleton(name)
+            if skeletons is None or key in skeletons:
+                tables.by_skeleton.setdefault(key, []).append(name)
+            key = _strip_separators(name)
+            if stripped is None or key in stripped:
+                tables.by_stripped.setdefault(key, []).append(name)
+        return tables
+
+
 class NameIndex:
     """Popular names, indexed for look-alike queries. `ranks` maps canonical names to
-    their popularity rank (1 = most downloaded); a match names the most popular target."""
+    their popularity rank (1 = most downloaded); a match names the most popular target.
+
+    The whole index is built on the first query (about 80 ms for 5,000 names). A scan
+    that knows every name it will ask about says so first (`prepare`), and only what
+    those queries read is built."""
 
     def __init__(self, ranks: Mapping[str, int]) -> None:
         self.ranks = dict(ranks)
-        self._by_deletion: dict[str, list[str]] = {}
-        self._by_skeleton: dict[str, list[str]] = {}
-        self._by_stripped: dict[str, list[str]] = {}
-        for name in self.ranks:
-            if len(name) >= MIN_EDIT_LENGTH:
-                for variant in _deletions(name):
-                    self._by_deletion.setdefault(variant, []).append(name)
-                self._by_deletion.setdefault(name, []).append(name)
-            self._by_skeleton.setdefault(skeleton(name), []).append(name)
-            self._by_stripped.setdefault(_strip_separators(name), []).append(name)
+        self._all: _Tables | None = None
+        self._prepared: tuple[frozenset[str], _Tables] | None = None
+
+    def prepare(self, names: Iterable[str]) -> None:
+        """Index what queries for `names` read; other names are still answered (from the
+        whole index, built then)."""
+        names = frozenset(names)
+        self._prepared = (names, _Tables.of(self.ranks, near=names))
+
+    def _tables(self, name: str) -> _Tables:
+        if self._prepared is not None and name in self._prepared[0]:
+            return self._prepared[1]
+        if self._all is None:
+            self._all = _Tables.of(self.ranks)
+        return self._all
 
     def _rank(self, name: str) -> int:
         return self.ranks.get(name, 1 << 30)
@@ -135,17 +181,18 @@ class NameIndex:
         """The most popular project that `name` looks like, or None. A name never looks
         like itself; a popular name may still look like a more popular one (the caller
         decides, from both ranks, whether that matters)."""
+        tables = self._tables(name)
         found: list[NameMatch] = []
         stripped = _strip_separators(name)
-        for target in self._by_stripped.get(stripped, ()):
+        for target in tables.by_stripped.get(stripped, ()):
             if target != name:
                 found.append(NameMatch(target, "separator", f"{name!r} vs {target!r}"))
-        for target in self._by_skeleton.get(skeleton(name), ()):
+        for target in tables.by_skeleton.get(skeleton(name), ()):
             if target != name and _strip_separators(target) != stripped:
                 found.append(NameMatch(target, "confusable", _confusable_detail(name, target)))
         candidates: set[str] = set()
         for key in (name, *_deletions(name)):
-            candidates.update(self._by_deletion.get(key, ()))
+            candidates.update(tables.by_deletion.get(key, ()))
         for target in candidates:
             kind = edit_kind(name, target)
             if kind and skeleton(target) != skeleton(name):

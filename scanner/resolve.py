@@ -286,6 +286,9 @@ class _Provider(AbstractProvider):
         self.problems: list[Problem] = []
         self.unknown_projects: dict[str, str] = {}
         self.display_names: dict[str, str] = {}
+        # is_satisfied_by's answers, per specifier object (held here, so that its id is
+        # never reused) and version: resolvelib asks again for every pin at every round.
+        self._satisfied: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
 
     # --- resolvelib's questions ---
 
@@ -359,7 +362,17 @@ class _Provider(AbstractProvider):
         return chosen
 
     def is_satisfied_by(self, requirement: _Req, candidate: _Candidate) -> bool:
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        specifier = requirement.specifier
+        entry = self._satisfied.get(id(specifier))
+        if entry is None:
+            entry = self._satisfied[id(specifier)] = (specifier, {})
+        answers = entry[1]
+        answer = answers.get(candidate.version)
+        if answer is None:
+            answer = answers[candidate.version] = specifier.contains(
+                candidate.version, prereleases=True
+            )
+        return answer
 
     def get_dependencies(self, candidate: _Candidate) -> list[_Req]:
         if candidate in self.dependencies:

@@ -66,6 +66,8 @@ class FixtureIndex:
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)  # path -> seconds to stall
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0  # requests being answered now
+    most_in_flight: int = 0  # the most answered at once, from every client
 
     @property
     def simple_url(self) -> str:
@@ -84,6 +86,16 @@ def _handler(index: FixtureIndex) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            with index.lock:
+                index.in_flight += 1
+                index.most_in_flight = max(index.most_in_flight, index.in_flight)
+            try:
+                self._answer()
+            finally:
+                with index.lock:
+                    index.in_flight -= 1
+
+        def _answer(self) -> None:
             with index.lock:
                 index.requests.append(("GET", self.path, dict(self.headers)))
                 queued = index.failures.get(self.path)

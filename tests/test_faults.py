@@ -315,10 +315,10 @@ def test_a_refused_metadata_file_ends_the_resolution_naming_the_index(index, tmp
 _REAL_WORKER = http._fetch_in_worker
 
 
-def _marking_worker(urls, kind, extract, settings):
+def _marking_worker(*arguments):
     """The prefetch worker, leaving a mark that it ran (in the forked process)."""
     (Path(os.environ["FAULTS_WORKER_MARKS"]) / str(os.getpid())).touch()
-    return _REAL_WORKER(urls, kind, extract, settings)
+    return _REAL_WORKER(*arguments)
 
 
 def test_forked_prefetch_workers_send_the_index_credentials(index, tmp_path, monkeypatch):

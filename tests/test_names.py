@@ -102,6 +102,35 @@ def test_a_query_compares_with_a_handful_of_names_not_the_whole_dataset(monkeypa
     assert len(compared) <= 2 * len(queries)
 
 
+def _neighbours(name: str) -> list[str]:
+    """Names one edit, a swap, a separator or a confusable away from `name`."""
+    return [name + "x", name[1:], name[:2] + name[3:], name[1] + name[0] + name[2:],
+            name.replace("-", ""), name.replace("o", "0"), "py" + name]  # fmt: skip
+
+
+def test_a_prepared_index_answers_as_the_whole_one():
+    """prepare() builds only what queries for the names given read: those names get the
+    answers the whole index gives (the same target, kind and detail), and any other
+    name is still answered by the whole index."""
+    popular = [n for n, rank in TOP.ranks.items() if rank <= POPULAR_TARGETS]
+    asked = [*popular[:150], *(n for p in popular[:300] for n in _neighbours(p))]
+    asked += ["reqeusts", "djang0", "scikitlearn", "rnatplotlib", "trustmap", "dapy"]
+    whole = NameIndex({n: r for n, r in TOP.ranks.items() if r <= POPULAR_TARGETS})
+    prepared = NameIndex(whole.ranks)
+    prepared.prepare(asked)
+    answers = [prepared.lookalike(name) for name in asked]
+    assert prepared._all is None  # the whole index was never built for them
+    assert answers == [whole.lookalike(name) for name in asked]
+    assert sum(a is not None for a in answers) > 1000
+    assert prepared.lookalike("nunpy") == whole.lookalike("nunpy")  # not prepared
+    # Each kind of neighbour prepared alone (in a crowd, another name's entries can
+    # cover for a missing one).
+    for name in ("equests", "reqests", "requestss", "reqeusts", "djang0", "scikitlearn"):
+        alone = NameIndex(whole.ranks)
+        alone.prepare([name])
+        assert alone.lookalike(name) == whole.lookalike(name) is not None, name
+
+
 def test_the_facts_index_holds_the_popular_names_only():
     assert len(INDEX.ranks) == POPULAR_TARGETS
     assert name_index(TOP) is INDEX  # built once per dataset

@@ -16,7 +16,7 @@ from typing import Any
 
 from scanner.facts.enrichment import answer_facts, osv_vulnerability_facts
 from scanner.facts.history import HISTORY_FACTS, history_facts
-from scanner.facts.names import name_facts, name_index
+from scanner.facts.names import name_facts, name_index, prepare_name_facts
 from scanner.facts.ownership import (
     account_facts,
     lookalike_publisher_facts,
@@ -39,7 +39,7 @@ from scanner.names import glob_match
 from scanner.records import IndexRecord, OwnershipRecord, Project, SourceAnswer, TopPackages
 from scanner.wording import some_of
 
-__all__ = ["add_requirer_facts", "build_facts", "name_index"]
+__all__ = ["add_requirer_facts", "build_facts", "name_index", "prepare_name_facts"]
 
 # What only PyPI's JSON API gives (project URLs, licence): a simple index says none of it.
 _JSON_API_FACTS = ("source_repository", "homepage", "repository_slug", "repository_names_package")

@@ -3,6 +3,7 @@ against the usage dataset's most downloaded names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from scanner.facts.schema import POPULAR_TARGETS
@@ -22,6 +23,12 @@ def name_index(top: TopPackages) -> NameIndex:
         _name_index_cache.clear()
         _name_index_cache[key] = index
     return index
+
+
+def prepare_name_facts(top: TopPackages, names: Iterable[str]) -> None:
+    """Say which names name_facts will be asked about, so that only their part of the
+    look-alike index is built (see NameIndex.prepare)."""
+    name_index(top).prepare(names)
 
 
 def name_facts(name: str, top: TopPackages, values: dict) -> None:

@@ -278,6 +278,32 @@ def decode_json(body: bytes) -> Any:
         return json.loads(body)
 
 
+class DecodeShaped:
+    """A JSON decoder that builds only the fields `shape` (a TypedDict) declares and skips
+    the rest unbuilt: a project document's file entries carry URLs, sizes and digests no
+    extraction reads, and building them is most of the decoding time. The same dicts as
+    decode_json, less what the shape leaves out; a body that does not fit the shape (or
+    is no JSON msgspec reads) is decoded whole by decode_json, so odd documents meet the
+    same extraction as before. Picklable: sent to the prefetch workers."""
+
+    def __init__(self, shape: type) -> None:
+        self.shape = shape
+
+    def __call__(self, body: bytes) -> Any:
+        import msgspec.json
+
+        decoder = _shaped_decoders.get(self.shape)
+        if decoder is None:
+            decoder = _shaped_decoders[self.shape] = msgspec.json.Decoder(self.shape)
+        try:
+            return decoder.decode(body)
+        except msgspec.DecodeError:  # ValidationError included
+            return decode_json(body)
+
+
+_shaped_decoders: dict[type, Any] = {}
+
+
 def _backoff_hook(exc: Exception) -> bool | float:
     import httpx
 
@@ -343,7 +369,11 @@ class Fetcher:
         self._hosts: dict[Origin, _HostState] = {}  # enrichment hosts' circuit breakers
 
     async def prefetch(
-        self, urls: list[str], kind: str, extract: Callable[[Any, str], Any]
+        self,
+        urls: list[str],
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        parse: Callable[[bytes], Any] | None = None,
     ) -> None:
         """Fill the cache for many documents the cache has never seen, using every core.
 
@@ -352,7 +382,7 @@ class Fetcher:
         this process and forked workers, each with its own client; the workers send back
         only the small extractions. Failures are left to the normal path, which retries
         and reports them. `extract` must be picklable (a module-level function or a
-        functools.partial of one)."""
+        functools.partial of one), and so must `parse` (as for get_json)."""
         workers = min(os.cpu_count() or 1, MAX_PREFETCH_PROCESSES)
         if self.offline or self._transport is not None or workers < 2:
             return
@@ -365,11 +395,15 @@ class Fetcher:
             return
         chunks = [todo[i::workers] for i in range(workers)]
         loop = asyncio.get_running_loop()
+        # The fetcher's concurrency is the scan's, divided among the processes: each
+        # holding as many connections as one would costs more than it gains (on 2
+        # cores, 12 + 12 connections fetch faster than 24 + 24; benchmarks/README.md).
+        share = max(1, self._concurrency // workers)
         # The workers keep this fetcher's deadline and credentials (passed over the
         # pool's pipe, never written anywhere).
         settings = {
             "ttl": self.ttl,
-            "concurrency": self._concurrency,
+            "concurrency": share,
             "attempts": self.attempts,
             "request_timeout": self.request_timeout,
             "connect_timeout": self.connect_timeout,
@@ -382,10 +416,16 @@ class Fetcher:
         left = self._time_left()
         try:
             remote = [
-                loop.run_in_executor(pool, _fetch_in_worker, chunk, kind, extract, settings)
+                loop.run_in_executor(pool, _fetch_in_worker, chunk, kind, extract, parse, settings)
                 for chunk in chunks[1:]
             ]
-            here = [self.get_json(u, kind, extract) for u in chunks[0]]
+            limit = asyncio.Semaphore(share)
+
+            async def fetch_here(url: str) -> FetchResult:
+                async with limit:
+                    return await self.get_json(url, kind, extract, parse=parse)
+
+            here = [fetch_here(u) for u in chunks[0]]
             # The workers' requests end by the deadline; a worker that does not is
             # ended with the pool, and the normal path says what is missing.
             async with asyncio.timeout(None if left is None else left + 5.0):
@@ -488,10 +528,13 @@ class Fetcher:
                 http2=use_http2(),
                 timeout=httpx.Timeout(self.request_timeout, connect=self.connect_timeout),
                 # Every connection kept alive: over HTTP/1.1 each one closed is a new TLS
-                # handshake (httpx keeps 20 by default).
+                # handshake (httpx keeps 20 by default). Room for as many to a second host
+                # (the index's file host: the resolver's range reads), so that neither
+                # host's idle connections are closed to open the other's; the semaphore
+                # still bounds the requests in flight.
                 limits=httpx.Limits(
-                    max_connections=self._concurrency,
-                    max_keepalive_connections=self._concurrency,
+                    max_connections=2 * self._concurrency,
+                    max_keepalive_connections=2 * self._concurrency,
                 ),
                 verify=shared_ssl_context() if self._transport is None else True,
                 # Only what _Inflater can decode within the size cap.
@@ -500,6 +543,8 @@ class Fetcher:
                 follow_redirects=False,
                 transport=self._transport,
             )
+            if self._transport is None:
+                resolve_each_host_once(self._client)
             self._semaphore = asyncio.Semaphore(self._concurrency)
         return self._client
 
@@ -854,6 +899,94 @@ class Fetcher:
         return self._pool
 
 
+def resolve_each_host_once(client: httpx.AsyncClient) -> None:
+    """Look each host up once per client, not once per connection: a scan opens 24
+    connections or more at once, and resolvers that drop bursts of lookups (this is
+    seen behind container and VPC resolvers) answer some of them only on the retry,
+    five seconds later. httpx has no setting for it: the backend of its default
+    transport's connection pool is wrapped (left alone if httpx changes its shape)."""
+    import httpcore
+
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if type(pool) is httpcore.AsyncConnectionPool and backend is not None:
+        pool._network_backend = _ResolvedOnce(backend)
+
+
+class _ResolvedOnce:
+    """An httpcore network backend that resolves each (host, port) once, shared by every
+    connection to it, then connects to its addresses in turn (the one that answered
+    last, first), all within the connect timeout, as the wrapped backend would. A
+    failed lookup is not kept: the next connection asks again."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._lookups: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Any = None) -> Any:  # fmt: skip
+        import httpcore
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        addresses = await self._addresses(host, port, timeout)
+        failure: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in list(addresses):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ConnectTimeout(f"connecting to {host} took over {timeout:g} s")
+            try:
+                stream = await self._inner.connect_tcp(
+                    address, port, timeout=left, local_address=local_address,
+                    socket_options=socket_options,
+                )  # fmt: skip
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+                continue
+            if addresses[0] != address:  # tried first by the next connection
+                addresses.remove(address)
+                addresses.insert(0, address)
+            return stream
+        raise failure
+
+    async def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
+        import httpcore
+
+        key = (host, port)
+        lookup = self._lookups.get(key)
+        if lookup is None:
+            lookup = self._lookups[key] = asyncio.ensure_future(_lookup(host, port))
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(lookup)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"looking up {host} took over {timeout:g} s") from None
+        except OSError as exc:
+            if self._lookups.get(key) is lookup:
+                del self._lookups[key]
+            raise httpcore.ConnectError(str(exc)) from exc
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._inner.connect_unix_socket(*args, **kwargs)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+async def _lookup(host: str, port: int) -> list[str]:
+    """The host's addresses, in the resolver's order (an IPv6 one with its scope)."""
+    import socket
+
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = []
+    for family, _, _, _, address in infos:
+        text = str(address[0])
+        if family == socket.AF_INET6 and len(address) > 3 and address[3]:
+            text = f"{text}%{address[3]}"
+        addresses.append(text)
+    return list(dict.fromkeys(addresses))
+
+
 def _before_forking() -> None:
     """What every prefetch worker needs, made once here and inherited: the HTTP and JSON
     modules and the TLS context (each worker would otherwise import and load them again)."""
@@ -923,7 +1056,11 @@ def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
 
 
 def _fetch_in_worker(
-    urls: list[str], kind: str, extract: Callable[[Any, str], Any], settings: dict[str, Any]
+    urls: list[str],
+    kind: str,
+    extract: Callable[[Any, str], Any],
+    parse: Callable[[bytes], Any] | None,
+    settings: dict[str, Any],
 ) -> list[tuple[str, Any, str | None, str | None, int]]:
     """In a forked worker: fetch and extract `urls` with a client of its own and a
     throw-away in-memory cache; return what should be stored (by cache key), with its
@@ -933,7 +1070,7 @@ def _fetch_in_worker(
 
     async def run() -> None:
         try:
-            await asyncio.gather(*(fetcher.get_json(u, kind, extract) for u in urls))
+            await asyncio.gather(*(fetcher.get_json(u, kind, extract, parse=parse) for u in urls))
         finally:
             await fetcher.aclose()
 
@@ -959,7 +1096,7 @@ def _decode(
     try:
         document = parse(body)
     except ValueError:
-        what = "JSON" if parse is decode_json else "document"
+        what = "JSON" if parse is decode_json or isinstance(parse, DecodeShaped) else "document"
         return False, f"invalid {what} from {url}"
     try:
         return True, extract(document, url)

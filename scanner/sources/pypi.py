@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
@@ -30,7 +30,7 @@ from scanner.records import (
     Role,
     Vulnerability,
 )
-from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
+from scanner.sources.http import AccessDenied, DecodeShaped, Fetcher, FetchResult, redact
 from scanner.urls import index_url_problem, without_credentials
 from scanner.wording import counted, some_of
 
@@ -111,6 +111,7 @@ class PyPISource:
             self.project_url(name),
             PROJECT_KIND,
             functools.partial(extract_project, wanted=frozenset({version})),
+            parse=decode_project,
             offload=True,
         )
         if result.status == "ok" and version not in result.data.get("releases", {}):
@@ -156,7 +157,7 @@ class PyPISource:
         if self.fetcher.offline:
             return None
         result = await self.fetcher.get_json(
-            self.project_url(name), PROJECT_KIND, merge, force=True
+            self.project_url(name), PROJECT_KIND, merge, force=True, parse=decode_project
         )
         return result if result.status == "ok" else None
 
@@ -249,6 +250,45 @@ def _refuse_unauthenticated(result: FetchResult) -> None:
 
 
 # --- extraction: pure functions of a response document ------------------------------------
+
+
+# What extract_project reads of a project document, and no more: decoding builds these
+# fields only (see DecodeShaped). A field added to the extraction is added here too.
+class _Digests(TypedDict, total=False):
+    sha256: Any
+
+
+class _File(TypedDict, total=False):
+    filename: Any
+    digests: _Digests | None
+    packagetype: Any
+    upload_time: Any
+    upload_time_iso_8601: Any
+    yanked: Any
+    yanked_reason: Any
+
+
+class _Info(TypedDict, total=False):
+    name: Any
+    summary: Any
+    license: Any
+    license_expression: Any
+    classifiers: Any
+    home_page: Any
+    project_urls: Any
+    version: Any
+    yanked: Any
+
+
+class _ProjectDocument(TypedDict, total=False):
+    info: _Info
+    releases: dict[str, list[_File]] | None
+    urls: list[_File] | None
+    ownership: Any
+    vulnerabilities: Any
+
+
+decode_project = DecodeShaped(_ProjectDocument)
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
@@ -414,6 +454,7 @@ async def lookup_all(
             wanted=frozenset(),
             wanted_by_project={n: frozenset(v) for n, v in by_project.items()},
         ),
+        parse=decode_project,
     )
 
     async def one(name: str, version: str) -> tuple[str, IndexRecord]:

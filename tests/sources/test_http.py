@@ -463,3 +463,52 @@ def test_each_failure_carries_its_cause_set_where_it_failed(fixture_index, store
 
     fresh = fetch(Fetcher(store), f"{fixture_index.url}/pypi/six/json")
     assert (fresh.status, fresh.cause, fresh.http_status) == ("ok", None, 0)
+
+
+def _counting_lookups(monkeypatch) -> list[str]:
+    """Every host name the event loop is asked to look up."""
+    asked: list[str] = []
+    real = asyncio.base_events.BaseEventLoop.getaddrinfo
+
+    async def counting(self, host, *args, **kwargs):
+        asked.append(host.decode() if isinstance(host, bytes) else host)
+        return await real(self, host, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", counting)
+    return asked
+
+
+def test_a_host_is_looked_up_once_for_all_its_connections(fixture_index, store, monkeypatch):
+    """The fixture index closes every connection after one answer (HTTP/1.0), so each
+    of these requests opens a connection of its own: one lookup serves them all."""
+    asked = _counting_lookups(monkeypatch)
+    base = fixture_index.url.replace("127.0.0.1", "localhost")
+    names = sorted(fixture_index.projects)
+    fetcher = Fetcher(store, concurrency=8)
+
+    async def run() -> list[FetchResult]:
+        try:
+            return await asyncio.gather(
+                *(fetcher.get_json(f"{base}/pypi/{n}/json", KIND, name_of) for n in names)
+            )
+        finally:
+            await fetcher.aclose()
+
+    results = asyncio.run(run())
+    assert [r.status for r in results] == ["ok"] * len(names)
+    assert len(fixture_index.requests) == len(names) > 8
+    assert asked.count("localhost") == 1, asked
+
+
+def test_a_failed_lookup_is_an_error_and_is_asked_again(store, monkeypatch):
+    asked = _counting_lookups(monkeypatch)
+
+    async def no_such_host(self, host, *args, **kwargs):
+        asked.append(host.decode() if isinstance(host, bytes) else host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", no_such_host)
+    result = fetch(Fetcher(store), "https://index.invalid/pypi/six/json")
+    assert result.status == "error"
+    assert result.error.startswith("ConnectError: ") and "Name or service not known" in result.error
+    assert asked.count("index.invalid") >= 2  # each retry looked the host up again

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from scanner.records import Project, ReleaseSummary
-from scanner.sources.http import Fetcher
-from scanner.sources.pypi import PyPISource, extract_project, project_of, segment
+from scanner.sources.http import Fetcher, decode_json
+from scanner.sources.pypi import PyPISource, decode_project, extract_project, project_of, segment
 from scanner.store import Store
-from tests.conftest import recorded_project
+from tests.conftest import RECORDED_PROJECTS, recorded_project
 
 
 def test_release_summary_is_extracted_once_from_a_real_document():
@@ -90,3 +90,53 @@ def test_the_release_before_the_pinned_one_keeps_its_files_for_provenance_change
     )
     assert set(project.files) == {"1.16.0", "1.15.0"}
     assert list(project.releases) == ["1.16.0"]  # release details: the pinned one only
+
+
+@pytest.mark.parametrize("name", RECORDED_PROJECTS)
+def test_the_shaped_decoder_leaves_out_nothing_the_extraction_reads(name):
+    """decode_project builds only the fields extract_project reads: what it extracts
+    from each recorded document is what the whole document gives, for the latest
+    version, older ones and none."""
+    document = recorded_project(name)
+    # One release yanked with a reason, as PyPI marks each of its files.
+    for entry in next(iter((document.get("releases") or {"": []}).values())):
+        entry.update(yanked=True, yanked_reason="broken wheel")
+    body = json.dumps(document).encode()
+    whole, shaped = decode_json(body), decode_project(body)
+    assert "url" not in next(iter(shaped.get("urls") or [{}]), {})  # left out indeed
+    releases = list(whole.get("releases") or {})
+    for wanted in ({whole["info"]["version"]}, set(releases[:3]), set()):
+        assert extract_project(shaped, "u", frozenset(wanted)) == extract_project(
+            whole, "u", frozenset(wanted)
+        )
+
+
+ODD_DOCUMENTS = [
+    # A file entry that is no object, digests that are no object, releases as a list,
+    # info missing or null, a release that is no list: the whole document is decoded and
+    # extracted (or refused) as before the shaped decoder.
+    {"info": {"name": "x", "version": "1"}, "releases": {"1": [{"yanked": True}, 3]}},
+    {"info": {"name": "x", "version": "1"}, "urls": [{"filename": "x", "digests": "abc"}]},
+    {"info": {"name": "x", "version": "1"}, "releases": ["1"]},
+    {"info": {"name": "x", "version": "1"}, "releases": {"1": "nope"}},
+    {"info": None},
+    {"releases": {}},
+]
+
+
+@pytest.mark.parametrize("document", ODD_DOCUMENTS)
+def test_an_odd_document_meets_the_same_extraction_as_before(document):
+    body = json.dumps(document).encode()
+
+    def outcome(parse):
+        try:
+            return extract_project(parse(body), "u", frozenset({"1"}))
+        except Exception as exc:  # the same failure is what is compared
+            return repr(exc)
+
+    assert outcome(decode_project) == outcome(decode_json)
+
+
+def test_a_body_that_is_no_json_is_refused_as_json_by_the_shaped_decoder():
+    with pytest.raises(ValueError):
+        decode_project(b"<html>not json</html>")
