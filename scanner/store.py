@@ -24,8 +24,10 @@ from typing import Any
 from scanner.model import TrustmapError
 from scanner.records import OwnershipRecord
 
-SCHEMA_VERSION = 1
-_SELECT = "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_cache"
+# One answer per URL and extractor (`kind`): the same URL is read by several sources
+# (a simple page gives releases, files and project status), and one must never evict
+# another's entry. (The first table, http_cache, kept one row per URL: it is dropped.)
+_SELECT = "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_answers"
 _SELECT_OWNERSHIP = (
     "SELECT name, publishers, organization, first_seen, last_seen FROM ownership_history"
     " WHERE index_url = ?"
@@ -115,7 +117,7 @@ class Store:
         self.path = path
         self.conn = conn
         self._db = None
-        self._pending: dict[str, dict[str, Any]] = {}
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
         self._ensure_schema()
 
     @property
@@ -130,10 +132,12 @@ class Store:
 
     def _ensure_schema(self) -> None:
         try:
+            self.conn.execute("DROP TABLE IF EXISTS http_cache")
             self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS http_cache ("
-                " url TEXT PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL,"
-                " etag TEXT, last_modified TEXT, fetched_at REAL NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS http_answers ("
+                " url TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL,"
+                " etag TEXT, last_modified TEXT, fetched_at REAL NOT NULL,"
+                " PRIMARY KEY (url, kind))"
             )
             self.conn.execute(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -180,14 +184,10 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def get(self, url: str, kind: str) -> CachedResponse | None:
-        pending = self._pending.get(url)
+        pending = self._pending.get((url, kind))
         if pending is not None:
-            return _from_row(pending) if pending["kind"] == kind else None
-        row = self.conn.execute(
-            "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_cache"
-            " WHERE url = ? AND kind = ?",
-            [url, kind],
-        ).fetchone()
+            return _from_row(pending)
+        row = self.conn.execute(f"{_SELECT} WHERE url = ? AND kind = ?", [url, kind]).fetchone()
         if row is None:
             return None
         try:
@@ -225,7 +225,7 @@ class Store:
     ) -> None:
         """Stored with the next flush: writes are batched into one transaction, since a
         cold scan makes hundreds and each commit waits for the disk."""
-        self._pending[url] = {
+        self._pending[url, kind] = {
             "url": url,
             "kind": kind,
             "data": json.dumps(data, separators=(",", ":"), sort_keys=True),
@@ -240,21 +240,21 @@ class Store:
         if not self._pending:
             return
         rows, self._pending = list(self._pending.values()), {}
-        table = self.db["http_cache"]
+        table = self.db["http_answers"]
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            table.upsert_all(rows, pk="url")
+            table.upsert_all(rows, pk=("url", "kind"))
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 
-    def touch(self, url: str, fetched_at: float | None = None) -> None:
+    def touch(self, url: str, kind: str, fetched_at: float | None = None) -> None:
         """A 304 Not Modified: the stored extraction is current again."""
         self.flush()
         self.conn.execute(
-            "UPDATE http_cache SET fetched_at = ? WHERE url = ?",
-            [fetched_at if fetched_at is not None else time.time(), url],
+            "UPDATE http_answers SET fetched_at = ? WHERE url = ? AND kind = ?",
+            [fetched_at if fetched_at is not None else time.time(), url, kind],
         )
 
     def get_meta(self, key: str) -> str | None:

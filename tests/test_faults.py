@@ -201,7 +201,7 @@ def test_stale_answers_are_said_in_the_terminal_and_json_reports(index, venv, tm
     args = ("scan", str(venv), "--index-url", index.simple_url, "--cache", str(cache))
     assert run_cli(*args)[0] == 0
     store = Store(cache)
-    store.conn.execute("UPDATE http_cache SET fetched_at = 0")  # every entry expired
+    store.conn.execute("UPDATE http_answers SET fetched_at = 0")  # every entry expired
     store.close()
     for path in (SIX, "/pypi/idna/json"):
         index.fail(path, "503", times=50)

@@ -164,3 +164,41 @@ def test_a_cache_that_stays_locked_is_not_called_damaged(tmp_path, monkeypatch):
         Store(tmp_path / "trustmap.db")
     assert "locked by another process" in str(caught.value)
     assert "damaged" not in str(caught.value)
+
+
+def test_two_extractions_of_one_url_are_cached_side_by_side(tmp_path):
+    """A simple page is read for its releases and for its project status: each answer is
+    kept under its own kind, pending or written, and a 304 renews only its own."""
+    store = Store(tmp_path / "c.db")
+    url = "https://pypi.org/simple/certifi/"
+    store.put(url, "simple-releases", ["2024.8.30"], '"r"', None, fetched_at=1.0)
+    store.put(url, "simple-project-status", {"status": None}, '"s"', None, fetched_at=1.0)
+    assert store.get(url, "simple-releases").data == ["2024.8.30"]  # pending
+    store.flush()
+    assert store.get(url, "simple-releases").data == ["2024.8.30"]
+    assert store.get(url, "simple-project-status").data == {"status": None}
+    store.touch(url, "simple-releases", fetched_at=5.0)
+    assert store.get(url, "simple-releases").fetched_at == 5.0
+    assert store.get(url, "simple-project-status").fetched_at == 1.0
+    store.close()
+    reopened = Store(tmp_path / "c.db")
+    assert set(reopened.get_many([url], "simple-project-status")) == {url}
+    reopened.close()
+
+
+def test_a_cache_of_one_answer_per_url_is_replaced(tmp_path):
+    """The first schema kept one row per URL, so sources evicted each other; its table is
+    dropped and the cache starts afresh."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE http_cache (url TEXT PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL,"
+        " etag TEXT, last_modified TEXT, fetched_at REAL NOT NULL)"
+    )
+    conn.execute("INSERT INTO http_cache VALUES ('u', 'k', '1', NULL, NULL, 1.0)")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "http_cache" not in tables and store.get("u", "k") is None
+    store.close()

@@ -177,7 +177,7 @@ class GitHubSource:
             return "offline, and not in the cache"
         answer = await self._request(url, cached.etag if cached else None)
         if answer.status_code == 304 and cached is not None:
-            store.touch(url)
+            store.touch(url, "github-contributors")
             return list(cached.data)
         if answer.status_code == 204:  # an empty repository
             commits: list[int] = []
@@ -206,7 +206,7 @@ class GitHubSource:
             return "offline, and not in the cache"
         answer = await self._request(url, cached.etag if cached else None)
         if answer.status_code == 304 and cached is not None:
-            store.touch(url)
+            store.touch(url, kind)
             return cached.data
         if answer.status_code != 200:
             return self._why(answer)

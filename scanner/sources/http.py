@@ -775,7 +775,7 @@ class Fetcher:
                         )
                     raise _Retryable(message, retry_after, status)
         if status == 304 and cached is not None:
-            self.store.touch(key)
+            self.store.touch(key, kind)
             return FetchResult("ok", cached.data, from_cache=True)
         if status in (404, 410):
             self.store.put(key, kind, _NOT_FOUND, None, None)

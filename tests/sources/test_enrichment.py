@@ -252,7 +252,7 @@ def test_github_asks_again_with_the_etag_and_a_304_keeps_the_cached_facts(tmp_pa
                 tmp_path,
                 store=store,
             )
-            store.conn.execute("UPDATE http_cache SET fetched_at = 0")  # expired
+            store.conn.execute("UPDATE http_answers SET fetched_at = 0")  # expired
             api.route("GET /repos/pygithub/pygithub", Reply(304, None))
             api.route("GET /repos/pygithub/pygithub/contributors?per_page=100", Reply(304))
             api.seen.clear()

@@ -116,7 +116,7 @@ def test_offline_answers_from_cache_including_stale_and_sends_nothing(fixture_in
     missing_url = f"{fixture_index.url}/pypi/rich/json"
     fetch(Fetcher(store), fresh_url)
     fetch(Fetcher(store), stale_url)
-    store.touch(stale_url, time.time() - OLD)
+    store.touch(stale_url, KIND, time.time() - OLD)
     fixture_index.requests.clear()
     fetcher = Fetcher(store, offline=True)
 
@@ -240,7 +240,7 @@ def test_404_is_cached_as_not_found_for_an_hour(fixture_index, store):
     assert first.cause == second.cause == FailureCause.NOT_FOUND
     assert fixture_index.paths() == ["/pypi/no-such-project/json"]
     # Over an hour later the index is asked again, even though the TTL is a day.
-    store.touch(url, time.time() - 3700)
+    store.touch(url, KIND, time.time() - 3700)
     third = fetch(Fetcher(store), url)
     assert third.status == "not-found" and not third.from_cache
     assert len(fixture_index.requests) == 2
@@ -249,7 +249,7 @@ def test_404_is_cached_as_not_found_for_an_hour(fixture_index, store):
 def test_offline_answers_a_cached_404_as_not_found(fixture_index, store):
     url = f"{fixture_index.url}/pypi/no-such-project/json"
     fetch(Fetcher(store), url)
-    store.touch(url, time.time() - OLD)
+    store.touch(url, KIND, time.time() - OLD)
 
     result = fetch(Fetcher(store, offline=True), url)
 
@@ -295,7 +295,7 @@ def test_extractor_sees_the_response_url_without_credentials(fixture_index, stor
     assert seen == [f"{fixture_index.url}/pypi/six/json"]
     assert "authorization" in lower_keys(fixture_index.requests[0][2])  # the token was used
     store.flush()
-    rows = store.conn.execute("SELECT url, data, etag FROM http_cache").fetchall()
+    rows = store.conn.execute("SELECT url, data, etag FROM http_answers").fetchall()
     assert rows and all("s3cret" not in " ".join(map(str, row)) for row in rows)
     # Kept under the user it was asked as, never the password.
     user_url = fixture_index.url.replace("http://", "http://alice@")
