@@ -174,6 +174,15 @@ def test_a_user_rule_folder_adds_rules(tmp_path):
             "condition must give true or false, not str",
         ),
         ({"condition": "facts.glob"}, "unknown facts glob"),
+        # Only the static check sees these: no sample takes the string branch (no sample
+        # count is 7), and int() of every sample version fails, as does / 0.
+        (
+            {"condition": "facts.publisher_count == 7 ? facts.name : false"},
+            "condition must give true or false, not string (a type its result can have, "
+            "whatever the facts)",
+        ),
+        ({"condition": "int(facts.version)"}, "condition must give true or false, not int"),
+        ({"condition": "facts.release_count / 0"}, "condition must give true or false, not int"),
     ],
 )
 def test_invalid_rule_files_are_rejected_at_load(tmp_path, fields, message):
