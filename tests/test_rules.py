@@ -1064,10 +1064,12 @@ def test_packages_evaluated_together_get_the_answer_each_gets_alone():
     facts = {
         "a": Facts({"enrichment": {"stars": 5000, "flag": True}, "publishers": ["alice"]}),
         "b": Facts({"enrichment": {"stars": 5, "flag": 1}, "publishers": ["bob"]}),
+        "c": Facts({"enrichment": {"flag": True}, "publishers": []}),
+        "d": Facts({"enrichment": {"flag": 1}, "publishers": []}),
     }
     together = {(f.package, f.rule_id) for f in evaluate(rules, facts)[0]}
     alone = {(f.package, f.rule_id) for n in facts for f in evaluate(rules, {n: facts[n]})[0]}
-    assert together == alone == {("a", "stars"), ("a", "flag"), ("a", "alice")}
+    assert together == alone == {("a", "stars"), ("a", "flag"), ("a", "alice"), ("c", "flag")}
 
 
 def fired_everywhere(*supersessions: tuple[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -1108,6 +1110,8 @@ def test_a_package_without_superseding_findings_does_not_stop_the_folding_of_the
         ("10 / facts.release_count", "not int 10"),  # fails on 0, gives 10 on 1
         ("facts.release_count == 0 ? 1 : true", "not int 1"),  # only the first probe shows it
         ('facts["release_count"]', "not int 0"),  # shown every fact, not none
+        ("facts.release_count + params.n", "not int 3"),  # with its params bound
+        ("null", "not null"),  # no fact unknown here: null is no answer
         # Null beside an unprobed (null) fact is left to run time; the int after it is not.
         ("facts.release_count == 0 && facts.enrichment == null ? null : facts.release_count",
          "not int 1"),
