@@ -243,8 +243,10 @@ class _Reader:
 
 def _arithmetic(operand: set[_Type]) -> set[_Type]:
     """`+ - * / %` give the operands' type (no overload gives a bool); `dyn` in, `dyn` out."""
-    if len(operand) == 1 and next(iter(operand)) in (*_NUMERIC, "string", "bytes", "list"):
-        return set(operand)
+    if len(operand) == 1:
+        (only,) = operand
+        if isinstance(only, str) and only.split("(")[0] in (*_NUMERIC, "string", "bytes", "list"):
+            return set(operand)
     return {DYN}
 
 

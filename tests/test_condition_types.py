@@ -38,7 +38,10 @@ def types(condition: str) -> set[str]:
         ("facts.name + 'x' == 'ax'", {"bool"}), ("1 + 2 * 3 < 4 || false", {"bool"}),
         ("!facts.top_level", {"bool"}), ("facts.name in ['a']", {"bool"}),
         ("facts.top_level && facts.name", {"bool"}),  # && gives a bool, or an error
-        ("(facts.dependents)", {"int"}),
+        ("(facts.dependents)", {"int"}), ("facts.name + 'x'", {"string"}),
+        ("b'a' + b'b'", {"bytes"}), ("facts.publishers + ['x']", {"list(string)"}),
+        ("[1] + [2]", {"list"}), ("2.5 * facts.dependents", {"double"}), ("1U", {"uint"}),
+        ("0x1E", {"int"}), ("0X1e", {"int"}), ("1E3", {"double"}),
         # ternaries: either branch
         ("facts.top_level ? 'x' : false", {"string", "bool"}),
         ("facts.top_level ? facts.editable ? 1 : true : false", {"int", "bool"}),
@@ -64,6 +67,10 @@ def test_the_type_of_a_condition_is_read_from_the_expression(condition, expected
         "facts.no_such_fact",  # rejected elsewhere as an unknown fact
         "[1][0]",  # a list literal's item
         "facts.name == 'a' ? facts.enrichment.x : false",  # one branch dyn: not told
+        "facts['name']",  # the variable indexed: any fact
+        "(facts.top_level ? 1 : 'a') + 1",  # arithmetic over either type
+        "facts + 1",
+        "[1, 2)",  # brackets that do not match: the engine would not compile it
         "facts.name ==",  # does not parse: the engine says so, not this module
         "facts.name `",
         "((((" * 400 + "1" + "))))" * 400,  # deeper than Python's recursion
@@ -81,6 +88,10 @@ def test_the_non_boolean_types_are_named():
     assert named("facts.top_level ? 'block' : false") == "string"
     assert named("facts.top_level ? 1 : facts.editable ? 'a' : null") == "int or null or string"
     assert named("facts.top_level || facts.editable") is None
+    assert named("params.n") == "int"  # the params' own types
+    # What the extra functions give, as the caller says.
+    assert non_boolean_result("f(1)", FACT_TYPES, PARAMS, {"f": "string"}) == "string"
+    assert non_boolean_result("f(1)", FACT_TYPES, PARAMS, {"f": "bool"}) is None
 
 
 # --- agreement with the engine ------------------------------------------------------------
