@@ -51,7 +51,8 @@ _KINDS = ("space", "raw", "string", "number", "name", "op")
 
 
 class _Unreadable(Exception):
-    """Something this reader does not follow: the answer is then `dyn`."""
+    """Something this reader does not follow (a message literal, a typo the engine
+    rejects anyway): the answer is then `dyn`."""
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -60,7 +61,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while at < len(text):
         match = _TOKEN.match(text, at)
         if match is None:
-            raise _Unreadable(text[at : at + 10])
+            raise _Unreadable
         kind = next(k for k in _KINDS if match.group(k) is not None)
         if kind != "space":
             out.append(("string" if kind == "raw" else kind, match.group()))
@@ -106,10 +107,10 @@ class _Reader:
 
     def take(self, expected: str | None = None) -> tuple[str, str]:
         if self.at >= len(self.tokens):
-            raise _Unreadable("end of expression")
+            raise _Unreadable
         token = self.tokens[self.at]
         if expected is not None and token[1] != expected:
-            raise _Unreadable(f"expected {expected}")
+            raise _Unreadable
         self.at += 1
         return token
 
@@ -176,7 +177,7 @@ class _Reader:
             if self.accept("."):
                 kind, name = self.take()
                 if kind != "name":
-                    raise _Unreadable(name)
+                    raise _Unreadable
                 if self.accept("("):
                     self.arguments(")")
                     types = {_METHOD_RESULTS.get(name, DYN)}
@@ -186,8 +187,6 @@ class _Reader:
                 self.expression()
                 self.take("]")
                 types = {_element(t) for t in types}
-            elif types == {DYN} and self.accept("{"):  # Message{field: value}
-                self.arguments("}")
             else:
                 return types
 
@@ -220,7 +219,7 @@ class _Reader:
         if text == "{":
             self.arguments("}")
             return {"map"}
-        raise _Unreadable(text)
+        raise _Unreadable
 
     def arguments(self, closing: str) -> None:
         """Call arguments, list items or map entries up to `closing` (taken); the
@@ -288,7 +287,7 @@ def result_types(
         reader = _Reader(_tokens(condition), fact_types, param_values, function_results or {})
         types = reader.expression()
         if reader.peek() is not None:
-            raise _Unreadable("more after the expression")
+            raise _Unreadable
     except (_Unreadable, RecursionError):
         return frozenset({DYN})
     named = {t if isinstance(t, str) else "map" for t in types}

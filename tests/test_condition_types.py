@@ -36,7 +36,11 @@ def types(condition: str) -> set[str]:
         # operators, by precedence
         ("facts.publisher_count + params.n", {"int"}), ("-facts.dependents", {"int"}),
         ("facts.name + 'x' == 'ax'", {"bool"}), ("1 + 2 * 3 < 4 || false", {"bool"}),
-        ("!facts.top_level", {"bool"}), ("facts.name in ['a']", {"bool"}),
+        ("!facts.top_level", {"bool"}), ("facts.dependents - 1", {"int"}),
+        ("facts.dependents % 2", {"int"}), ("facts.dependents / 2", {"int"}),
+        ("facts.dependents <= 1", {"bool"}), ("facts.dependents > 1", {"bool"}),
+        ("facts.dependents >= 1", {"bool"}), ("facts.name != 'a'", {"bool"}),
+        ("facts.name in ['a']", {"bool"}),
         ("facts.top_level && facts.name", {"bool"}),  # && gives a bool, or an error
         ("(facts.dependents)", {"int"}), ("facts.name + 'x'", {"string"}),
         ("b'a' + b'b'", {"bytes"}), ("facts.publishers + ['x']", {"list(string)"}),
@@ -71,6 +75,10 @@ def test_the_type_of_a_condition_is_read_from_the_expression(condition, expected
         "(facts.top_level ? 1 : 'a') + 1",  # arithmetic over either type
         "facts + 1",
         "[1, 2)",  # brackets that do not match: the engine would not compile it
+        "facts.publishers[0)",
+        "facts.top_level ? 1 , 2",
+        "facts.name.no_such_method()",
+        "google.protobuf.Int64Value{value: 1}",  # a message literal
         "facts.name ==",  # does not parse: the engine says so, not this module
         "facts.name `",
         "((((" * 400 + "1" + "))))" * 400,  # deeper than Python's recursion
