@@ -56,16 +56,18 @@ class _Unreadable(Exception):
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, text) of each token; a character no token starts with is unreadable."""
     out: list[tuple[str, str]] = []
     at = 0
-    while at < len(text):
-        match = _TOKEN.match(text, at)
-        if match is None:
+    for match in _TOKEN.finditer(text):  # finditer always ends: no loop of its own here
+        if match.start() != at:
             raise _Unreadable
         kind = next(k for k in _KINDS if match.group(k) is not None)
         if kind != "space":
             out.append(("string" if kind == "raw" else kind, match.group()))
         at = match.end()
+    if at != len(text):
+        raise _Unreadable
     return out
 
 
