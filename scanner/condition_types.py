@@ -167,8 +167,9 @@ class _Reader:
 
     def unary(self) -> set[_Type]:
         if self.accept("!"):
-            self.unary()
-            return {BOOL}
+            # This engine reads `!!x` as `x`, whatever x is: only a bool operand is sure
+            # to give a bool.
+            return {BOOL} if self.unary() == {BOOL} else {DYN}
         if self.accept("-"):
             return _arithmetic(self.unary())
         return self.member()

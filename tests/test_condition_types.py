@@ -80,6 +80,7 @@ def test_the_type_of_a_condition_is_read_from_the_expression(condition, expected
         "facts.name.no_such_method()",
         "google.protobuf.Int64Value{value: 1}",  # a message literal
         "facts.name ==",  # does not parse: the engine says so, not this module
+        "!!facts.publisher_count",  # the engine gives the int: `!!` is read as nothing
         "facts.name `",  # a character no token starts with, last
         "`1 + 1",  # and first
         "((((" * 400 + "1" + "))))" * 400,  # deeper than Python's recursion
