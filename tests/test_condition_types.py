@@ -31,6 +31,7 @@ def types(condition: str) -> set[str]:
         ("facts.publisher_count", {"int"}), ("facts.name", {"string"}),
         ("facts.top_level", {"bool"}), ("facts.publishers", {"list(string)"}),
         ("facts.publishers[0]", {"string"}), ("facts.enrichment", {"map"}),
+        (".facts.name", {"string"}), ("facts", {"map"}), ("params", {"map"}),
         ("params.n", {"int"}), ("params.ratio", {"double"}), ("params.on", {"bool"}),
         ("params.word", {"string"}), ("params.names", {"list"}), ("params.table", {"map"}),
         # operators, by precedence
@@ -76,6 +77,10 @@ def test_the_type_of_a_condition_is_read_from_the_expression(condition, expected
         "facts + 1",
         "[1, 2)",  # brackets that do not match: the engine would not compile it
         "facts.publishers[0)",
+        "size(facts.publishers]",
+        "(facts.dependents]",
+        '{"a": 1)',
+        "[1, 2}",
         "facts.top_level ? 1 , 2",
         "facts.name.no_such_method()",
         "google.protobuf.Int64Value{value: 1}",  # a message literal
@@ -99,6 +104,7 @@ def test_the_non_boolean_types_are_named():
     assert named("facts.top_level ? 1 : facts.editable ? 'a' : null") == "int or null or string"
     assert named("facts.top_level || facts.editable") is None
     assert named("params.n") == "int"  # the params' own types
+    assert named("facts") == "map"  # the variable itself
     # What the extra functions give, as the caller says.
     assert non_boolean_result("f(1)", FACT_TYPES, PARAMS, {"f": "string"}) == "string"
     assert non_boolean_result("f(1)", FACT_TYPES, PARAMS, {"f": "bool"}) is None
