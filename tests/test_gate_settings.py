@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scanner.config import ConfigError, gate_policy, load_config
@@ -168,6 +168,8 @@ _POLICY_TABLES = _VALUES | st.fixed_dictionaries(
 
 @settings(max_examples=400, deadline=None)
 @given(_POLICY_TABLES, st.text(max_size=80))
+@example({"\n": None}, "")  # a quoted key holding a line break, named on one line
+@example({"severity": {"a\nb": "high"}}, "")
 def test_any_policy_table_gives_a_policy_or_one_line_per_mistake(table, text):
     policy, problems = parse_policy(table, "trustmap.toml", "policy.", RULES, text)
     for line in problems:
