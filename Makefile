@@ -33,7 +33,7 @@ test: install
 # Mutation testing of the pure core, one module at a time (2 cores: about ten minutes
 # each). `make mutate MUTATE=scanner.risk*` runs one; survivors are explained in
 # tests/MUTATION.md or killed by a test.
-MUTATE ?= scanner.risk* scanner.graph* scanner.names* scanner.rules* scanner.policy*
+MUTATE ?= scanner.risk* scanner.graph* scanner.names* scanner.rules* scanner.policy* scanner.condition_types*
 mutate: install
 	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
 	rm -rf mutants

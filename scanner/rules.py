@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from scanner.condition_types import non_boolean_result
 from scanner.facts.schema import FACT_NAMES, FACTS
 from scanner.model import SEVERITIES, Facts, Finding, InputError, Severity, Undetermined
 from scanner.names import glob_match
@@ -47,6 +48,7 @@ _PROBES: dict[str, tuple[Any, ...]] = {
     "double": (0.0, 0.5, 1.0),
 }
 _FACT_PROBES = {spec.name: (None, *(spec.choices or _PROBES.get(spec.type, ()))) for spec in FACTS}
+_FACT_TYPES = {spec.name: spec.type for spec in FACTS}
 _MAX_PROBE_COMBINATIONS = 256
 # What a condition may raise on some facts (a null compared with a number, a division by
 # zero, an index out of range, an overflow): the rule is then undetermined for that
@@ -265,6 +267,20 @@ def _check_condition(rule: Rule, where: Path | str) -> None:
     if unknown_params:
         raise InputError(f"{where}: condition uses params not in [params]: {unknown_params}")
     _check_gives_true_or_false(rule, where)
+    _check_result_type(rule, where)
+
+
+def _check_result_type(rule: Rule, where: Path | str) -> None:
+    """The static half of the check: the type of the condition's result, found from the
+    fact schema and the params' types, whatever the facts' values. It catches what no
+    sample run shows: a branch the samples never take (`facts.name == "x" ? "block" :
+    false`) and a result whose every sample fails (`int(facts.version)`)."""
+    wrong = non_boolean_result(rule.condition, _FACT_TYPES, rule.params, FUNCTION_RESULTS)
+    if wrong is not None:
+        raise InputError(
+            f"{where}: condition must give true or false, not {wrong} "
+            "(a type its result can have, whatever the facts)"
+        )
 
 
 def _sample_facts(rule: Rule) -> Iterable[dict[str, Any]]:
@@ -279,9 +295,10 @@ def _sample_facts(rule: Rule) -> Iterable[dict[str, Any]]:
 
 def _check_gives_true_or_false(rule: Rule, where: Path | str) -> None:
     """A condition that gives anything but true or false (`"1"`, `facts.publisher_count`)
-    would never fire, silently: reject it at load. CEL has no static type check in this
-    engine, so the condition is run on sample facts; errors there are left to run time,
-    where they make the rule undetermined."""
+    would never fire, silently: reject it at load. The engine has no type checker: the
+    condition is run on sample facts here (which names a value it gave), and its type is
+    read from the expression by _check_result_type. Errors on samples are left to run
+    time, where they make the rule undetermined."""
     program = _cel.compile(rule.condition)
     functions = {n: f for n, f in FUNCTIONS.items() if re.search(rf"\b{n}\s*\(", rule.condition)}
     for facts in _sample_facts(rule):
@@ -490,6 +507,8 @@ def _freeze(value: Any) -> Any:
 # Functions a condition may call besides CEL's own. glob(name, pattern): shell-style
 # wildcards against a canonical name, the pattern canonicalised alike.
 FUNCTIONS: dict[str, Any] = {"glob": glob_match}
+# What each of them gives, for the static type check of a condition.
+FUNCTION_RESULTS: dict[str, str] = {"glob": "bool"}
 
 
 def _decide(

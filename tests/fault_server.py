@@ -13,14 +13,16 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import re
 import socket
 import socketserver
+import stat
 import struct
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -65,6 +67,8 @@ class FaultIndex:
     # Basic credentials every request must carry ("user:password"), or None.
     required_auth: str | None = None
     redirect_to: str = ""  # where "cross-host" redirects to
+    # Called in the connection's thread just before a fault is served (a test's probe).
+    before_fault: Callable[[], None] | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -137,6 +141,8 @@ class _Handler(socketserver.BaseRequestHandler):
         try:
             if fault is None:
                 return self._send(sock, status, body, {"Content-Type": content_type}, headers)
+            if index.before_fault is not None:
+                index.before_fault()
             self._misbehave(sock, fault, path, body)
         except OSError:
             pass  # the client hung up: what a deadline does
@@ -258,6 +264,50 @@ class _Bomb:
 BOMB = _Bomb()
 
 
+# The ports of the fault servers running in this process (see _drop_inherited_connections).
+_SERVING_PORTS: set[int] = set()
+
+
+def _drop_inherited_connections() -> None:
+    """In a child forked from this process: close its copies of the fault servers'
+    sockets at once. The scan under test forks (its JSON decoder process, the prefetch
+    workers) while the server's threads hold connections open, and a fork copies every
+    descriptor. A connection the server closes stays open while a copy lives, so a
+    reset (or the end of a truncated body) would never reach the client, which then
+    waits out its timeout instead: the fault served would depend on when the scan
+    forked. Found by the socket's own address, never by a descriptor number kept
+    aside, so that no moment between accept() and bookkeeping escapes it."""
+    if not _SERVING_PORTS:
+        return
+    try:
+        descriptors = [int(name) for name in os.listdir("/dev/fd")]
+    except OSError:
+        return
+    for descriptor in descriptors:
+        try:
+            if not stat.S_ISSOCK(os.fstat(descriptor).st_mode):
+                continue
+            sock = socket.socket(fileno=descriptor)
+        except OSError:
+            continue
+        try:
+            address = sock.getsockname()
+        except OSError:
+            address = None
+        if (
+            sock.family == socket.AF_INET
+            and isinstance(address, tuple)
+            and address[0] == "127.0.0.1"
+            and address[1] in _SERVING_PORTS
+        ):
+            sock.close()
+        else:
+            sock.detach()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_connections)
+
+
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -278,7 +328,9 @@ def fault_index() -> Iterator[FaultIndex]:
         )
     handler = type("Handler", (_Handler,), {"index": index})
     server = _Server(("127.0.0.1", 0), handler)
-    index.url = f"http://127.0.0.1:{server.server_address[1]}"
+    port = server.server_address[1]
+    index.url = f"http://127.0.0.1:{port}"
+    _SERVING_PORTS.add(port)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -287,6 +339,7 @@ def fault_index() -> Iterator[FaultIndex]:
         index.stop.set()
         server.shutdown()
         server.server_close()
+        _SERVING_PORTS.discard(port)
 
 
 @dataclass

@@ -752,3 +752,24 @@ def test_enrichment_sources_switched_off_on_the_command_line(lab_venv, fixture_i
     six = next(p for p in report["packages"] if p["name"] == "six")
     assert "--no-github" in six["unknown_facts"]["repository_stars"]
     assert "--no-osv" in six["unknown_facts"]["osv_vulnerabilities"]
+
+
+def test_security_md_gives_the_exit_codes_the_code_uses():
+    """A gate is written against SECURITY.md's table: it must be the code's own codes."""
+    import re
+
+    from scanner import cli
+    from scanner.model import InputError, Verdict
+
+    text = (Path(__file__).resolve().parent.parent / "SECURITY.md").read_text()
+    rows = dict(re.findall(r"^\| (\d) \| (.+) \|$", text, re.MULTILINE))
+    code = {outcome: str(Verdict(outcome).exit_code) for outcome in ("pass", "fail", "incomplete")}
+    assert set(rows) == {"0", "1", "2", "3", "4"}
+    assert "completed" in rows[code["pass"]]
+    assert "violated" in rows[code["fail"]]
+    assert "incomplete" in rows[code["incomplete"]]
+    assert InputError.exit_code == cli.EXIT_INPUT
+    assert "input error" in rows[str(cli.EXIT_INPUT)]
+    assert "internal error" in rows[str(cli.EXIT_INTERNAL)]
+    assert "TRUSTMAP_DEBUG" in rows[str(cli.EXIT_INTERNAL)]
+    assert "## Reporting a vulnerability" in text

@@ -12,8 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
+import socket
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -107,14 +110,44 @@ def test_a_passing_fault_is_retried_and_then_answered(index, venv, tmp_path):
     index.fail(SIX, "429")
     index.fail(SIX, "reset")
 
-    result, _ = run_scan(venv, index, tmp_path / "cache.db")
+    # No deadline is under test here: a long one, so that a loaded machine never turns
+    # the third attempt into a timeout.
+    result, _ = run_scan(venv, index, tmp_path / "cache.db", request_timeout=HANG_BOUND / 4)
 
-    # Both faults were served (the queue is empty), then the answer came: retried, and
-    # bounded. The server's own count of hits is not exact under load (a reset
-    # connection may be counted once or twice), so the upper bound is what is checked.
-    assert index.faults.get(SIX) in (None, [])
-    assert index.hits(SIX) <= 4
+    # Two faults, then the answer: retried, and no more than that.
+    assert index.faults[SIX] == []
+    assert index.hits(SIX) == 3
     assert result.facts["six"].values["publishers"]
+
+
+def test_a_reset_reaches_the_client_while_a_forked_process_is_alive(index):
+    """The fault server's own guarantee, which the scan's forks (its decoder process,
+    the prefetch workers) used to break: a process forked while a connection is open
+    holds a copy of it, and the server's reset never reached the client, which waited
+    out its timeout (the retried-fault test above failed about one run in twenty under
+    load). Here the fork happens at the worst moment, just before the reset."""
+    children: list[int] = []
+
+    def fork_a_sleeper() -> None:
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(HANG_BOUND * 2)
+            os._exit(0)
+        children.append(pid)
+
+    index.before_fault = fork_a_sleeper
+    index.fail(SIX, "reset")
+    try:
+        with socket.create_connection(("127.0.0.1", urlsplit(index.url).port)) as client:
+            client.settimeout(HANG_BOUND)
+            client.sendall(f"GET {SIX} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            with pytest.raises(ConnectionResetError):
+                client.recv(1024)
+    finally:
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    assert children  # the fork did happen, before the reset
 
 
 def test_a_redirect_to_another_host_is_not_followed(index, venv, tmp_path):

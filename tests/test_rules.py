@@ -174,6 +174,15 @@ def test_a_user_rule_folder_adds_rules(tmp_path):
             "condition must give true or false, not str",
         ),
         ({"condition": "facts.glob"}, "unknown facts glob"),
+        # Only the static check sees these: no sample takes the string branch (no sample
+        # count is 7), and int() of every sample version fails, as does / 0.
+        (
+            {"condition": "facts.publisher_count == 7 ? facts.name : false"},
+            "condition must give true or false, not string (a type its result can have, "
+            "whatever the facts)",
+        ),
+        ({"condition": "int(facts.version)"}, "condition must give true or false, not int"),
+        ({"condition": "facts.release_count / 0"}, "condition must give true or false, not int"),
     ],
 )
 def test_invalid_rule_files_are_rejected_at_load(tmp_path, fields, message):
@@ -989,3 +998,125 @@ def test_a_condition_error_is_reported_as_its_first_line_cut_short(tmp_path):
         "long": (f"condition error: {start}{'(' * (200 - len(start))}",),
     }
     assert [f.package for f in findings] == ["zero"]
+
+
+# --- the probes' limits, the memo and supersession (mutants of MUTATION.md, second pass) --
+
+
+def rule_set(*rules: tuple[str, str, tuple[str, ...]]) -> RuleSet:
+    """Rules from (id, condition, supersedes), with the fields a finding shows."""
+    return RuleSet(
+        [
+            Rule(rule_id, rule_id, "low", "c", "m", condition, "r", supersedes=supersedes)
+            for rule_id, condition, supersedes in rules
+        ]
+    )
+
+
+LISTS = ("publishers", "required_by", "publishers_added", "publishers_removed")
+COUNTS = ("dependents", "publisher_count", "release_count", "download_rank")
+
+
+def test_exactly_256_probe_combinations_are_still_tried():
+    """Four unknown list facts, four probe values each: 256 combinations, all false."""
+    condition = "facts.name == 'zzz' && " + " && ".join(f"size(facts.{f}) > 9" for f in LISTS)
+    unknown = {f: "not served" for f in LISTS}
+    findings, undetermined = evaluate(
+        rule_set(("r", condition, ())), {"x": Facts({"name": "x"}, unknown)}
+    )
+    assert (findings, undetermined) == ((), ())
+
+
+def test_more_than_256_probe_combinations_are_undetermined_with_the_facts_reasons():
+    """Four unknown counts, five probe values each (625): not tried, undetermined, even
+    though every combination would agree; the reasons are the facts', no error."""
+    condition = "facts.name == 'zzz' && " + " && ".join(f"facts.{f} > 9" for f in COUNTS)
+    unknown = {f: "not served" for f in COUNTS}
+    _, (check,) = evaluate(rule_set(("r", condition, ())), {"x": Facts({"name": "x"}, unknown)})
+    assert check.missing == COUNTS
+    assert check.reasons == tuple(f"{f}: not served" for f in COUNTS)
+
+
+def test_a_condition_that_fails_on_every_probe_is_undetermined_without_an_error_reason():
+    rules = rule_set(("r", "facts.release_count / 0 > 1", ()))
+    _, (check,) = evaluate(rules, {"x": Facts({}, {"release_count": "not served"})})
+    assert check.reasons == ("release_count: not served",)
+
+
+def test_a_rule_reading_facts_by_index_is_decided_from_every_fact():
+    """`facts["release_count"]` is no facts.NAME: such a rule is shown every fact, and
+    packages with other values get other answers (no shared memo)."""
+    rules = rule_set(("r", 'facts["release_count"] > 1', ()))
+    findings, undetermined = evaluate(
+        rules, {"a": Facts({"release_count": 5}), "b": Facts({"release_count": 1})}
+    )
+    assert [f.package for f in findings] == ["a"] and undetermined == ()
+
+
+def test_packages_evaluated_together_get_the_answer_each_gets_alone():
+    """The memo tells apart values that differ only inside a map or a list, and a map's
+    `true` from its `1` (CEL does)."""
+    rules = rule_set(
+        ("stars", "has(facts.enrichment.stars) && facts.enrichment.stars > 100", ()),
+        ("flag", "has(facts.enrichment.flag) && facts.enrichment.flag == true", ()),
+        ("alice", "'alice' in facts.publishers", ()),
+    )
+    facts = {
+        "a": Facts({"enrichment": {"stars": 5000, "flag": True}, "publishers": ["alice"]}),
+        "b": Facts({"enrichment": {"stars": 5, "flag": 1}, "publishers": ["bob"]}),
+        "c": Facts({"enrichment": {"flag": True}, "publishers": []}),
+        "d": Facts({"enrichment": {"flag": 1}, "publishers": []}),
+    }
+    together = {(f.package, f.rule_id) for f in evaluate(rules, facts)[0]}
+    alone = {(f.package, f.rule_id) for n in facts for f in evaluate(rules, {n: facts[n]})[0]}
+    assert together == alone == {("a", "stars"), ("a", "flag"), ("a", "alice"), ("c", "flag")}
+
+
+def fired_everywhere(*supersessions: tuple[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Every rule fires on one package: what stands, and what each standing one covers."""
+    findings, _ = evaluate(
+        rule_set(*((rule_id, "true", over) for rule_id, over in supersessions)),
+        {"p": Facts({})},
+    )
+    return {f.rule_id: f.covers for f in findings}
+
+
+def test_a_chain_of_supersession_stands_every_other_link():
+    """a > b > c > d: b is covered by a, so c stands (nothing standing covers it) and
+    covers d."""
+    chain = fired_everywhere(("a", ("b",)), ("b", ("c",)), ("c", ("d",)), ("d", ()))
+    assert chain == {"a": ("b",), "c": ("d",)}
+
+
+def test_a_supersession_cycle_stands_whole_beside_a_rule_that_covers_another():
+    cycle = fired_everywhere(("a", ("d",)), ("b", ("c",)), ("c", ("b",)), ("d", ()))
+    assert cycle == {"a": ("d",), "b": (), "c": ()}
+
+
+def test_a_package_without_superseding_findings_does_not_stop_the_folding_of_the_next():
+    rules = rule_set(("combined", "facts.name == 'b'", ("part",)), ("part", "true", ()))
+    findings, _ = evaluate(rules, {"a": Facts({"name": "a"}), "b": Facts({"name": "b"})})
+    assert {(f.package, f.rule_id, f.covers) for f in findings} == {
+        ("a", "part", ()),
+        ("b", "combined", ("part",)),
+    }
+
+
+@pytest.mark.parametrize(
+    "condition, message",
+    [
+        # The sample run names the value it saw (the static check would only name a type).
+        ("glob(facts.name, 'x') ? 'y' : 'n'", "not str 'n'"),
+        ("10 / facts.release_count", "not int 10"),  # fails on 0, gives 10 on 1
+        ("facts.release_count == 0 ? 1 : true", "not int 1"),  # only the first probe shows it
+        ('facts["release_count"]', "not int 0"),  # shown every fact, not none
+        ("facts.release_count + params.n", "not int 3"),  # with its params bound
+        ("null", "not null"),  # no fact unknown here: null is no answer
+        # Null beside an unprobed (null) fact is left to run time; the int after it is not.
+        ("facts.release_count == 0 && facts.enrichment == null ? null : facts.release_count",
+         "not int 1"),
+    ],
+)  # fmt: skip
+def test_the_sample_run_names_the_non_boolean_value_it_saw(tmp_path, condition, message):
+    path = write_toml_rule(tmp_path, condition=f"'''{condition}'''")
+    assert load_error(path) == f"{path}: condition must give true or false, {message}"

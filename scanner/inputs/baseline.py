@@ -111,9 +111,15 @@ def _annotated_by_trustmap(data: Mapping[str, Any]) -> bool:
     return any(
         str(p.get("name", "")).startswith(_PREFIX)
         for component in _components(data.get("components"))
-        for p in component.get("properties") or ()
-        if isinstance(p, dict)
+        for p in _properties(component)
     )
+
+
+def _properties(component: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A component's properties that are objects (anything else in the list, or a
+    `properties` that is no list, is not trustmap's and is passed over)."""
+    value = component.get("properties")
+    return [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []
 
 
 def _components(value: Any, depth: int = 0) -> Iterator[Mapping[str, Any]]:
@@ -133,7 +139,7 @@ def _from_cyclonedx(data: Mapping[str, Any], path: Path) -> Snapshot:
     titles: dict[tuple[str, str], str] = {}
     severities: dict[tuple[str, str], Any] = {}
     for index, component in enumerate(_components(data.get("components"))):
-        properties = [p for p in component.get("properties") or () if isinstance(p, dict)]
+        properties = _properties(component)
         if not any(str(p.get("name", "")).startswith(_PREFIX) for p in properties):
             continue  # not a package trustmap scanned (the input SBOM's own components)
         name = project_name(component.get("name"), f"{path}: components[{index}].name")

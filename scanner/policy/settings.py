@@ -49,6 +49,9 @@ def parse_policy(
     problems: list[str] = []
 
     def problem(key: str, message: str) -> None:
+        # A quoted TOML key may hold a line break or a control character: shown escaped,
+        # so that every mistake stays one line.
+        key = key if key.isprintable() else repr(key)
         name = f"{key_prefix}{key}" if key else key_prefix.rstrip(".")
         problems.append(f"{where}: {name}: {message}")
 
