@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -250,14 +250,15 @@ _GENERIC = frozenset(
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def repository_path(url: str) -> tuple[str, str, str] | None:
-    """(host, owner, repository) of a URL on a known forge, else None."""
+def repository_path(url: str, more_hosts: Collection[str] = ()) -> tuple[str, str, str] | None:
+    """(host, owner, repository) of a URL on a known forge, or on one of `more_hosts`
+    (a GitHub Enterprise server, whose URLs are github.com's), else None."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
         return None
     host = (parts.hostname or "").lower().removeprefix("www.")
-    if host not in FORGES:
+    if host not in FORGES and host not in more_hosts:
         return None
     segments = [s for s in parts.path.split("/") if s]
     if len(segments) < 2:

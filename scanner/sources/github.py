@@ -53,8 +53,22 @@ def github_token(environ: Mapping[str, str] | None = None) -> str:
     return (environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN") or "").strip()
 
 
-def repository_of(package: Package, record: IndexRecord | None) -> tuple[str, str] | None:
-    """(owner, repository) on GitHub that the package was installed from or links."""
+def web_host(base_url: str) -> str:
+    """The host whose repository URLs the API at `base_url` answers for: a GitHub
+    Enterprise server's API lives at `https://HOST/api/v3` and knows HOST's repositories
+    only; any other base (api.github.com, a proxy or mirror of it) answers for github.com."""
+    parts = urlsplit(base_url)
+    if parts.path.rstrip("/").endswith("/api/v3") and parts.hostname:
+        return parts.hostname.lower()
+    return "github.com"
+
+
+def repository_of(
+    package: Package, record: IndexRecord | None, host: str = "github.com"
+) -> tuple[str, str] | None:
+    """(owner, repository) on `host` that the package was installed from or links. A
+    repository elsewhere is never asked of this API: an Enterprise server may hold a
+    repository of the same name, whose facts would be borrowed."""
     urls = []
     if package.direct_url:
         url = package.direct_url.removeprefix("git+").split("@", 1)[0]
@@ -62,8 +76,8 @@ def repository_of(package: Package, record: IndexRecord | None) -> tuple[str, st
     if record is not None and record.status == "found" and record.project is not None:
         urls.append(linked_repository(record.project.project_urls, record.project.home_page))
     for url in urls:
-        parsed = repository_path(url) if url else None
-        if parsed and parsed[0] == "github.com":
+        parsed = repository_path(url, (host,)) if url else None
+        if parsed and parsed[0] == host:
             return parsed[1], parsed[2]
     return None
 
@@ -111,6 +125,7 @@ class GitHubSource:
     def __init__(self, fetcher: Fetcher, base_url: str, token: str | None = None) -> None:
         self.fetcher = fetcher
         self.base_url = base_url.rstrip("/")
+        self.host = web_host(self.base_url)
         self._token = github_token() if token is None else token
         self._limited = ""  # why nothing more is asked, once the rate limit is spent
         self._semaphore = asyncio.Semaphore(CONCURRENCY)
@@ -119,7 +134,7 @@ class GitHubSource:
     async def gather(
         self, packages: Sequence[Package], index: Mapping[str, IndexRecord]
     ) -> dict[str, SourceAnswer]:
-        repositories = {p.name: repository_of(p, index.get(p.name)) for p in packages}
+        repositories = {p.name: repository_of(p, index.get(p.name), self.host) for p in packages}
         wanted = sorted({r for r in repositories.values() if r is not None})
         found = dict(
             zip(wanted, await asyncio.gather(*(self._one(*r) for r in wanted)), strict=True)
@@ -128,7 +143,7 @@ class GitHubSource:
         for package in packages:
             repository = repositories[package.name]
             if repository is None:
-                why = "it links no GitHub repository"
+                why = f"it links no repository on {self.host}"
                 answers[package.name] = SourceAnswer({}, dict.fromkeys(self.facts_provided, why))
             else:
                 answers[package.name] = found[repository]

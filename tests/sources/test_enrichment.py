@@ -10,6 +10,7 @@ import gzip
 import json
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -331,6 +332,34 @@ def test_a_package_installed_from_github_is_asked_about_its_repository(tmp_path)
         serve_pygithub(api)
         answers, _, _ = run_source(lambda f: GitHubSource(f, api.url, ""), [package], {}, tmp_path)
     assert answers["pygithub"].values["repository_stars"] == 7701
+
+
+def test_a_github_enterprise_server_is_asked_about_its_own_repositories_only(tmp_path):
+    """With the API at https://HOST/api/v3, a package linking HOST/owner/repo is asked
+    about; one linking github.com is not (the server may hold a same-named repository,
+    whose facts would be borrowed): its facts are unknown and say why."""
+    internal = Package("ml-tools", "1.0")
+    with replay_server() as api:
+        api.route(
+            "GET /api/v3/repos/ml/tools",
+            Reply(200, recorded("repo-PyGithub-PyGithub.json")),
+        )
+        api.route("GET /api/v3/repos/ml/tools/contributors?per_page=100", Reply(200, []))
+        host = urlsplit(api.url).hostname
+        index = {
+            "ml-tools": linking("ml-tools", f"https://{host}/ML/tools"),
+            **PYGITHUB_INDEX,
+        }
+        answers, _, _ = run_source(
+            lambda f: GitHubSource(f, f"{api.url}/api/v3", ""),
+            [internal, PYGITHUB],
+            index,
+            tmp_path,
+        )
+        asked = [seen.path for seen in api.seen]
+    assert answers["ml-tools"].values["repository_stars"] == 7701
+    assert answers["pygithub"].unknown["repository_stars"] == f"it links no repository on {host}"
+    assert asked and not [path for path in asked if "pygithub" in path]
 
 
 def test_next_link_reads_the_link_header():
