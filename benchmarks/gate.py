@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from labenv import PYPI_SIMPLE  # benchmarks/ is on sys.path: run as a script
+from labenv import PYPI_SIMPLE, enrichment_at  # benchmarks/ is on sys.path: run as a script
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -52,6 +52,7 @@ MOVED = {"six": "1.16.0", "tqdm": "4.67.1"}
 def _environment(cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PIP_INDEX_URL", "TRUSTMAP_DEBUG")}
     env["TRUSTMAP_TOP_PACKAGES_URL"] = "off"
+    env.update(enrichment_at("off"))  # their cost behind a mirror: unreachable_sources.py
     env["TRUSTMAP_CACHE_DIR"] = str(cache)
     # As in run.py: bytecode in a cache of our own, whatever PYTHONDONTWRITEBYTECODE says.
     env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -21,6 +21,18 @@ WORK = HERE / ".work"
 LABENV = WORK / "labenv"
 REQUIREMENTS = HERE / "labenv.txt"
 PYPI_SIMPLE = "https://pypi.org/simple"
+# The enrichment services (OSV, GitHub, deps.dev, Scorecard, pypistats): none answers
+# from this machine. A benchmark points them where it wants (off, or a port that refuses,
+# as behind a mirror) and never at the real hosts.
+ENRICHMENT_SOURCES = ("OSV", "GITHUB", "DEPSDEV", "SCORECARD", "PYPISTATS")
+
+
+def enrichment_at(url: str) -> dict[str, str]:
+    """The environment that points every enrichment service at `url` ("off" switches
+    them off)."""
+    return {f"TRUSTMAP_{name}_API_URL": url for name in ENRICHMENT_SOURCES}
+
+
 _STAMP = ".trustmap-bench-stamp"
 
 

@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from labenv import PYPI_SIMPLE, WORK, _pip_environment, ensure_labenv, site_packages
+from labenv import PYPI_SIMPLE, WORK, _pip_environment, enrichment_at, ensure_labenv, site_packages
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -95,6 +95,7 @@ def base_environment(usage_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull
     env["TRUSTMAP_TOP_PACKAGES_URL"] = usage_url
+    env.update(enrichment_at(usage_url.rsplit("/", 1)[0]))  # unreachable, as behind a mirror
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache")
     return env

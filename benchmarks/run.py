@@ -44,6 +44,7 @@ from labenv import (  # benchmarks/ is on sys.path: run as a script
     PYPI_SIMPLE,
     WORK,
     distributions,
+    enrichment_at,
     ensure_labenv,
 )
 from traced import read_log
@@ -66,6 +67,8 @@ UNREACHABLE_USAGE_URL = "off"
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
     env["TRUSTMAP_TOP_PACKAGES_URL"] = UNREACHABLE_USAGE_URL
+    # The enrichment services are unreachable too, as behind a mirror: the same port.
+    env.update(enrichment_at(UNREACHABLE_USAGE_URL.rsplit("/", 1)[0]))
     env.pop("PIP_INDEX_URL", None)
     env.pop("TRUSTMAP_DEBUG", None)
     # Some machines set PYTHONDONTWRITEBYTECODE, so that an editable install compiles

@@ -24,11 +24,12 @@ import threading
 import time
 from pathlib import Path
 
+from labenv import enrichment_at  # benchmarks/ is on sys.path: run as a script
+
 HERE = Path(__file__).resolve().parent
 TRUSTMAP = Path(sys.executable).parent / "trustmap"
 PINS = 150
 TARGET_EXTRA_SECONDS = 2.0
-SOURCES = ("OSV", "GITHUB", "DEPSDEV", "SCORECARD", "PYPISTATS")
 
 
 def requirements(folder: Path) -> Path:
@@ -66,8 +67,7 @@ def blackhole() -> tuple[socket.socket, threading.Event]:
 
 def scan(target: Path, cache: Path, base_url: str) -> float:
     env = {**os.environ, "TRUSTMAP_CACHE_DIR": str(cache), "TRUSTMAP_TOP_PACKAGES_URL": "off"}
-    for name in SOURCES:
-        env[f"TRUSTMAP_{name}_API_URL"] = base_url
+    env.update(enrichment_at(base_url))
     started = time.perf_counter()
     subprocess.run(
         [str(TRUSTMAP), "scan", str(target), "-f", "json", "-o", os.devnull],
