@@ -169,7 +169,7 @@ def scan(
     on_done: Callable[[str], None] | None = None,
 ) -> ScanResult:
     # Rules load before any network traffic: a broken rule file fails fast. Loaded once:
-    # scanner.config.scan_options has already loaded them when it built the options.
+    # scanner.configured.scan_options has already loaded them when it built the options.
     rule_set = options.rules
     if rule_set is None:
         rule_set = rules_stage.load_rules(options.rules_dirs, options.rule_overrides)

@@ -11,7 +11,7 @@ import pytest
 from scanner import graph as graph_stage
 from scanner import rules as rules_stage
 from scanner import summary as summary_stage
-from scanner.config import scan_options
+from scanner.configured import scan_options
 from scanner.facts.gather import GatheredData
 from scanner.inputs.select import InputSet
 from scanner.inputs.target import target_environment
