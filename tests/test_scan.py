@@ -68,7 +68,7 @@ def _pinned(names: list[str], requests_sent: int) -> Resolution:
 
 
 def test_requests_sent_are_summed_over_the_merged_resolutions():
-    inputs = InputSet(descriptions=["a", "b"])
+    inputs = InputSet(descriptions=("a", "b"))
     merged = _merge([_pinned(["alpha"], 3), _pinned(["beta"], 4)], inputs, ScanOptions())
     assert merged.requests_sent == 7
     assert [p.name for p in merged.packages] == ["alpha", "beta"]
