@@ -41,8 +41,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from scanner.endpoints import PUBLIC_URLS
 from scanner.model import SEVERITIES, InputError
-from scanner.sources.enrichment import PUBLIC_URLS
 from scanner.urls import index_url_problem, without_credentials
 
 CONFIG_FILE = "trustmap.toml"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from scanner import rules as rules_stage
 from scanner.config import PYPROJECT, Config, ConfigError, load_config
+from scanner.endpoints import choose_endpoints
 from scanner.inputs.interface import DeclaredOptions
 from scanner.model import InputError
 from scanner.options import CommandLineSettings, ScanOptions
 from scanner.policy.settings import parse_policy
-from scanner.sources.enrichment import choose_endpoints
 from scanner.urls import index_url_problem, without_credentials
 
 

@@ -97,8 +97,8 @@ def _declared(name: str, inputs: InputSet) -> bool:
 
 async def _git_dependencies(inputs: InputSet, options: ScanOptions, store: Store):
     """The declared dependencies of the requirements that name a GitHub repository."""
+    from scanner.endpoints import choose_endpoints
     from scanner.sources import git_requirements
-    from scanner.sources.enrichment import choose_endpoints
 
     if not any(git_requirements.github_reference(r.url or "") for r in inputs.declared):
         return git_requirements.Expansion()
