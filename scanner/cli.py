@@ -190,7 +190,7 @@ def _output_options(formats: tuple[str, ...]):
 
 def _run_scan(targets: tuple[str, ...], settings: dict, quiet: bool = False):
     from scanner import scan as pipeline
-    from scanner.config import scan_options
+    from scanner.configured import scan_options
     from scanner.options import CommandLineSettings
     from scanner.report import render
 
@@ -251,7 +251,7 @@ def scan(
 
 
 def _settings_and_options(settings: dict):
-    from scanner.config import scan_options
+    from scanner.configured import scan_options
     from scanner.options import CommandLineSettings
 
     typed = CommandLineSettings(**settings)
@@ -389,7 +389,8 @@ _rules_options = _options(_rules_dir_option, _config_option)
 
 
 def _configured_rules(rules_dirs: tuple[str, ...], config_path: str | None):
-    from scanner.config import load_config, load_rules
+    from scanner.config import load_config
+    from scanner.configured import load_rules
 
     return load_rules(load_config(config_path), rules_dirs)
 
@@ -636,6 +637,7 @@ def allowlist_export(allowlist_file, export_format, output, **settings) -> None:
     if text is not None:
         sys.stdout.write(text)
     render.lines([f"note: {n}" for n in notes], stderr=True)
+
 
 @main.group()
 def db() -> None:

@@ -1,4 +1,6 @@
-"""Project configuration, and the scan options built from it and the command line.
+"""Project configuration: the file found, read and its settings typed. Nothing here
+knows the stages; scanner.configured checks the settings against them (rule ids and
+params, the policy) and builds the scan options.
 
 Where it is read from, first found wins (files are not merged):
   1. `--config FILE` (a pyproject.toml is read for its `[tool.trustmap]` table; any other
@@ -34,15 +36,13 @@ same id replaces an earlier one.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from scanner.inputs.interface import DeclaredOptions
+from scanner.endpoints import PUBLIC_URLS
 from scanner.model import SEVERITIES, InputError
-from scanner.options import CommandLineSettings, ScanOptions
-from scanner.sources.enrichment import PUBLIC_URLS, choose_endpoints
 from scanner.urls import index_url_problem, without_credentials
 
 CONFIG_FILE = "trustmap.toml"
@@ -76,7 +76,7 @@ class Config:
     scan_timeout: float | None = None
     other_indexes: bool | None = None  # None: the default (asked)
     sources: Mapping[str, bool | str] = field(default_factory=dict)  # enrichment sources
-    # The `policy` table as written (checked by `gate_policy`, which knows the rules),
+    # The `policy` table as written (checked by `configured.gate_policy`, which knows the rules),
     # and the file's text, for the line numbers of its exceptions.
     policy_table: Any = None
     text: str = ""
@@ -234,23 +234,6 @@ def parse_config(data: Mapping[str, Any], path: Path, prefix: str = "") -> Confi
     )
 
 
-def gate_policy(config: Config, rule_ids: Collection[str]):
-    """The gate's Policy as configured (its defaults where the file is silent). Every
-    mistake in the policy table is one line naming the file and the key, all reported
-    at once (exit 2)."""
-    from scanner.policy.settings import parse_policy
-
-    if config.path is None:
-        return parse_policy(None, "", "", rule_ids)[0]
-    prefix = "tool.trustmap.policy." if config.path.name == PYPROJECT else "policy."
-    policy, problems = parse_policy(
-        config.policy_table, str(config.path), prefix, rule_ids, config.text
-    )
-    if problems:
-        raise ConfigError("\n".join(problems))
-    return policy
-
-
 def positive_seconds(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e7
 
@@ -263,92 +246,3 @@ def _folders(value: Any, key: str, fail) -> list[str]:
     if not _is_string_list(value) or any(not item.strip() for item in value):
         raise fail(key, "must be a list of folder names")
     return [str(Path(item).expanduser()) for item in value]
-
-
-def load_rules(config: Config, extra_dirs: tuple[str, ...] = ()):
-    """The rule set as configured, `extra_dirs` (from --rules) last. Settings the rules
-    reject (an unknown rule id or param, a param of the wrong type) are reported against
-    the configuration file and key. The rule files are read once."""
-    from scanner import rules as rules_stage
-
-    folders = (*config.rules_dirs, *extra_dirs)
-    if config.path is None:
-        return rules_stage.load_rules(folders)
-    prefix = "tool.trustmap." if config.path.name == PYPROJECT else ""
-    for folder in config.rules_dirs:
-        if not Path(folder).is_dir():
-            raise ConfigError(f"{config.path}: {prefix}rules: folder {folder} not found")
-    files = rules_stage.read_rule_files(folders)
-    plain = rules_stage.configure_rules(files)
-    for rule_id, settings in config.rule_overrides.items():
-        key = f"{config.path}: {prefix}rules.{rule_id}"
-        rule = plain.get(rule_id)
-        if rule is None:
-            raise ConfigError(f"{key}: no such rule (`trustmap rules list` shows them)")
-        for name, value in settings.get("params", {}).items():
-            if name not in rule.params:
-                known = ", ".join(rule.params) or "none"
-                raise ConfigError(f"{key}.params.{name}: no such param (it has: {known})")
-            problem = rules_stage.param_problem(rule.params[name], value)
-            if problem:
-                raise ConfigError(f"{key}.params.{name}: {problem}")
-    try:
-        return rules_stage.configure_rules(files, config.rule_overrides)
-    except InputError as exc:
-        raise ConfigError(f"{config.path}: {exc}") from None
-
-
-def scan_options(settings: CommandLineSettings) -> ScanOptions:
-    """ScanOptions from the command line's target options and the configuration they point
-    to. The command line wins over the configuration. The rules are loaded here, once,
-    before any network traffic: a broken rule or setting fails now, naming the file."""
-    config = load_config(settings.config_path)
-    index_url = (settings.index_url or "").strip() or None
-    problem = index_url_problem(index_url) if index_url is not None else None
-    if problem:
-        raise InputError(f"--index-url {without_credentials(index_url)!r} {problem}")
-    extra_dirs = tuple(settings.rules_dirs)
-    rules = load_rules(config, extra_dirs)
-    return ScanOptions(
-        index_url=index_url or config.index_url,
-        offline=settings.offline,
-        refresh=settings.refresh,
-        cache_path=Path(settings.cache_path) if settings.cache_path else None,
-        rules_dirs=(*config.rules_dirs, *extra_dirs),
-        rule_overrides={k: dict(v) for k, v in config.rule_overrides.items()},
-        rules=rules,
-        python_version=settings.python_version,
-        platform=settings.platform,
-        all_platforms=settings.all_platforms,
-        prereleases=settings.prereleases,
-        declared=DeclaredOptions(
-            extras=tuple(settings.extras),
-            all_extras=settings.all_extras,
-            groups=tuple(settings.groups),
-            all_groups=settings.all_groups,
-        ),
-        internal_patterns=config.internal_patterns,
-        other_indexes=_other_indexes(settings, config),
-        endpoints=choose_endpoints(settings.switched_off, config.sources),
-        **_timeouts(settings, config),
-    )
-
-
-def _timeouts(settings: CommandLineSettings, config: Config) -> dict[str, float]:
-    """--request-timeout / --scan-timeout, else the config's, else the defaults."""
-    chosen = {}
-    for name in ("request_timeout", "scan_timeout"):
-        value = getattr(settings, name)
-        if value is None:
-            value = getattr(config, name)
-        if value is not None:
-            chosen[name] = float(value)
-    return chosen
-
-
-def _other_indexes(settings: CommandLineSettings, config: Config) -> bool:
-    """--other-indexes / --no-other-indexes, else the config's, else on."""
-    for value in (settings.other_indexes, config.other_indexes):
-        if value is not None:
-            return bool(value)
-    return True

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scanner import scan as pipeline
-from scanner.config import Config, config_from_text, find_config, gate_policy, load_config
+from scanner.config import Config, config_from_text, find_config, load_config
+from scanner.configured import gate_policy
 from scanner.inputs import baseline as baselines
 from scanner.inputs.default_target import PROJECT_FILES
 from scanner.model import InputError, ScanResult, Snapshot

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scanner.endpoints import Endpoints
 from scanner.inputs.interface import DeclaredOptions
-from scanner.sources.enrichment import Endpoints
 from scanner.sources.http import DEFAULT_TTL, REQUEST_TIMEOUT, SCAN_TIMEOUT, Fetcher
 
 if TYPE_CHECKING:

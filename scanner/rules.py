@@ -122,10 +122,18 @@ class Rule:
         return tuple(found)
 
 
-@dataclass
+# Compiled conditions by their text. A memo of a pure computation (the same text always
+# compiles to the same program, which keeps no state between runs), so it lives here
+# rather than in the frozen RuleSet: rule sets that share a condition share its program.
+_COMPILED: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
 class RuleSet:
-    rules: list[Rule]
-    _programs: dict[str, Any] = field(default_factory=dict, repr=False)
+    rules: tuple[Rule, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", tuple(self.rules))  # a list given is frozen
 
     def enabled(self) -> list[Rule]:
         return [r for r in self.rules if r.enabled]
@@ -134,9 +142,9 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
     def program(self, rule: Rule) -> Any:
-        program = self._programs.get(rule.id)
+        program = _COMPILED.get(rule.condition)
         if program is None:
-            program = self._programs[rule.id] = _cel.compile(rule.condition)
+            program = _COMPILED[rule.condition] = _cel.compile(rule.condition)
         return program
 
 

@@ -97,8 +97,8 @@ def _declared(name: str, inputs: InputSet) -> bool:
 
 async def _git_dependencies(inputs: InputSet, options: ScanOptions, store: Store):
     """The declared dependencies of the requirements that name a GitHub repository."""
+    from scanner.endpoints import choose_endpoints
     from scanner.sources import git_requirements
-    from scanner.sources.enrichment import choose_endpoints
 
     if not any(git_requirements.github_reference(r.url or "") for r in inputs.declared):
         return git_requirements.Expansion()
@@ -169,7 +169,7 @@ def scan(
     on_done: Callable[[str], None] | None = None,
 ) -> ScanResult:
     # Rules load before any network traffic: a broken rule file fails fast. Loaded once:
-    # scanner.config.scan_options has already loaded them when it built the options.
+    # scanner.configured.scan_options has already loaded them when it built the options.
     rule_set = options.rules
     if rule_set is None:
         rule_set = rules_stage.load_rules(options.rules_dirs, options.rule_overrides)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.config import ConfigError, load_config, load_rules, parse_config, scan_options
+from scanner.config import ConfigError, load_config, parse_config
+from scanner.configured import load_rules, scan_options
 from scanner.options import CommandLineSettings
 from scanner.urls import index_url_problem
 
@@ -318,3 +319,16 @@ def test_a_timeout_that_is_not_a_positive_number_names_the_key(tmp_path, value):
     config = write(tmp_path / "trustmap.toml", f"scan-timeout = {value}\n")
     with pytest.raises(ConfigError, match=r"trustmap.toml: scan-timeout: must be a number"):
         load_config(config)
+
+
+def test_config_imports_no_pipeline_stage():
+    """config.py reads and types the file; checking it against the rules, the policy or
+    the scan's wiring is scanner.configured's job."""
+    import scanner.config
+    from tests.report.test_interface import scanner_imports
+
+    stages = ("scanner.rules", "scanner.scan", "scanner.policy", "scanner.facts",
+              "scanner.resolve", "scanner.graph", "scanner.summary", "scanner.report",
+              "scanner.inputs", "scanner.options", "scanner.sources")  # fmt: skip
+    imported = scanner_imports(Path(scanner.config.__file__))
+    assert not {name for name in imported if name.startswith(stages)}, imported

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scanner.config import ConfigError, gate_policy, load_config
+from scanner.config import ConfigError, load_config
+from scanner.configured import gate_policy
 from scanner.inputs.baseline import files_at_ref, saved_snapshot
 from scanner.model import SEVERITIES, InputError
 from scanner.names import is_project_name

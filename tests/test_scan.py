@@ -11,7 +11,7 @@ import pytest
 from scanner import graph as graph_stage
 from scanner import rules as rules_stage
 from scanner import summary as summary_stage
-from scanner.config import scan_options
+from scanner.configured import scan_options
 from scanner.facts.gather import GatheredData
 from scanner.inputs.select import InputSet
 from scanner.inputs.target import target_environment
@@ -68,7 +68,7 @@ def _pinned(names: list[str], requests_sent: int) -> Resolution:
 
 
 def test_requests_sent_are_summed_over_the_merged_resolutions():
-    inputs = InputSet(descriptions=["a", "b"])
+    inputs = InputSet(descriptions=("a", "b"))
     merged = _merge([_pinned(["alpha"], 3), _pinned(["beta"], 4)], inputs, ScanOptions())
     assert merged.requests_sent == 7
     assert [p.name for p in merged.packages] == ["alpha", "beta"]

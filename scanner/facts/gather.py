@@ -10,10 +10,11 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from scanner.endpoints import Endpoints, choose_endpoints
 from scanner.facts.ownership import account_index
 from scanner.model import Package
 from scanner.records import IndexRecord, OwnershipRecord, SourceAnswer, TopPackages
-from scanner.sources.enrichment import Endpoints, choose_endpoints, enrichment_sources
+from scanner.sources.enrichment import enrichment_sources
 from scanner.sources.http import Fetcher, redact
 from scanner.sources.interface import Source, gather_all
 from scanner.sources.other_index import lookup_other_indexes, not_asked, other_index_notes

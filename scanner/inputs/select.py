@@ -33,21 +33,36 @@ __all__ = ["DeclaredOptions", "InputSet", "read_inputs"]
 _LOOKS_LIKE_PATH = re.compile(r"[/\\]|\.(txt|toml|lock|json|in|cfg)$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class InputSet:
-    """Everything the targets say, before anything is resolved."""
+    """Everything the targets say, before anything is resolved. Frozen: it is what the
+    inputs stage hands on; `_Collected` gathers it file by file."""
 
-    pinned: list[Resolution] = field(default_factory=list)
-    declared: list[Requirement] = field(default_factory=list)
-    constraints: list[Requirement] = field(default_factory=list)
+    pinned: tuple[Resolution, ...] = ()
+    declared: tuple[Requirement, ...] = ()
+    constraints: tuple[Requirement, ...] = ()
     index_url: str | None = None  # from a requirements file's --index-url
     sbom: dict[str, Any] | None = None  # an input SBOM, to annotate on output
-    descriptions: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    descriptions: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
     @property
     def source(self) -> str:
         return ", ".join(self.descriptions)
+
+
+@dataclass
+class _Collected:
+    """What the targets read so far say: private to read_inputs, frozen into an InputSet
+    once every target is read."""
+
+    pinned: list[Resolution] = field(default_factory=list)
+    declared: list[Requirement] = field(default_factory=list)
+    constraints: list[Requirement] = field(default_factory=list)
+    index_url: str | None = None
+    sbom: dict[str, Any] | None = None
+    descriptions: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     def add(self, contribution: Contribution) -> None:
         """Take what one file contributes; the first index URL and SBOM given win."""
@@ -60,6 +75,17 @@ class InputSet:
         if contribution.sbom is not None and self.sbom is None:
             self.sbom = contribution.sbom
 
+    def frozen(self) -> InputSet:
+        return InputSet(
+            pinned=tuple(self.pinned),
+            declared=tuple(self.declared),
+            constraints=tuple(self.constraints),
+            index_url=self.index_url,
+            sbom=self.sbom,
+            descriptions=tuple(self.descriptions),
+            problems=tuple(self.problems),
+        )
+
 
 def read_inputs(
     targets: tuple[str, ...],
@@ -69,7 +95,7 @@ def read_inputs(
     """Read every target. Lockfiles are read for `target` (default: this machine), as
     their installers would install them there."""
     context = ReadContext(options, target or target_environment())
-    inputs = InputSet()
+    inputs = _Collected()
     if not targets:
         chosen = default_target(os.environ, Path.cwd())
         if chosen.path is None:
@@ -81,7 +107,7 @@ def read_inputs(
         if inputs.pinned:  # a pinned input names itself in the report header
             only = inputs.pinned[-1]
             inputs.pinned[-1] = replace(only, source=f"{only.source} ({chosen.why})")
-        return inputs
+        return inputs.frozen()
     specs: list[str] = []
     for argument in targets:
         path = Path(argument)
@@ -94,10 +120,10 @@ def read_inputs(
     if specs:
         inputs.declared.extend(parse_spec_arguments(specs))
         inputs.descriptions.append(" ".join(specs))
-    return inputs
+    return inputs.frozen()
 
 
-def _read_path(path: Path, context: ReadContext, inputs: InputSet) -> None:
+def _read_path(path: Path, context: ReadContext, inputs: _Collected) -> None:
     kind = detect_path_kind(path)
     if kind is None and path.is_dir():
         project_file = next((path / n for n in PROJECT_FILES if (path / n).is_file()), None)

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from scanner.endpoints import choose_endpoints
 from scanner.facts.enrichment import answer_facts, bus_factor, osv_vulnerability_facts
 from scanner.facts.gather import unreachable_notes
 from scanner.model import Package
 from scanner.records import IndexRecord, Project, SourceAnswer
-from scanner.sources.enrichment import choose_endpoints
 from scanner.sources.github import GitHubSource, next_link
 from scanner.sources.http import BREAKER_FAILURES, Fetcher, HostUnreachable
 from scanner.sources.interface import gather_all

@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from scanner.endpoints import choose_endpoints
 from scanner.model import Requirement
 from scanner.options import ScanOptions
 from scanner.scan import read_targets
-from scanner.sources.enrichment import choose_endpoints
 from scanner.sources.git_requirements import (
     _from_pyproject,
     _poetry_version,

@@ -158,3 +158,34 @@ def test_a_newly_registered_source_s_facts_are_listed_without_editing_the_schema
     # A fact an earlier source already provides stays that source's.
     assert listed["publishers"].source.startswith("index")
     assert [f.name for f in listing.listed_facts()].count("publishers") == 1
+
+
+def _neither_known_nor_unknown(facts, info) -> list[str]:
+    return [f for f in info.facts_provided if f not in facts.values and not facts.unknown.get(f)]
+
+
+def test_the_gather_stage_s_own_sources_answer_every_fact_known_or_unknown_with_why():
+    """The index, its integrity API, the usage dataset and the scan history are not
+    looped (their typed records are derived across sources), but they are held to the
+    same contract: each fact they provide is known, or unknown with a reason."""
+    from scanner.records import IndexRecord, Provenance
+    from scanner.sources.interface import HISTORY, INDEX, PROVENANCE, USAGE
+    from tests.test_rules import facts_for
+
+    unreachable = IndexRecord("six", "unknown", reason="the index could not be reached")
+    cases = {
+        "index unreachable": build_facts(Package("six", "1.16.0"), unreachable, TOP, {}, NOW),
+        "not looked up": build_facts(Package("six", "1.16.0"), None, TOP, {}, NOW),
+        "no history, provenance not asked": facts_for("six", "1.16.0"),
+        "provenance unknown, first sighting": facts_for(
+            "six",
+            "1.16.0",
+            provenance=Provenance("six-1.16.0-py2.py3-none-any.whl", "unknown", reason="timed out"),
+            history={},
+        ),
+    }
+    for case, facts in cases.items():
+        for info in (INDEX, PROVENANCE, USAGE, HISTORY):
+            assert _neither_known_nor_unknown(facts, info) == [], (case, info.name)
+    reasons = {cases["index unreachable"].unknown[f] for f in INDEX.facts_provided}
+    assert reasons == {"the index could not be reached"}
