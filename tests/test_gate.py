@@ -130,3 +130,23 @@ def test_an_expired_exception_stops_excepting_and_says_so(
     else:
         code, verdict = verdict_of(repo, fixture_index.simple_url)
         assert ("dapy", "solo-and-little-used") in items(verdict, "excepted")
+
+
+def test_a_pyproject_without_a_trustmap_table_at_the_base_is_the_default_policy(
+    tmp_path, fixture_index
+):
+    """Most projects have a pyproject.toml and no [tool.trustmap]: the policy at the base
+    is then the default one, compared as such, never 'could not be read'."""
+    pyproject = '[project]\nname = "demo"\nversion = "0.1"\n'
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "pyproject.toml").write_text(pyproject)
+    (repo / "pylock.toml").write_text("\n".join([LOCK_HEAD, SIX]))
+    git(repo, "add", ".")
+    git(repo, "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qm", "base")
+    (repo / "pylock.toml").write_text("\n".join([LOCK_HEAD, SIX, IDNA]))
+    git(repo, "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qam", "idna")
+    code, verdict = verdict_of(repo, fixture_index.simple_url)
+    assert code == 0, verdict
+    assert verdict["notes"] == [] and verdict["policy_changes"] == []
