@@ -150,14 +150,19 @@ def render_terminal(
         console.print(_publishers_table(result, summary))
         for package in result.resolution.packages:
             console.print(_facts_table(result, package.name))
-    notes = [*target.notes, *result.notes]
+    render_notes(console, [*target.notes, *result.notes])
+
+
+def render_notes(console: Console, notes: list[str]) -> None:
+    """The scan's notes: warnings one line each, the rest run together, dimmed."""
     # Answers older than their time-to-live are facts that may no longer hold, and a
     # source that could not be asked leaves facts unknown: said plainly, not folded
     # into the dim notes.
     for note in (n for n in notes if n.startswith(_WARNINGS)):
         console.print(Text(safe_text(note, 600), style="yellow"))
     others = [n for n in notes if not n.startswith(_WARNINGS)]
-    console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in others), style="dim"))
+    if others:
+        console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in others), style="dim"))
 
 
 def _findings_by_package(console: Console, result: ScanResult, findings: list) -> None:
@@ -213,6 +218,7 @@ def summary_line(result: ScanResult) -> Text:
             style="yellow",
         )
     return line
+
 
 _WARNINGS = ("stale:", "unreachable:", "rate-limited:")
 

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from scanner.model import GateItem, Location, ScanResult, Verdict
 from scanner.report.summary import finding_path
+from scanner.report.terminal import render_notes
 from scanner.report.text import safe_text
 
 OUTCOME_STYLE = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}
@@ -178,9 +179,7 @@ def render_gate(result: ScanResult, console: Console, verbose: bool, version: st
     header.append(f" · {len(result.resolution.packages)} packages")
     console.print(header)
     render_verdict(result, console, verbose)
-    notes = [*result.resolution.target.notes, *result.notes]
-    if notes:
-        console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in notes), style="dim"))
+    render_notes(console, [*result.resolution.target.notes, *result.notes])
 
 
 def _item_dict(result: ScanResult, item: GateItem) -> dict[str, Any]:
