@@ -150,3 +150,15 @@ def test_a_pyproject_without_a_trustmap_table_at_the_base_is_the_default_policy(
     code, verdict = verdict_of(repo, fixture_index.simple_url)
     assert code == 0, verdict
     assert verdict["notes"] == [] and verdict["policy_changes"] == []
+
+
+def test_an_existing_undetermined_check_is_not_listed_as_a_finding(tmp_path, fixture_index):
+    """Offline, nothing about dapy is known in base or change: what exists is undetermined,
+    and the list says so (`six  critical-vulnerability` alone reads as a vulnerability)."""
+    repo = repository(tmp_path, [SIX, DAPY], [SIX, DAPY, IDNA])
+    code, out, err = gate(repo, fixture_index.simple_url, "--offline", "--allow-unknown")
+    assert code == 0, out + err
+    listed = out[out.index("Existing") : out.index("Notes:")].splitlines()[1:]
+    existing = [line for line in listed if not line.lstrip().startswith("…")]
+    assert existing and all("(undetermined: facts unknown)" in line for line in existing), out
+    assert any(line.split()[1] == "dapy==1.16.1" for line in existing), out

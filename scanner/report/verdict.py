@@ -108,6 +108,18 @@ def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
     return [head, Padding(body, (0, 0, 0, 6))]
 
 
+def _existing_line(result: ScanResult, item: GateItem) -> Text:
+    """`HIGH     dapy==1.16.1  solo-and-little-used`; an undetermined check says so, lest
+    `requests  critical-vulnerability` read as a vulnerability found."""
+    package = result.packages.get(item.package)
+    label = package.label if package is not None else item.package
+    line = Text(f"  {item.severity.upper():<8} {safe_text(label, 100)}  "
+                f"{safe_text(item.rule_id, 80)}", style="dim")  # fmt: skip
+    if item.kind == "undetermined":
+        line.append(" (undetermined: facts unknown)")
+    return line
+
+
 def render_verdict(result: ScanResult, console: Console, verbose: bool = False) -> None:
     verdict = result.verdict
     if verdict is None:
@@ -157,8 +169,7 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
         console.print(Text(f"\n{title}: {len(verdict.existing)}", style="bold"))
         shown = verdict.existing if verbose else verdict.existing[:10]
         for item in shown:
-            console.print(Text(f"  {safe_text(item.package, 100)}  {safe_text(item.rule_id, 80)}",
-                               style="dim"))  # fmt: skip
+            console.print(_existing_line(result, item))
         if len(verdict.existing) > len(shown):
             console.print(
                 Text(f"  … and {len(verdict.existing) - len(shown)} more (-v)", style="dim")
