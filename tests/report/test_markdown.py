@@ -3,12 +3,14 @@ GitHub's 65,536 characters, long lists folded), outcome first, metadata literal.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
 from scanner.model import Finding, Publishers, ScanResult, Snapshot
 from scanner.policy import Policy, decide
 from scanner.policy.snapshot import compare
+from scanner.report.diff import diff_json, diff_text
 from scanner.report.markdown import LIMIT, render_diff_markdown, render_markdown
 from scanner.report.render import step_summary
 from scanner.report.text import markdown_text
@@ -114,6 +116,17 @@ def test_the_diff_names_who_can_now_publish_first():
     assert "mallory`@`evil" in text
     assert "| big | 2\\.0 | 2\\.1 |" in text
     assert "| low | tiny | solo\\-maintainer | One account alone |" in text
+    # The terminal and JSON give the same severity as the Markdown.
+    assert "  tiny: solo-maintainer (low)\n" in diff_text(compare(old, new), [])
+    added = json.loads(diff_json(compare(old, new), [], "1.2.3"))["findings_added"]
+    assert added == [
+        {
+            "package": "tiny",
+            "rule": "solo-maintainer",
+            "severity": "low",
+            "title": "One account alone",
+        }
+    ]
 
 
 def test_the_step_summary_gets_the_gate_appended(tmp_path, monkeypatch):
