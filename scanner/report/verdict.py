@@ -88,6 +88,17 @@ def headline(verdict: Verdict) -> str:
     return f"{verdict.outcome.upper()}: {counts}{against}; {threshold}"
 
 
+def headline_grid(verdict: Verdict) -> Table:
+    """The outcome, then what it counts, whose wrapped lines stay under the counts."""
+    outcome, _, counts = safe_text(headline(verdict), 400).partition(": ")
+    line = Table.grid(padding=(0, 1))
+    line.add_column(no_wrap=True)
+    line.add_column()
+    style = OUTCOME_STYLE[verdict.outcome]
+    line.add_row(Text(f"{outcome}:", style=style), Text(counts, style=style))
+    return line
+
+
 def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
     """One item: its severity, package and rule, then what, why new, where and any
     exception, indented so that wrapped lines stay under their item."""
@@ -124,14 +135,7 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
     verdict = result.verdict
     if verdict is None:
         return
-    # The outcome, then what it counts, whose wrapped lines stay under the counts.
-    outcome, _, counts = safe_text(headline(verdict), 400).partition(": ")
-    line = Table.grid(padding=(0, 1))
-    line.add_column(no_wrap=True)
-    line.add_column()
-    style = OUTCOME_STYLE[verdict.outcome]
-    line.add_row(Text(f"{outcome}:", style=style), Text(counts, style=style))
-    console.print(line)
+    console.print(headline_grid(verdict))
     if verdict.policy_changes:
         # Said before anything else: the change edits the policy that judges it.
         console.print(Text("This change edits the gate's own policy:", style="bold yellow"))
