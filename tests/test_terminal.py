@@ -257,9 +257,10 @@ def test_gate_and_diff_in_a_terminal_in_colour_unless_no_color(fixture_index, tm
     report = plain[plain.index("trustmap gate") :]
     assert_fits(report, 80)
     lines = report.splitlines()
-    # 82 characters of counts: the last word wraps, under the counts, not the outcome.
-    assert lines[1].startswith("FAIL: 1 failing, 0 unknown, 0 excepted, 0 existing")
-    assert lines[2] == "      high"
+    # 82 characters of counts: what they are judged against goes whole on the next line,
+    # under the counts (not `fail-on` at the end of one line and `high` on the next).
+    assert lines[1] == "FAIL: 1 failing, 0 unknown, 0 excepted, 0 existing"
+    assert lines[2] == "      against git:HEAD~1; fail-on high"
     assert "pylock.toml:9" in report
 
     code, raw, plain = run_in_terminal(*gate, cwd=repo, env={"NO_COLOR": "1"})

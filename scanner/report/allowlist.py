@@ -91,7 +91,7 @@ def render_review(
     head = Text(f"trustmap allowlist review · {safe_text(result.resolution.source, 300)}")
     head.stylize("bold")
     console.print(head)
-    console.print(headline_grid(verdict))
+    console.print(headline_grid(verdict, console.width))
     if not found:
         console.print(Text("Nothing to review: every package is allowed."))
         if verdict.existing and not standing:

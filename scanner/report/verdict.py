@@ -72,30 +72,36 @@ def item_location(result: ScanResult, item: GateItem) -> str:
     return f"via {' > '.join(path)}" if len(path) > 1 else ""
 
 
-def headline(verdict: Verdict) -> str:
+def headline_parts(verdict: Verdict) -> tuple[str, str, str]:
+    """The outcome, its counts, and what it was judged against: `FAIL`, `2 failing, 0
+    unknown, 0 excepted, 1 existing`, `against git:HEAD~1; fail-on high`."""
     if verdict.policy == "allowlist":
-        return (
-            f"{verdict.outcome.upper()}: {len(verdict.failed)} not allowed, "
-            f"{len(verdict.unknown)} unknown, {allowed_counts(verdict)}; "
-            f"allowlist {verdict.source}"
+        counts = (
+            f"{len(verdict.failed)} not allowed, {len(verdict.unknown)} unknown, "
+            f"{allowed_counts(verdict)};"
         )
+        return verdict.outcome.upper(), counts, f"allowlist {verdict.source}"
     counts = (
         f"{len(verdict.failed)} failing, {len(verdict.unknown)} unknown, "
         f"{len(verdict.excepted)} excepted, {len(verdict.existing)} existing"
     )
-    against = f" against {verdict.baseline}" if verdict.baseline else " (no baseline: all is new)"
+    against = f"against {verdict.baseline}" if verdict.baseline else "(no baseline: all is new)"
     threshold = f"fail-on {verdict.fail_on}" if verdict.fail_on else "fail-on never"
-    return f"{verdict.outcome.upper()}: {counts}{against}; {threshold}"
+    return verdict.outcome.upper(), counts, f"{against}; {threshold}"
 
 
-def headline_grid(verdict: Verdict) -> Table:
-    """The outcome, then what it counts, whose wrapped lines stay under the counts."""
-    outcome, _, counts = safe_text(headline(verdict), 400).partition(": ")
+def headline_grid(verdict: Verdict, width: int) -> Table:
+    """The outcome, then what it counts; when that does not fit `width`, what it was judged
+    against goes whole on a line of its own under the counts (rather than `fail-on` at the
+    end of one line and `high` alone on the next)."""
+    outcome, counts, context = (safe_text(part, 300) for part in headline_parts(verdict))
+    one_line = f"{counts} {context}"
+    text = one_line if len(outcome) + 2 + len(one_line) <= width else f"{counts}\n{context}"
     line = Table.grid(padding=(0, 1))
     line.add_column(no_wrap=True)
     line.add_column()
     style = OUTCOME_STYLE[verdict.outcome]
-    line.add_row(Text(f"{outcome}:", style=style), Text(counts, style=style))
+    line.add_row(Text(f"{outcome}:", style=style), Text(text, style=style))
     return line
 
 
@@ -135,7 +141,7 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
     verdict = result.verdict
     if verdict is None:
         return
-    console.print(headline_grid(verdict))
+    console.print(headline_grid(verdict, console.width))
     if verdict.policy_changes:
         # Said before anything else: the change edits the policy that judges it.
         console.print(Text("This change edits the gate's own policy:", style="bold yellow"))
