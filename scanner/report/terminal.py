@@ -150,7 +150,9 @@ def render_terminal(
         console.print(_publishers_table(result, summary))
         for package in result.resolution.packages:
             console.print(_facts_table(result, package.name))
-    render_notes(console, [*target.notes, *result.notes])
+    # A note that "Not checked" already said (`provenance: REASON`) is not said twice.
+    said = {f"{item.kind}: {item.reason}" for item in summary.not_checked}
+    render_notes(console, [n for n in (*target.notes, *result.notes) if n not in said])
 
 
 def render_notes(console: Console, notes: list[str]) -> None:
