@@ -17,6 +17,7 @@ from scanner.report.diff import publisher_change_text
 from scanner.report.summary import publisher_counts, sorted_findings, summary_of
 from scanner.report.text import markdown_text
 from scanner.report.verdict import allowed_counts, brought_in_at, item_location
+from scanner.wording import counted
 
 LIMIT = 65_536  # GitHub's largest comment
 # Room kept for the closing lines (what was left out, the footer) after the budget runs out.
@@ -225,11 +226,16 @@ def render_scan_markdown(result: ScanResult, version: str, limit: int = LIMIT) -
         for s in reversed(SEVERITIES)
         if summary.findings_by_severity.get(s, 0)
     )
+    unknown = (
+        f"; ownership unknown for {counted(summary.ownership_unknown, 'package')}"
+        if summary.ownership_unknown
+        else ""
+    )
     document.add(
         f"## trustmap scan: {summary.packages} packages; who can publish: "
         f"{publisher_counts(summary)}\n\n"
-        f"Findings: {counts or 'none'}; {summary.undetermined} checks undetermined; "
-        f"ownership unknown for {summary.ownership_unknown} packages.\n"
+        f"Findings: {counts or 'none'}; "
+        f"{counted(summary.undetermined, 'rule check')} undetermined (facts unknown){unknown}.\n"
     )
     rows = []
     for finding in sorted_findings(result):
@@ -253,14 +259,14 @@ def render_scan_markdown(result: ScanResult, version: str, limit: int = LIMIT) -
     )
     not_checked = [
         [
-            markdown_text(n.fact, 80),
+            markdown_text(n.kind, 80),
             f"{n.packages} of {n.of}",
             markdown_text(n.reason, 300),
         ]
         for n in summary.not_checked
     ]
     document.table(
-        "Not checked", ("fact", "packages", "why"), not_checked, "see `trustmap scan -v`"
+        "Not checked", ("check", "packages", "why"), not_checked, "see `trustmap scan -v`"
     )
     _notes(document, [*result.resolution.target.notes, *result.notes])
     document.add(_footer(result, version, "scan"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date
 
 from scanner.model import Finding, Publishers, ScanResult, Snapshot
@@ -139,3 +140,21 @@ def test_the_step_summary_gets_the_gate_appended(tmp_path, monkeypatch):
     assert text.startswith("earlier step\n## ") and "trustmap gate: FAIL" in text
     step_summary(make_result(), "1.2.3")  # a scan has no verdict: nothing appended
     assert summary.read_text() == text
+
+
+def test_the_scan_comment_counts_as_the_terminal_does():
+    """The kinds of check not made as the terminal names them, and no 'ownership unknown for
+    0 packages' where every publisher is known."""
+    from scanner.model import Facts
+    from scanner.report.markdown import render_scan_markdown
+    from scanner.summary import with_summary
+    from tests.report.test_cyclonedx import make_result as with_unknown_ownership
+
+    result = make_result()
+    known = {name: Facts({"publishers": ["ann"], "organization": ""}) for name in result.packages}
+    text = render_scan_markdown(with_summary(replace(result, facts=known)), "1.2.3")
+    assert "ownership unknown" not in text
+    assert "rule checks undetermined (facts unknown)" in text or "rule check undetermined" in text
+    text = render_scan_markdown(with_unknown_ownership(), "1.2.3")
+    assert "ownership unknown for 2 packages." in text
+    assert "| check | packages | why |" in text and "| ownership | 1 of 4 |" in text
