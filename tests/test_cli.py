@@ -752,3 +752,16 @@ def test_enrichment_sources_switched_off_on_the_command_line(lab_venv, fixture_i
     six = next(p for p in report["packages"] if p["name"] == "six")
     assert "--no-github" in six["unknown_facts"]["repository_stars"]
     assert "--no-osv" in six["unknown_facts"]["osv_vulnerabilities"]
+
+
+def test_the_command_list_cuts_no_summary_at_80_columns():
+    """`trustmap --help` is where a newcomer starts: each command's line is whole, not cut
+    with '...' (click's default cut of a long first sentence)."""
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    out = CliRunner().invoke(main, ["--help"], terminal_width=80).output
+    commands = out[out.index("Commands:") :].splitlines()[1:]
+    assert len(commands) >= 8 and not [line for line in commands if "..." in line], commands
+    assert all(len(line) <= 80 for line in out.splitlines())
