@@ -463,3 +463,14 @@ def test_each_failure_carries_its_cause_set_where_it_failed(fixture_index, store
 
     fresh = fetch(Fetcher(store), f"{fixture_index.url}/pypi/six/json")
     assert (fresh.status, fresh.cause, fresh.http_status) == ("ok", None, 0)
+
+
+def test_an_error_without_a_message_is_named_once():
+    """httpx's ConnectTimeout carries no message: the unreachable warning said
+    `(ConnectTimeout: ConnectTimeout)`."""
+    import httpx
+
+    from scanner.sources.http import _describe
+
+    assert _describe(httpx.ConnectTimeout("")) == "ConnectTimeout"
+    assert _describe(httpx.ConnectError("refused")) == "ConnectError: refused"
