@@ -188,9 +188,12 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
         console.print(Text(f"note: {safe_text(note, 400)}", style="yellow"))
 
 
-def render_gate(result: ScanResult, console: Console, verbose: bool, version: str) -> None:
-    """The gate's terminal report: what was gated, the verdict, and the scan's notes (the
-    index used, what is stale, what was not checked)."""
+def render_gate(
+    result: ScanResult, console: Console, verbose: bool, version: str, notes: bool = True
+) -> None:
+    """The gate's terminal report: what was gated, the verdict, and (unless `notes` is
+    false: the whole scan above said them) the scan's notes (the index used, what is
+    stale, what was not checked)."""
     header = Text()
     command = (
         "allowlist check" if result.verdict and result.verdict.policy == "allowlist" else "gate"
@@ -200,7 +203,8 @@ def render_gate(result: ScanResult, console: Console, verbose: bool, version: st
     header.append(f" · {len(result.resolution.packages)} packages")
     console.print(header)
     render_verdict(result, console, verbose)
-    render_notes(console, [*result.resolution.target.notes, *result.notes])
+    if notes:
+        render_notes(console, [*result.resolution.target.notes, *result.notes])
 
 
 def _item_dict(result: ScanResult, item: GateItem) -> dict[str, Any]:
