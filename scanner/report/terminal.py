@@ -160,9 +160,9 @@ def render_notes(console: Console, notes: list[str]) -> None:
     # Answers older than their time-to-live are facts that may no longer hold, and a
     # source that could not be asked leaves facts unknown: said plainly, not folded
     # into the dim notes.
-    for note in (n for n in notes if n.startswith(_WARNINGS)):
+    for note in (n for n in notes if n.startswith(WARNING_NOTES)):
         console.print(Text(safe_text(note, 600), style="yellow"))
-    others = [n for n in notes if not n.startswith(_WARNINGS)]
+    others = [n for n in notes if not n.startswith(WARNING_NOTES)]
     if others:
         console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in others), style="dim"))
 
@@ -222,7 +222,8 @@ def summary_line(result: ScanResult) -> Text:
     return line
 
 
-_WARNINGS = ("stale:", "unreachable:", "rate-limited:")
+# Notes that are warnings: facts that may no longer hold, or a source not asked.
+WARNING_NOTES = ("stale:", "unreachable:", "rate-limited:", "switched off:")
 
 
 def _facts_table(result: ScanResult, name: str) -> Group:
