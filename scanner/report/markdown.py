@@ -15,6 +15,7 @@ from typing import Any
 from scanner.model import SEVERITIES, GateItem, ScanResult
 from scanner.report.diff import publisher_change_text
 from scanner.report.summary import publisher_counts, sorted_findings, summary_of
+from scanner.report.terminal import WARNING_NOTES
 from scanner.report.text import markdown_text
 from scanner.report.verdict import allowed_counts, brought_in_at, item_location
 from scanner.wording import counted
@@ -110,6 +111,12 @@ def _footer(result: ScanResult, version: str, what: str) -> str:
 
 
 def _notes(document: _Document, notes: Sequence[str]) -> None:
+    # A service not asked or an answer past its time-to-live is said unfolded, as the
+    # terminal says it in yellow: facts are unknown or may no longer hold because of it.
+    warnings = [f"> - {markdown_text(n, 400)}\n" for n in notes if n.startswith(WARNING_NOTES)]
+    if warnings and document.fits("\n> [!WARNING]\n" + "".join(warnings)):
+        document.add("\n> [!WARNING]\n" + "".join(warnings))
+    notes = [n for n in notes if not n.startswith(WARNING_NOTES)]
     if not notes:
         return
     document.add(f"\n<details><summary>Notes ({len(notes)})</summary>\n\n")

@@ -158,3 +158,12 @@ def test_the_scan_comment_counts_as_the_terminal_does():
     text = render_scan_markdown(with_unknown_ownership(), "1.2.3")
     assert "ownership unknown for 2 packages." in text
     assert "| check | packages | why |" in text and "| ownership | 1 of 4 |" in text
+
+
+def test_a_source_not_asked_is_a_warning_outside_the_folded_notes():
+    note = "unreachable: api.github.com could not be reached; not asked again: 5 facts unknown"
+    result = replace(make_result(), notes=(note, "index: test"))
+    text = render_markdown(gated(result), "1.2.3")
+    warning = text.index("> [!WARNING]\n> - unreachable\\: api\\.github\\.com")
+    assert warning < text.index("<summary>Notes (1)</summary>")
+    assert text.count("api\\.github\\.com") == 1
