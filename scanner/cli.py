@@ -211,7 +211,7 @@ def _exit_on_fatal_problems(result) -> None:
         sys.exit(EXIT_INPUT)
 
 
-@main.command()
+@main.command(short_help="Who can ship code into an environment, project or lockfile.")
 @click.argument("targets", nargs=-1)
 @_output_options(format_names())
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
@@ -227,7 +227,8 @@ def scan(
     quiet: bool,
     **settings,
 ) -> None:
-    """Scan TARGETS (default: the environment trustmap runs in). Each is an installed
+    """Scan TARGETS (default: the activated virtual environment, else the project in the
+    current folder, else the python3 on PATH; the header says which). Each is an installed
     environment (a virtual-environment, conda or site-packages folder, or a Python
     executable), a requirements file, a pyproject.toml, a lockfile (uv.lock, poetry.lock,
     Pipfile.lock, pylock.toml, pip-compile output), a CycloneDX JSON SBOM, a project
@@ -258,12 +259,12 @@ def _settings_and_options(settings: dict):
     return typed, scan_options(typed).started()
 
 
-@main.command()
+@main.command(short_help="Gate a change: fail on what it adds to the baseline.")
 @click.argument("targets", nargs=-1)
 @click.option(
     "--baseline",
     metavar="FILE|git:REF",
-    help="What the change is compared with: a saved `trustmap -f json` or CycloneDX output, "
+    help="What the change is compared with: a saved `trustmap scan -f json` or CycloneDX output, "
     "a lockfile or requirements file, or git:REF (the same files as they are at REF). "
     "Without it every finding is new.",
 )
@@ -303,7 +304,7 @@ def gate(
         sys.exit(result.verdict.exit_code)
 
 
-@main.command()
+@main.command(short_help="What changed between two sides: packages, publishers, findings.")
 @click.argument("old")
 @click.argument("new")
 @click.option(
@@ -332,7 +333,7 @@ def diff(old: str, new: str, output_format: str, output: str | None, **settings)
     render.diff(changes, notes, output_format, output, _version())
 
 
-@main.command()
+@main.command(short_help="Render a saved `scan -f json` result in another format.")
 @click.argument("result_file", metavar="RESULT.json", type=click.Path(dir_okay=False))
 @_output_options(tuple(name for name in format_names() if name != "json"))
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding and every fact.")
@@ -347,7 +348,7 @@ def report(result_file: str, output_format: str, output: str | None, verbose: bo
     render.write(result, output_format, output, verbose=verbose, version=_version())
 
 
-@main.command()
+@main.command(short_help="One package whole: publishers, facts, findings, paths.")
 @click.argument("name")
 @click.argument("targets", nargs=-1)
 @_output_options(EXPLAIN_FORMATS)
@@ -380,7 +381,7 @@ def explain(
     _exit_on_fatal_problems(result)
 
 
-@main.group()
+@main.group(short_help="The rules: list them, show one, list the facts they use.")
 def rules() -> None:
     """The rules: list them, show one, and list the facts their conditions can use."""
 
@@ -426,7 +427,7 @@ def rules_facts() -> None:
 # --- the allowlist ---------------------------------------------------------------------------
 
 
-@main.group()
+@main.group(short_help="Trusted sources only: init, check, review, approve, export.")
 def allowlist() -> None:
     """Trusted sources only: the allowlist file (trustmap-allowlist.toml) of the packages,
     PyPI organisations, accounts and publishers the project trusts; checked against the

@@ -94,11 +94,20 @@ def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> 
     if (folder / CONFIG_FILE).is_file():
         return folder / CONFIG_FILE
     pyproject = folder / PYPROJECT
-    if pyproject.is_file():
-        tool = _read(pyproject).get("tool")
-        if isinstance(tool, dict) and "trustmap" in tool:
-            return pyproject
+    if pyproject.is_file() and _has_table(_read(pyproject)):
+        return pyproject
     return None
+
+
+def _has_table(pyproject: dict[str, Any]) -> bool:
+    tool = pyproject.get("tool")
+    return isinstance(tool, dict) and "trustmap" in tool
+
+
+def holds_config(text: str, path: Path) -> bool:
+    """Whether a pyproject.toml's `text` configures trustmap (has a [tool.trustmap]
+    table): one without it is no configuration, as `find_config` reads the folder."""
+    return _has_table(_parse_toml(text, path))
 
 
 def load_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Config:

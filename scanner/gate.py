@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scanner import scan as pipeline
-from scanner.config import Config, config_from_text, find_config, load_config
+from scanner.config import (
+    PYPROJECT,
+    Config,
+    config_from_text,
+    find_config,
+    holds_config,
+    load_config,
+)
 from scanner.configured import gate_policy
 from scanner.inputs import baseline as baselines
 from scanner.inputs.default_target import PROJECT_FILES
@@ -104,7 +111,12 @@ def _policy_at(ref: str, settings_path: str | None, cwd: Path, rule_ids) -> Poli
     if content is None:
         return gate_policy(Config(), rule_ids)
     try:
-        return gate_policy(config_from_text(content.decode("utf-8"), path), rule_ids)
+        text = content.decode("utf-8")
+        if path.name == PYPROJECT and not holds_config(text, path):
+            # A pyproject.toml without [tool.trustmap] then configured nothing: the
+            # default policy, as find_config reads it today.
+            return gate_policy(Config(), rule_ids)
+        return gate_policy(config_from_text(text, path), rule_ids)
     except (InputError, UnicodeError):
         return None
 

@@ -388,6 +388,9 @@ class TrustedPublisher:
         return f"{kind}{self.repository} {self.workflow}"
 
 
+ALLOWLIST_NAME = "trustmap-allowlist.toml"  # the allowlist file's default name
+
+
 @dataclass(frozen=True)
 class Allowlist:
     """Whom a project trusts to ship code into it (`trustmap-allowlist.toml`)."""

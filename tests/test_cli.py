@@ -773,3 +773,32 @@ def test_security_md_gives_the_exit_codes_the_code_uses():
     assert "internal error" in rows[str(cli.EXIT_INTERNAL)]
     assert "TRUSTMAP_DEBUG" in rows[str(cli.EXIT_INTERNAL)]
     assert "## Reporting a vulnerability" in text
+
+
+def test_the_command_list_cuts_no_summary_at_80_columns():
+    """`trustmap --help` is where a newcomer starts: each command's line is whole, not cut
+    with '...' (click's default cut of a long first sentence)."""
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    out = CliRunner().invoke(main, ["--help"], terminal_width=80).output
+    commands = out[out.index("Commands:") :].splitlines()[1:]
+    assert len(commands) >= 8 and not [line for line in commands if "..." in line], commands
+    assert all(len(line) <= 80 for line in out.splitlines())
+
+
+def test_the_notes_name_the_services_switched_off(lab_venv, fixture_index, monkeypatch):
+    """Every enrichment service is off in the tests (conftest): the report says which were
+    never asked, rather than leave their unknown facts unexplained until -v."""
+    doc = scan_json(lab_venv, fixture_index)
+    assert (
+        "switched off: depsdev, github, osv, pypistats, scorecard (their facts are unknown)"
+        in (doc["notes"])
+    )
+    monkeypatch.setenv("TRUSTMAP_OSV_API_URL", "http://127.0.0.1:9/")  # on, if unreachable
+    doc = scan_json(lab_venv, fixture_index, "--offline")
+    assert (
+        "switched off: depsdev, github, pypistats, scorecard (their facts are unknown)"
+        in (doc["notes"])
+    )

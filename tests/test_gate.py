@@ -130,3 +130,36 @@ def test_an_expired_exception_stops_excepting_and_says_so(
     else:
         code, verdict = verdict_of(repo, fixture_index.simple_url)
         assert ("dapy", "solo-and-little-used") in items(verdict, "excepted")
+
+
+def test_a_pyproject_without_a_trustmap_table_at_the_base_is_the_default_policy(
+    tmp_path, fixture_index
+):
+    """Most projects have a pyproject.toml and no [tool.trustmap]: the policy at the base
+    is then the default one, compared as such, never 'could not be read'."""
+    pyproject = '[project]\nname = "demo"\nversion = "0.1"\n'
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "pyproject.toml").write_text(pyproject)
+    (repo / "pylock.toml").write_text("\n".join([LOCK_HEAD, SIX]))
+    git(repo, "add", ".")
+    git(repo, "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qm", "base")
+    (repo / "pylock.toml").write_text("\n".join([LOCK_HEAD, SIX, IDNA]))
+    git(repo, "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qam", "idna")
+    code, verdict = verdict_of(repo, fixture_index.simple_url)
+    assert code == 0, verdict
+    assert verdict["notes"] == [] and verdict["policy_changes"] == []
+
+
+def test_an_existing_undetermined_check_is_not_listed_as_a_finding(tmp_path, fixture_index):
+    """Offline, nothing about dapy is known in base or change: what exists is undetermined,
+    and the list says so (`six  critical-vulnerability` alone reads as a vulnerability)."""
+    repo = repository(tmp_path, [SIX, DAPY], [SIX, DAPY, IDNA])
+    code, out, err = gate(repo, fixture_index.simple_url, "--offline", "--allow-unknown")
+    assert code == 0, out + err
+    listed = out[out.index("Existing") :].splitlines()[1:]
+    shown = listed[: next(n for n, line in enumerate(listed) if not line.startswith("  "))]
+    existing = [line for line in shown if not line.lstrip().startswith("…")]
+    assert existing and all("(undetermined: facts unknown)" in line for line in existing), out
+    assert any(line.split()[1] == "dapy==1.16.1" for line in existing), out

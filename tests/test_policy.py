@@ -38,3 +38,31 @@ def test_an_unknown_that_could_fail_is_incomplete_unless_allowed():
     warned = decide(result([], [UNKNOWN_HIGH]), Policy(fail_on="high", on_unknown="warn"))
     assert warned.outcome == "pass" and warned.reasons
     assert decide(result([], [UNKNOWN_LOW]), Policy(fail_on="high")).outcome == "pass"
+
+
+def test_a_reason_several_unknown_facts_share_is_said_once():
+    from scanner.policy import _unknown_message
+
+    why = "the index serves vulnerabilities of the latest release only"
+    shared = Undetermined(
+        "known-vulnerability",
+        "six",
+        "high",
+        ("vulnerability_count", "vulnerability_severity"),
+        (f"vulnerability_count: {why}", f"vulnerability_severity: {why}"),
+    )
+    assert _unknown_message(shared) == (
+        f"undetermined: vulnerability_count, vulnerability_severity unknown ({why})"
+    )
+    mixed = Undetermined(
+        "new-and-solo",
+        "six",
+        "high",
+        ("first_release", "publisher_count", "organization"),
+        ("first_release: offline", "publisher_count: down", "organization: down",
+         "condition error: division by zero"),
+    )  # fmt: skip
+    assert _unknown_message(mixed) == (
+        "undetermined: first_release, publisher_count, organization unknown (first_release: "
+        "offline; publisher_count, organization: down; condition error: division by zero)"
+    )

@@ -257,9 +257,10 @@ def test_gate_and_diff_in_a_terminal_in_colour_unless_no_color(fixture_index, tm
     report = plain[plain.index("trustmap gate") :]
     assert_fits(report, 80)
     lines = report.splitlines()
-    # 82 characters of counts: the last word wraps, under the counts, not the outcome.
-    assert lines[1].startswith("FAIL: 1 failing, 0 unknown, 0 excepted, 0 existing")
-    assert lines[2] == "      high"
+    # 82 characters of counts: what they are judged against goes whole on the next line,
+    # under the counts (not `fail-on` at the end of one line and `high` on the next).
+    assert lines[1] == "FAIL: 1 failing, 0 unknown, 0 excepted, 0 existing"
+    assert lines[2] == "      against git:HEAD~1; fail-on high"
     assert "pylock.toml:9" in report
 
     code, raw, plain = run_in_terminal(*gate, cwd=repo, env={"NO_COLOR": "1"})
@@ -273,6 +274,7 @@ def test_gate_and_diff_in_a_terminal_in_colour_unless_no_color(fixture_index, tm
     assert_fits(report, 80)
     assert "added (1):" in report and "dapy==1.16.1" in report
     assert "can now publish into the closure (1):" in report and "JacksonWoo: dapy" in report
+
 
 def test_unreachable_enrichment_hosts_are_one_warning_line_each_in_a_terminal(
     lab_venv, fixture_index, cache
@@ -297,3 +299,34 @@ def test_unreachable_enrichment_hosts_are_one_warning_line_each_in_a_terminal(
     assert flat.count(f"unreachable: {host} could not be reached") == 1
     assert "not asked again in this scan" in flat and "facts unknown" in flat
     assert "\x1b[33m" in raw  # in yellow, not folded into the dim notes
+
+
+def test_the_gate_says_an_unreachable_host_on_its_own_line_not_in_the_notes(
+    fixture_index, tmp_path, cache
+):
+    """As scan does: a host that could not be asked is a yellow warning line of its own,
+    not one more clause of the dim Notes run-on."""
+    from tests.test_gate import DAPY, SIX, repository
+
+    repo = repository(tmp_path, [SIX], [SIX, DAPY])
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))  # bound, never listening: every connection is refused
+    host = f"127.0.0.1:{refused.getsockname()[1]}"
+    try:
+        code, raw, plain = run_in_terminal(
+            *("gate", "pylock.toml", "--baseline", "git:HEAD~1"),
+            *("--index-url", fixture_index.simple_url, "--cache", cache),
+            cwd=repo,
+            # Three refused connections in a row make a host unreachable: two packages
+            # ask each of these once.
+            env={f"TRUSTMAP_{name}_API_URL": f"http://{host}" for name in ("DEPSDEV", "PYPISTATS")},
+        )
+    finally:
+        refused.close()
+    assert code == 1, plain
+    report = plain[plain.index("trustmap gate") :]
+    assert_fits(report, 80)
+    assert re.search(rf"^unreachable: {re.escape(host)} could not be reached", report, re.M)
+    notes = report[report.index("Notes:") :]
+    assert "unreachable" not in notes and "index:" in notes
+    assert "\x1b[33munreachable" in raw  # in yellow

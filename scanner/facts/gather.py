@@ -67,8 +67,11 @@ async def gather(
     says) are asked once the index has answered, beside the provenance."""
     packages = list(packages)
     usage_task = asyncio.create_task(load_top_packages(fetcher))
+    switched_off: list[str] = []
     if sources is None:
-        sources = enrichment_sources(fetcher, endpoints or choose_endpoints(), source.index_url)
+        chosen = endpoints or choose_endpoints()
+        sources = enrichment_sources(fetcher, chosen, source.index_url)
+        switched_off = sorted(chosen.why_off)
     looped = list(sources)
     elsewhere = [p for p in packages if _from_other_index(p, source)]
     others = {p.name for p in elsewhere}
@@ -109,6 +112,9 @@ async def gather(
     for looped_source in looped:
         notes.extend(getattr(looped_source, "notes", ()))
     notes.extend(unreachable_notes(fetcher.unreachable_hosts(), answers))
+    if switched_off:
+        # Said once, so that a reader of the report knows which services were never asked.
+        notes.append(f"switched off: {', '.join(switched_off)} (their facts are unknown)")
     return GatheredData(
         index=index,
         top_packages=top,

@@ -60,6 +60,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from scanner.model import (
+    ALLOWLIST_NAME,
     AllowedPackage,
     Allowlist,
     Approval,
@@ -71,7 +72,7 @@ from scanner.model import (
 )
 from scanner.names import is_project_name
 
-DEFAULT_NAME = "trustmap-allowlist.toml"
+DEFAULT_NAME = ALLOWLIST_NAME
 FORMAT_VERSION = 1
 SECTIONS = ("organizations", "accounts", "publishers", "packages")  # the order written
 APPROVAL_KEYS = ("reason", "approved-by", "approved-on", "expires")

@@ -170,8 +170,22 @@ def _sort_into(
 
 
 def _unknown_message(check: Undetermined) -> str:
+    """`undetermined: a, b unknown (why)`: a reason that several facts share is said once
+    (`a: offline; b: offline` was the same words twice)."""
     missing = ", ".join(check.missing)
-    return f"undetermined: {missing} unknown ({'; '.join(check.reasons)})"
+    facts_by_reason: dict[str, list[str]] = {}
+    for reason in check.reasons:
+        fact, sep, why = reason.partition(": ")
+        if sep and fact in check.missing:
+            facts_by_reason.setdefault(why, []).append(fact)
+        else:  # a condition error, or a reason of another shape: kept whole
+            facts_by_reason.setdefault(reason, [])
+    if len(facts_by_reason) == 1 and next(iter(facts_by_reason.values())):
+        return f"undetermined: {missing} unknown ({next(iter(facts_by_reason))})"
+    parts = [
+        f"{', '.join(facts)}: {why}" if facts else why for why, facts in facts_by_reason.items()
+    ]
+    return f"undetermined: {missing} unknown ({'; '.join(parts)})"
 
 
 def _reason(item: GateItem) -> str:

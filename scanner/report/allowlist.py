@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
-from scanner.model import GateItem, ScanResult
+from scanner.model import ALLOWLIST_NAME, SEVERITIES, GateItem, ScanResult
 from scanner.report.summary import finding_path, summary_of
 from scanner.report.terminal import (
+    INDENT,
     SEVERITY_STYLE,
     evidence_text,
     field,
@@ -24,7 +27,7 @@ from scanner.report.terminal import (
     publishers_text,
 )
 from scanner.report.text import safe_text
-from scanner.report.verdict import OUTCOME_STYLE, allowed_counts, headline
+from scanner.report.verdict import allowed_counts, headline_grid
 
 PROVENANCE_FACTS = ("provenance_publisher", "provenance_repository", "provenance_workflow")
 
@@ -64,9 +67,18 @@ def _repository(values: dict[str, Any]) -> str:
 
 
 def approve_command(result: ScanResult, name: str) -> str:
+    """The command that approves `name`, into the allowlist that was checked (named when
+    it is not ./trustmap-allowlist.toml, lest the approval land in another file)."""
     package = result.packages.get(name)
     version = f" --version =={package.version}" if package is not None and package.version else ""
-    return f"trustmap allowlist approve {shlex.quote(name)}{version} --reason '...'"
+    where = ""
+    source = result.verdict.source if result.verdict is not None else ""
+    if source and Path(source) != Path.cwd() / ALLOWLIST_NAME:
+        shown = Path(source)
+        if shown.is_relative_to(Path.cwd()):
+            shown = shown.relative_to(Path.cwd())
+        where = f" --allowlist {shlex.quote(str(shown))}"
+    return f"trustmap allowlist approve {shlex.quote(name)}{version}{where} --reason '...'"
 
 
 def render_review(
@@ -79,7 +91,7 @@ def render_review(
     head = Text(f"trustmap allowlist review · {safe_text(result.resolution.source, 300)}")
     head.stylize("bold")
     console.print(head)
-    console.print(Text(safe_text(headline(verdict), 400), style=OUTCOME_STYLE[verdict.outcome]))
+    console.print(headline_grid(verdict, console.width))
     if not found:
         console.print(Text("Nothing to review: every package is allowed."))
         if verdict.existing and not standing:
@@ -105,18 +117,27 @@ def render_review(
         console.print(indented(field("repository", Text(_repository(values)))))
         console.print(indented(field("provenance", Text(safe_text(_provenance(values), 200)))))
         console.print(indented(field("path", path_text(finding_path(result, name)))))
-        for finding in sorted(
-            (f for f in result.findings if f.package == name), key=lambda f: f.rule_id
-        ):
-            line = Text(f"{finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
-            line.append(safe_text(finding.rule_id, 60))
-            line.append(f"  {safe_text(finding.title, 200)}")
-            console.print(indented(line))
-            if finding.evidence:
-                console.print(indented(evidence_text(dict(finding.evidence)), 18))
-        console.print(
-            indented(field("approve", Text(safe_text(approve_command(result, name), 300))))
+        # Most severe first; each finding's wrapped lines stay right of its severity.
+        findings = sorted(
+            (f for f in result.findings if f.package == name),
+            key=lambda f: (-SEVERITIES.index(f.severity), f.rule_id),
         )
+        for finding in findings:
+            body = Text(safe_text(finding.rule_id, 60))
+            body.append(f"  {safe_text(finding.title, 200)}")
+            if finding.evidence:
+                body.append("\n")
+                body.append_text(evidence_text(dict(finding.evidence)))
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True, width=8)
+            grid.add_column()
+            grid.add_row(
+                Text(finding.severity.upper(), style=SEVERITY_STYLE[finding.severity]), body
+            )
+            console.print(indented(grid))
+        # Never wrapped by a newline of ours: the command is copied from the terminal.
+        approve = Text(" " * INDENT) + field("approve", Text(approve_command(result, name)))
+        console.print(approve, soft_wrap=True)
     if len(found) > len(shown):
         console.print(Text(f"\n… and {len(found) - len(shown)} more (-v)", style="dim"))
     console.print(Text(f"\n{allowed_counts(verdict)}.", style="dim"))

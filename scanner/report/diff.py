@@ -25,6 +25,21 @@ def publisher_change_text(change) -> str:
     return ", ".join(parts)
 
 
+def finding_text(changes: Diff, key: tuple[str, str]) -> str:
+    """`dapy: solo-and-little-used (high)`, with its severity as Markdown and JSON give it."""
+    severity = changes.severities.get(key)
+    return f"{key[0]}: {key[1]}" + (f" ({severity})" if severity else "")
+
+
+def _finding_dict(changes: Diff, key: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "package": key[0],
+        "rule": key[1],
+        "severity": changes.severities.get(key),
+        "title": changes.titles.get(key),
+    }
+
+
 def diff_text(changes: Diff, notes: Sequence[str]) -> str:
     out = [f"trustmap diff {safe_text(changes.old, 200)} -> {safe_text(changes.new, 200)}"]
     if changes.empty:
@@ -47,8 +62,8 @@ def diff_text(changes: Diff, notes: Sequence[str]) -> str:
             "can no longer publish into it",
             [f"{a}: {', '.join(p)}" for a, p in changes.gone_publishers.items()],
         ),
-        ("findings added", [f"{p}: {r}" for p, r in changes.findings_added]),
-        ("findings resolved", [f"{p}: {r}" for p, r in changes.findings_resolved]),
+        ("findings added", [finding_text(changes, key) for key in changes.findings_added]),
+        ("findings resolved", [finding_text(changes, key) for key in changes.findings_resolved]),
         (
             "ownership changes",
             [f"{c.package}: {publisher_change_text(c)}" for c in changes.ownership_changes],
@@ -75,8 +90,8 @@ def diff_json(changes: Diff, notes: Sequence[str], version: str) -> str:
         "changed": {n: {"old": a, "new": b} for n, (a, b) in changes.changed.items()},
         "new_publishers": {a: list(p) for a, p in changes.new_publishers.items()},
         "gone_publishers": {a: list(p) for a, p in changes.gone_publishers.items()},
-        "findings_added": [{"package": p, "rule": r} for p, r in changes.findings_added],
-        "findings_resolved": [{"package": p, "rule": r} for p, r in changes.findings_resolved],
+        "findings_added": [_finding_dict(changes, key) for key in changes.findings_added],
+        "findings_resolved": [_finding_dict(changes, key) for key in changes.findings_resolved],
         "ownership_changes": [
             {"package": c.package, "change": publisher_change_text(c)}
             for c in changes.ownership_changes

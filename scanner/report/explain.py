@@ -102,10 +102,17 @@ def render_explain_terminal(result: ScanResult, explanation: Explanation, consol
     if not findings:
         console.print(indented(Text("none", style="dim"), 2))
     for finding in findings:
-        line = Text(f"  {finding.severity.upper():<8} ", style=SEVERITY_STYLE[finding.severity])
-        line.append(safe_text(finding.rule_id, 80), style="bold")
-        line.append(f": {safe_text(finding.title, 200)}")
-        console.print(line, indented(field("evidence", evidence_text(finding.evidence)), 11))
+        # The title's wrapped lines stay under it, as the evidence does, not at column 0.
+        line = Table.grid(padding=(0, 1))
+        line.add_column(no_wrap=True, width=8)
+        line.add_column()
+        title = Text(safe_text(finding.rule_id, 80), style="bold")
+        title.append(f": {safe_text(finding.title, 200)}")
+        severity = Text(finding.severity.upper(), style=SEVERITY_STYLE[finding.severity])
+        line.add_row(severity, title)
+        console.print(
+            indented(line, 2), indented(field("evidence", evidence_text(finding.evidence)), 11)
+        )
     if undetermined:
         console.print(
             Text(f"\nUndetermined ({len(undetermined)}): facts unknown, not a pass", style="bold")

@@ -25,6 +25,7 @@ from scanner.model import SEVERITIES, Finding, Ownership, ScanResult, Undetermin
 from scanner.report.html_assets import SCRIPT, STYLE
 from scanner.report.html_graph import Node, radius_for, render_graph_svg
 from scanner.report.summary import finding_path, sorted_findings, summary_of
+from scanner.report.terminal import WARNING_NOTES
 from scanner.report.text import MAX_SHOWN, safe_text
 from scanner.wording import counted
 
@@ -253,6 +254,10 @@ class _Report:
             )
         if s.problems:
             unchecked.append(f"<li>{counted(s.problems, 'problem')} in the input (see Notes)</li>")
+        # A service that was not asked, or an answer past its time-to-live, as the terminal
+        # says it in yellow: here, not only at the foot of the page.
+        notes = (*self.result.resolution.target.notes, *self.result.notes)
+        unchecked.extend(f"<li>{esc(n, 600)}</li>" for n in notes if n.startswith(WARNING_NOTES))
         if unchecked:
             out.append('<h3 class="warn">What could not be checked</h3><ul class="tight">')
             out.extend(unchecked)

@@ -15,8 +15,10 @@ from typing import Any
 from scanner.model import SEVERITIES, GateItem, ScanResult
 from scanner.report.diff import publisher_change_text
 from scanner.report.summary import publisher_counts, sorted_findings, summary_of
+from scanner.report.terminal import WARNING_NOTES
 from scanner.report.text import markdown_text
 from scanner.report.verdict import allowed_counts, brought_in_at, item_location
+from scanner.wording import counted
 
 LIMIT = 65_536  # GitHub's largest comment
 # Room kept for the closing lines (what was left out, the footer) after the budget runs out.
@@ -109,6 +111,12 @@ def _footer(result: ScanResult, version: str, what: str) -> str:
 
 
 def _notes(document: _Document, notes: Sequence[str]) -> None:
+    # A service not asked or an answer past its time-to-live is said unfolded, as the
+    # terminal says it in yellow: facts are unknown or may no longer hold because of it.
+    warnings = [f"> - {markdown_text(n, 400)}\n" for n in notes if n.startswith(WARNING_NOTES)]
+    if warnings and document.fits("\n> [!WARNING]\n" + "".join(warnings)):
+        document.add("\n> [!WARNING]\n" + "".join(warnings))
+    notes = [n for n in notes if not n.startswith(WARNING_NOTES)]
     if not notes:
         return
     document.add(f"\n<details><summary>Notes ({len(notes)})</summary>\n\n")
@@ -225,11 +233,16 @@ def render_scan_markdown(result: ScanResult, version: str, limit: int = LIMIT) -
         for s in reversed(SEVERITIES)
         if summary.findings_by_severity.get(s, 0)
     )
+    unknown = (
+        f"; ownership unknown for {counted(summary.ownership_unknown, 'package')}"
+        if summary.ownership_unknown
+        else ""
+    )
     document.add(
         f"## trustmap scan: {summary.packages} packages; who can publish: "
         f"{publisher_counts(summary)}\n\n"
-        f"Findings: {counts or 'none'}; {summary.undetermined} checks undetermined; "
-        f"ownership unknown for {summary.ownership_unknown} packages.\n"
+        f"Findings: {counts or 'none'}; "
+        f"{counted(summary.undetermined, 'rule check')} undetermined (facts unknown){unknown}.\n"
     )
     rows = []
     for finding in sorted_findings(result):
@@ -253,14 +266,14 @@ def render_scan_markdown(result: ScanResult, version: str, limit: int = LIMIT) -
     )
     not_checked = [
         [
-            markdown_text(n.fact, 80),
+            markdown_text(n.kind, 80),
             f"{n.packages} of {n.of}",
             markdown_text(n.reason, 300),
         ]
         for n in summary.not_checked
     ]
     document.table(
-        "Not checked", ("fact", "packages", "why"), not_checked, "see `trustmap scan -v`"
+        "Not checked", ("check", "packages", "why"), not_checked, "see `trustmap scan -v`"
     )
     _notes(document, [*result.resolution.target.notes, *result.notes])
     document.add(_footer(result, version, "scan"))

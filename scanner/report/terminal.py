@@ -150,14 +150,21 @@ def render_terminal(
         console.print(_publishers_table(result, summary))
         for package in result.resolution.packages:
             console.print(_facts_table(result, package.name))
-    notes = [*target.notes, *result.notes]
+    # A note that "Not checked" already said (`provenance: REASON`) is not said twice.
+    said = {f"{item.kind}: {item.reason}" for item in summary.not_checked}
+    render_notes(console, [n for n in (*target.notes, *result.notes) if n not in said])
+
+
+def render_notes(console: Console, notes: list[str]) -> None:
+    """The scan's notes: warnings one line each, the rest run together, dimmed."""
     # Answers older than their time-to-live are facts that may no longer hold, and a
     # source that could not be asked leaves facts unknown: said plainly, not folded
     # into the dim notes.
-    for note in (n for n in notes if n.startswith(_WARNINGS)):
+    for note in (n for n in notes if n.startswith(WARNING_NOTES)):
         console.print(Text(safe_text(note, 600), style="yellow"))
-    others = [n for n in notes if not n.startswith(_WARNINGS)]
-    console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in others), style="dim"))
+    others = [n for n in notes if not n.startswith(WARNING_NOTES)]
+    if others:
+        console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in others), style="dim"))
 
 
 def _findings_by_package(console: Console, result: ScanResult, findings: list) -> None:
@@ -214,7 +221,9 @@ def summary_line(result: ScanResult) -> Text:
         )
     return line
 
-_WARNINGS = ("stale:", "unreachable:", "rate-limited:")
+
+# Notes that are warnings: facts that may no longer hold, or a source not asked.
+WARNING_NOTES = ("stale:", "unreachable:", "rate-limited:", "switched off:")
 
 
 def _facts_table(result: ScanResult, name: str) -> Group:

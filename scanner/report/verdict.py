@@ -13,6 +13,7 @@ from rich.text import Text
 
 from scanner.model import GateItem, Location, ScanResult, Verdict
 from scanner.report.summary import finding_path
+from scanner.report.terminal import render_notes
 from scanner.report.text import safe_text
 
 OUTCOME_STYLE = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}
@@ -71,20 +72,37 @@ def item_location(result: ScanResult, item: GateItem) -> str:
     return f"via {' > '.join(path)}" if len(path) > 1 else ""
 
 
-def headline(verdict: Verdict) -> str:
+def headline_parts(verdict: Verdict) -> tuple[str, str, str]:
+    """The outcome, its counts, and what it was judged against: `FAIL`, `2 failing, 0
+    unknown, 0 excepted, 1 existing`, `against git:HEAD~1; fail-on high`."""
     if verdict.policy == "allowlist":
-        return (
-            f"{verdict.outcome.upper()}: {len(verdict.failed)} not allowed, "
-            f"{len(verdict.unknown)} unknown, {allowed_counts(verdict)}; "
-            f"allowlist {verdict.source}"
+        counts = (
+            f"{len(verdict.failed)} not allowed, {len(verdict.unknown)} unknown, "
+            f"{allowed_counts(verdict)};"
         )
+        return verdict.outcome.upper(), counts, f"allowlist {verdict.source}"
     counts = (
         f"{len(verdict.failed)} failing, {len(verdict.unknown)} unknown, "
         f"{len(verdict.excepted)} excepted, {len(verdict.existing)} existing"
     )
-    against = f" against {verdict.baseline}" if verdict.baseline else " (no baseline: all is new)"
+    against = f"against {verdict.baseline}" if verdict.baseline else "(no baseline: all is new)"
     threshold = f"fail-on {verdict.fail_on}" if verdict.fail_on else "fail-on never"
-    return f"{verdict.outcome.upper()}: {counts}{against}; {threshold}"
+    return verdict.outcome.upper(), counts, f"{against}; {threshold}"
+
+
+def headline_grid(verdict: Verdict, width: int) -> Table:
+    """The outcome, then what it counts; when that does not fit `width`, what it was judged
+    against goes whole on a line of its own under the counts (rather than `fail-on` at the
+    end of one line and `high` alone on the next)."""
+    outcome, counts, context = (safe_text(part, 300) for part in headline_parts(verdict))
+    one_line = f"{counts} {context}"
+    text = one_line if len(outcome) + 2 + len(one_line) <= width else f"{counts}\n{context}"
+    line = Table.grid(padding=(0, 1))
+    line.add_column(no_wrap=True)
+    line.add_column()
+    style = OUTCOME_STYLE[verdict.outcome]
+    line.add_row(Text(f"{outcome}:", style=style), Text(text, style=style))
+    return line
 
 
 def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
@@ -107,18 +125,23 @@ def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
     return [head, Padding(body, (0, 0, 0, 6))]
 
 
+def _existing_line(result: ScanResult, item: GateItem) -> Text:
+    """`HIGH     dapy==1.16.1  solo-and-little-used`; an undetermined check says so, lest
+    `requests  critical-vulnerability` read as a vulnerability found."""
+    package = result.packages.get(item.package)
+    label = package.label if package is not None else item.package
+    line = Text(f"  {item.severity.upper():<8} {safe_text(label, 100)}  "
+                f"{safe_text(item.rule_id, 80)}", style="dim")  # fmt: skip
+    if item.kind == "undetermined":
+        line.append(" (undetermined: facts unknown)")
+    return line
+
+
 def render_verdict(result: ScanResult, console: Console, verbose: bool = False) -> None:
     verdict = result.verdict
     if verdict is None:
         return
-    # The outcome, then what it counts, whose wrapped lines stay under the counts.
-    outcome, _, counts = safe_text(headline(verdict), 400).partition(": ")
-    line = Table.grid(padding=(0, 1))
-    line.add_column(no_wrap=True)
-    line.add_column()
-    style = OUTCOME_STYLE[verdict.outcome]
-    line.add_row(Text(f"{outcome}:", style=style), Text(counts, style=style))
-    console.print(line)
+    console.print(headline_grid(verdict, console.width))
     if verdict.policy_changes:
         # Said before anything else: the change edits the policy that judges it.
         console.print(Text("This change edits the gate's own policy:", style="bold yellow"))
@@ -156,8 +179,7 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
         console.print(Text(f"\n{title}: {len(verdict.existing)}", style="bold"))
         shown = verdict.existing if verbose else verdict.existing[:10]
         for item in shown:
-            console.print(Text(f"  {safe_text(item.package, 100)}  {safe_text(item.rule_id, 80)}",
-                               style="dim"))  # fmt: skip
+            console.print(_existing_line(result, item))
         if len(verdict.existing) > len(shown):
             console.print(
                 Text(f"  … and {len(verdict.existing) - len(shown)} more (-v)", style="dim")
@@ -166,9 +188,12 @@ def render_verdict(result: ScanResult, console: Console, verbose: bool = False) 
         console.print(Text(f"note: {safe_text(note, 400)}", style="yellow"))
 
 
-def render_gate(result: ScanResult, console: Console, verbose: bool, version: str) -> None:
-    """The gate's terminal report: what was gated, the verdict, and the scan's notes (the
-    index used, what is stale, what was not checked)."""
+def render_gate(
+    result: ScanResult, console: Console, verbose: bool, version: str, notes: bool = True
+) -> None:
+    """The gate's terminal report: what was gated, the verdict, and (unless `notes` is
+    false: the whole scan above said them) the scan's notes (the index used, what is
+    stale, what was not checked)."""
     header = Text()
     command = (
         "allowlist check" if result.verdict and result.verdict.policy == "allowlist" else "gate"
@@ -178,9 +203,8 @@ def render_gate(result: ScanResult, console: Console, verbose: bool, version: st
     header.append(f" · {len(result.resolution.packages)} packages")
     console.print(header)
     render_verdict(result, console, verbose)
-    notes = [*result.resolution.target.notes, *result.notes]
     if notes:
-        console.print(Text("Notes: " + "; ".join(safe_text(n, 300) for n in notes), style="dim"))
+        render_notes(console, [*result.resolution.target.notes, *result.notes])
 
 
 def _item_dict(result: ScanResult, item: GateItem) -> dict[str, Any]:

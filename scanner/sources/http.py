@@ -1177,5 +1177,9 @@ _READ_FAILURES: tuple[type[BaseException], ...] = (
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    """`ConnectError: [Errno -2] Name or service not known`; an exception without a
+    message is its name alone (not `ConnectTimeout: ConnectTimeout`)."""
+    text = str(exc)
+    if not text:
+        return type(exc).__name__
     return f"{type(exc).__name__}: {redact(text)}"[:300]

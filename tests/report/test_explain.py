@@ -3,6 +3,7 @@ draws (paths from top-level packages, dependents, unknown names, the --paths lim
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -102,3 +103,16 @@ def test_the_name_is_matched_in_any_spelling():
 def test_an_unknown_package_is_an_input_error_naming_the_closure():
     with pytest.raises(InputError, match=r"nope: not in this closure \(4 packages from lab\)"):
         explain(diamond(), "nope")
+
+
+def test_a_long_finding_title_wraps_under_itself_at_80_columns():
+    result = diamond()
+    long_title = "One account alone publishes a package few people use, " * 2
+    finding = Finding("solo-and-little-used", "d", "high", long_title.strip(), {"x": 1})
+    result = dataclasses.replace(result, findings=(finding,))
+    console = Console(width=80, record=True, file=io.StringIO(), color_system=None)
+    render_explain_terminal(result, explain(result, "d", 20), console)
+    out = console.export_text()
+    lines = out[out.index("Findings (1)") :].splitlines()[1:4]
+    assert lines[0].startswith("  HIGH     solo-and-little-used: One account"), lines
+    assert lines[1].startswith(" " * 11) and lines[1].strip(), lines  # under the title

@@ -209,3 +209,14 @@ def test_a_gate_report_leads_with_its_outcome():
     document = render_html(gated(make_result()), "1.2.3")
     summary = document[document.index('<section id="summary">') :]
     assert summary.index("<b>Gate: fail</b>") < summary.index('<div class="cards">')
+
+
+def test_a_source_not_asked_is_said_in_the_summary_not_only_in_the_notes():
+    import dataclasses
+
+    note = "unreachable: api.github.com could not be reached (ConnectError); not asked again"
+    result = dataclasses.replace(hostile_result(), notes=(note, "index: test"))
+    document = render_html(result, "1.2.3")
+    summary = document[document.index('<section id="summary">') : document.index('id="graph"')]
+    assert html.escape(note, quote=False) in summary
+    assert "index: test" not in summary

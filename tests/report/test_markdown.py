@@ -3,12 +3,15 @@ GitHub's 65,536 characters, long lists folded), outcome first, metadata literal.
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 from datetime import date
 
 from scanner.model import Finding, Publishers, ScanResult, Snapshot
 from scanner.policy import Policy, decide
 from scanner.policy.snapshot import compare
+from scanner.report.diff import diff_json, diff_text
 from scanner.report.markdown import LIMIT, render_diff_markdown, render_markdown
 from scanner.report.render import step_summary
 from scanner.report.text import markdown_text
@@ -114,6 +117,17 @@ def test_the_diff_names_who_can_now_publish_first():
     assert "mallory`@`evil" in text
     assert "| big | 2\\.0 | 2\\.1 |" in text
     assert "| low | tiny | solo\\-maintainer | One account alone |" in text
+    # The terminal and JSON give the same severity as the Markdown.
+    assert "  tiny: solo-maintainer (low)\n" in diff_text(compare(old, new), [])
+    added = json.loads(diff_json(compare(old, new), [], "1.2.3"))["findings_added"]
+    assert added == [
+        {
+            "package": "tiny",
+            "rule": "solo-maintainer",
+            "severity": "low",
+            "title": "One account alone",
+        }
+    ]
 
 
 def test_the_step_summary_gets_the_gate_appended(tmp_path, monkeypatch):
@@ -126,3 +140,30 @@ def test_the_step_summary_gets_the_gate_appended(tmp_path, monkeypatch):
     assert text.startswith("earlier step\n## ") and "trustmap gate: FAIL" in text
     step_summary(make_result(), "1.2.3")  # a scan has no verdict: nothing appended
     assert summary.read_text() == text
+
+
+def test_the_scan_comment_counts_as_the_terminal_does():
+    """The kinds of check not made as the terminal names them, and no 'ownership unknown for
+    0 packages' where every publisher is known."""
+    from scanner.model import Facts
+    from scanner.report.markdown import render_scan_markdown
+    from scanner.summary import with_summary
+    from tests.report.test_cyclonedx import make_result as with_unknown_ownership
+
+    result = make_result()
+    known = {name: Facts({"publishers": ["ann"], "organization": ""}) for name in result.packages}
+    text = render_scan_markdown(with_summary(replace(result, facts=known)), "1.2.3")
+    assert "ownership unknown" not in text
+    assert "rule checks undetermined (facts unknown)" in text or "rule check undetermined" in text
+    text = render_scan_markdown(with_unknown_ownership(), "1.2.3")
+    assert "ownership unknown for 2 packages." in text
+    assert "| check | packages | why |" in text and "| ownership | 1 of 4 |" in text
+
+
+def test_a_source_not_asked_is_a_warning_outside_the_folded_notes():
+    note = "unreachable: api.github.com could not be reached; not asked again: 5 facts unknown"
+    result = replace(make_result(), notes=(note, "index: test"))
+    text = render_markdown(gated(result), "1.2.3")
+    warning = text.index("> [!WARNING]\n> - unreachable\\: api\\.github\\.com")
+    assert warning < text.index("<summary>Notes (1)</summary>")
+    assert text.count("api\\.github\\.com") == 1

@@ -82,3 +82,22 @@ def test_the_facts_command_lists_the_facts_it_is_given(capsys):
     facts_list([SimpleNamespace(name="made_up", type="int", source="test", description="x")])
     out = capsys.readouterr().out
     assert "made_up" in out and "publisher_count" not in out
+
+
+def test_gate_verbose_says_the_scan_notes_once():
+    """`gate -v` draws the whole scan, then the verdict: the notes once, not after each."""
+    import io
+
+    from rich.console import Console
+
+    from scanner.report.formats.table import render
+    from tests.report.test_markdown import gated
+    from tests.report.test_sarif import make_result
+
+    console = Console(width=80, record=True, file=io.StringIO(), color_system=None)
+    render(gated(make_result()), console, verbose=True, version="0.1.0")
+    out = console.export_text()
+    assert out.count("Notes:") == 1 and out.index("Notes:") < out.index("trustmap gate")
+    console = Console(width=80, record=True, file=io.StringIO(), color_system=None)
+    render(gated(make_result()), console, verbose=False, version="0.1.0")
+    assert console.export_text().count("Notes:") == 1

@@ -189,3 +189,22 @@ def test_publisher_counts_are_unknown_when_no_ownership_is_known():
     out = render(unknown)
     assert "Who can publish code here: unknown\n" in out and "0 accounts" not in out
     assert "who can publish: unknown" in render_markdown(unknown, "0.1.0")
+
+
+def test_a_note_that_not_checked_already_said_is_not_repeated():
+    """`provenance: REASON` is the note of what "Not checked" says as `provenance for all 5
+    packages: REASON`: said once."""
+    reason = "the index does not serve PEP 740 provenance"
+    result = make_result()
+    facts = {
+        name: Facts(
+            {k: v for k, v in f.values.items() if k != "has_provenance"},
+            {**f.unknown, "has_provenance": reason},
+        )
+        for name, f in result.facts.items()
+    }
+    notes = (f"provenance: {reason}", "index: https://pypi.org/simple")
+    result = with_summary(dataclasses.replace(result, facts=facts, notes=notes))
+    out = render(result, width=200)
+    assert out.count(reason) == 1
+    assert out.rstrip().endswith("; index: https://pypi.org/simple")

@@ -512,3 +512,14 @@ def test_a_failed_lookup_is_an_error_and_is_asked_again(store, monkeypatch):
     assert result.status == "error"
     assert result.error.startswith("ConnectError: ") and "Name or service not known" in result.error
     assert asked.count("index.invalid") >= 2  # each retry looked the host up again
+
+
+def test_an_error_without_a_message_is_named_once():
+    """httpx's ConnectTimeout carries no message: the unreachable warning said
+    `(ConnectTimeout: ConnectTimeout)`."""
+    import httpx
+
+    from scanner.sources.http import _describe
+
+    assert _describe(httpx.ConnectTimeout("")) == "ConnectTimeout"
+    assert _describe(httpx.ConnectError("refused")) == "ConnectError: refused"

@@ -22,7 +22,9 @@ def render(result: ScanResult, console: Console, *, verbose: bool, version: str)
 
     if verbose:
         render_terminal(result, console, verbose=True, version=version)
-    render_gate(result, console, verbose=verbose, version=version)
+        console.print()
+    # The scan above, when shown, has said its notes already.
+    render_gate(result, console, verbose=verbose, version=version, notes=not verbose)
 
 
 register(OutputFormat(name="table", position=0, draws=True, render=render))
