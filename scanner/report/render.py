@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scanner.model import Explanation, InputError, ScanResult
 from scanner.report.interface import output_format as output_format_named
@@ -17,6 +17,8 @@ from scanner.report.text import console as make_console
 from scanner.report.text import safe_text
 
 # rich is imported where it is used: machine formats (JSON for scripts, CI) never need it.
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXPLAIN_FORMATS = ("table", "json")
 
@@ -28,20 +30,32 @@ def write(
     `output`."""
     chosen = output_format_named(output_format)
     if chosen.draws:
-        if output:
-            with _open_output(output) as fh:
-                console = make_console(fh)
-                chosen.render(result, console, verbose=verbose, version=version)
-                console.file.flush()
-        else:
-            chosen.render(result, make_console(), verbose=verbose, version=version)
-        return
-    text = chosen.render(result, verbose=verbose, version=version)
+        _draw(
+            output, lambda console: chosen.render(result, console, verbose=verbose, version=version)
+        )
+    else:
+        _write_text(output, chosen.render(result, verbose=verbose, version=version))
+
+
+def _write_text(output: str | None, text: str) -> None:
+    """`text` to the file `output` (moved into place whole), else to stdout."""
     if output:
         with _open_output(output) as fh:
             fh.write(text)
     else:
         sys.stdout.write(text)
+
+
+def _draw(output: str | None, draw: Callable[[Console], None]) -> None:
+    """Draw on a console writing to the file `output` (moved into place whole), else on
+    stdout's."""
+    if output:
+        with _open_output(output) as fh:
+            console = make_console(fh)
+            draw(console)
+            console.file.flush()
+    else:
+        draw(make_console())
 
 
 @contextlib.contextmanager
@@ -76,13 +90,7 @@ def summary_line(result: ScanResult, output: str | None) -> None:
     """`scan -q`: the table report's summary in one line."""
     from scanner.report.terminal import summary_line as line
 
-    if output:
-        with _open_output(output) as fh:
-            console = make_console(fh)
-            console.print(line(result))
-            console.file.flush()
-    else:
-        make_console().print(line(result))
+    _draw(output, lambda console: console.print(line(result)))
 
 
 @contextlib.contextmanager
@@ -279,20 +287,9 @@ def explain(
     from scanner.report.explain import render_explain_json, render_explain_terminal
 
     if output_format == "json":
-        text = render_explain_json(result, explanation, version)
-        if output:
-            with _open_output(output) as fh:
-                fh.write(text)
-        else:
-            sys.stdout.write(text)
-        return
-    if output:
-        with _open_output(output) as fh:
-            console = make_console(fh)
-            render_explain_terminal(result, explanation, console)
-            console.file.flush()
+        _write_text(output, render_explain_json(result, explanation, version))
     else:
-        render_explain_terminal(result, explanation, make_console())
+        _draw(output, lambda console: render_explain_terminal(result, explanation, console))
 
 
 def facts_list(facts: Sequence[FactView]) -> None:
@@ -339,11 +336,7 @@ def diff(changes, notes: Sequence[str], output_format: str, output: str | None, 
         text = render_diff_markdown(changes, notes, version)
     else:
         text = diff_text(changes, notes)
-    if output:
-        with _open_output(output) as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    _write_text(output, text)
 
 
 # --- the allowlist ---------------------------------------------------------------------------
@@ -361,20 +354,9 @@ def review(
     from scanner.report.allowlist import render_review, review_json
 
     if output_format == "json":
-        text = review_json(result, version, standing)
-        if output:
-            with _open_output(output) as fh:
-                fh.write(text)
-        else:
-            sys.stdout.write(text)
-        return
-    if output:
-        with _open_output(output) as fh:
-            console = make_console(fh)
-            render_review(result, console, verbose, standing)
-            console.file.flush()
+        _write_text(output, review_json(result, version, standing))
     else:
-        render_review(result, make_console(), verbose, standing)
+        _draw(output, lambda console: render_review(result, console, verbose, standing))
 
 
 def lines(messages: Sequence[str], stderr: bool = False) -> None:
