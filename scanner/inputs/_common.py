@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
@@ -219,3 +220,17 @@ def _type_name(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return type(value).__name__
+
+
+def calendar_date(value: Any) -> date | None:
+    """A TOML date (or datetime, or an ISO date string) as a date; None for anything else."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None

@@ -52,13 +52,14 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from scanner.inputs._common import calendar_date
 from scanner.model import (
     ALLOWLIST_NAME,
     AllowedPackage,
@@ -185,13 +186,13 @@ class _Reader:
             if not isinstance(value, str) or not value.strip():
                 self.problem(block, f"{prefix}.{key}", "is required: say it in words")
                 ok = False
-        approved_on = _date(entry.get("approved-on"))
+        approved_on = calendar_date(entry.get("approved-on"))
         if approved_on is None:
             self.problem(block, f"{prefix}.approved-on", "is required: a date such as 2026-12-04")
             ok = False
         expires = None
         if "expires" in entry:
-            expires = _date(entry["expires"])
+            expires = calendar_date(entry["expires"])
             if expires is None:
                 self.problem(
                     block, f"{prefix}.expires", f"must be a date, got {entry['expires']!r}"
@@ -369,19 +370,6 @@ class _Reader:
                     TrustedPublisher(repository, approval, workflow, kind, tuple(sorted(packages)))
                 )
         return tuple(found)
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 # --- the text, block by block -------------------------------------------------------------

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from datetime import date, datetime
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from scanner.inputs._common import calendar_date
 from scanner.model import SEVERITIES
 from scanner.policy import GATE_DEFAULT, Policy, PolicyException
 
@@ -160,7 +160,7 @@ def _exception(entry: Any, key: str, rule_ids: Collection[str], problem):
     if not isinstance(reason, str) or not reason.strip():
         problem(f"{key}.reason", "must say why, in words")
         ok = False
-    expires = _date(entry["expires"])
+    expires = calendar_date(entry["expires"])
     if expires is None:
         problem(f"{key}.expires", f"must be a date (2027-03-31), got {entry['expires']!r}")
         ok = False
@@ -179,19 +179,6 @@ def _package_pattern(pattern: str) -> str | None:
         return lowered if _PATTERN.match(lowered) else None
     canonical = str(canonicalize_name(pattern))
     return canonical if canonical and _PATTERN.match(canonical) else None
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 _EXCEPTION_HEADER = re.compile(
