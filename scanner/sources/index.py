@@ -275,32 +275,25 @@ class IndexClient:
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         """Every release of a project that has an installable file, or None and why."""
-        if not is_project_name(name):
-            return None, invalid_name_reason(name)
-        name = canonicalize_name(name)
-        result = await self.fetcher.get_json(
-            f"{self.index_url}/{segment(name)}/",
-            RELEASES_KIND,
-            extract_releases,
-            accept=SIMPLE_JSON,
-            offload=True,
-        )
-        if result.status == "not-found":
-            return None, "the index has no project of this name"
-        _refuse(result)
-        if result.status != "ok":
-            return None, _why(result)
-        return [IndexRelease.from_dict(row) for row in result.data], ""
+        rows, why = await self._simple_page(name, RELEASES_KIND, extract_releases)
+        return (None, why) if rows is None else ([IndexRelease.from_dict(r) for r in rows], "")
 
     async def files(self, name: str) -> tuple[list[dict[str, Any]] | None, str]:
         """Every installable file of a project with its hash (`extract_files`), or None
+        and why."""
+        return await self._simple_page(name, FILES_KIND, extract_files)
+
+    async def _simple_page(
+        self, name: str, kind: str, extract: Callable[[Any, str], Any]
+    ) -> tuple[Any, str]:
+        """What `extract` takes from the project's simple page (cached as `kind`), or None
         and why."""
         if not is_project_name(name):
             return None, invalid_name_reason(name)
         result = await self.fetcher.get_json(
             f"{self.index_url}/{segment(canonicalize_name(name))}/",
-            FILES_KIND,
-            extract_files,
+            kind,
+            extract,
             accept=SIMPLE_JSON,
             offload=True,
         )
