@@ -200,6 +200,8 @@ def test_check_and_review_in_a_terminal(lab_venv, fixture_index, tmp_path):
     assert_fits(plain[plain.index("trustmap allowlist check") :], 80)
     code, raw, plain = run_in_terminal("allowlist", "review", *args, columns=80)
     assert code == 0, plain
+    # A work list that exits 0 does not say FAIL.
+    assert "TO REVIEW: 1 not allowed, 0 unknown, 11 allowed" in plain and "FAIL" not in plain
     body = plain[plain.index("1. pycrypto==2.6.1") :]
     assert "publishers: amk, dlitz" in body and "known-vulnerability" in body
     # On one line whatever the width (it is copied from the terminal), into the
@@ -234,3 +236,12 @@ def test_a_trusted_organisation_allows_until_it_gains_a_member(lab_venv, fixture
     (item,) = verdict["failed"]
     assert (item["package"], item["rule"]) == ("certifi", "trust-changed")
     assert "organisation certifi members changed since approval: +eve" in item["message"]
+
+
+def test_an_allowlist_under_the_working_directory_is_named_as_typed(tmp_path, monkeypatch):
+    from scanner.report.text import shown_path
+
+    monkeypatch.chdir(tmp_path)
+    assert shown_path(str(tmp_path / "ci" / "allow.toml")) == "ci/allow.toml"
+    assert shown_path("/elsewhere/allow.toml") == "/elsewhere/allow.toml"
+    assert shown_path("allow.toml") == "allow.toml"

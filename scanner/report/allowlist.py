@@ -26,7 +26,7 @@ from scanner.report.terminal import (
     path_text,
     publishers_text,
 )
-from scanner.report.text import safe_text
+from scanner.report.text import safe_text, shown_path
 from scanner.report.verdict import allowed_counts, headline_grid
 
 PROVENANCE_FACTS = ("provenance_publisher", "provenance_repository", "provenance_workflow")
@@ -74,10 +74,7 @@ def approve_command(result: ScanResult, name: str) -> str:
     where = ""
     source = result.verdict.source if result.verdict is not None else ""
     if source and Path(source) != Path.cwd() / ALLOWLIST_NAME:
-        shown = Path(source)
-        if shown.is_relative_to(Path.cwd()):
-            shown = shown.relative_to(Path.cwd())
-        where = f" --allowlist {shlex.quote(str(shown))}"
+        where = f" --allowlist {shlex.quote(shown_path(source))}"
     return f"trustmap allowlist approve {shlex.quote(name)}{version}{where} --reason '...'"
 
 
@@ -91,7 +88,9 @@ def render_review(
     head = Text(f"trustmap allowlist review · {safe_text(result.resolution.source, 300)}")
     head.stylize("bold")
     console.print(head)
-    console.print(headline_grid(verdict, console.width))
+    # A review is a work list, not a verdict: it exits 0, so its headline says what is
+    # left to review rather than FAIL (`allowlist check` is the verdict).
+    console.print(headline_grid(verdict, console.width, review=True))
     if not found:
         console.print(Text("Nothing to review: every package is allowed."))
         if verdict.existing and not standing:

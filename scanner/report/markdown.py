@@ -16,7 +16,7 @@ from scanner.model import SEVERITIES, GateItem, ScanResult
 from scanner.report.diff import publisher_change_text
 from scanner.report.summary import publisher_counts, sorted_findings, summary_of
 from scanner.report.terminal import WARNING_NOTES
-from scanner.report.text import markdown_text
+from scanner.report.text import markdown_text, shown_path
 from scanner.report.verdict import allowed_counts, brought_in_at, item_location
 from scanner.wording import counted
 
@@ -196,7 +196,7 @@ def render_allowlist_markdown(result: ScanResult, version: str, limit: int = LIM
         f"{verdict.outcome.upper()}\n\n"
         f"**{len(verdict.failed)} not allowed**, {len(verdict.unknown)} unknown, "
         f"{markdown_text(allowed_counts(verdict), 300)}; allowlist "
-        f"{_code(verdict.source)}\n"
+        f"{_code(shown_path(verdict.source))}\n"
     )
     full = "run `trustmap allowlist check -f json` for the whole list"
     header = ("severity", "package", "check", "what", "brought in at")

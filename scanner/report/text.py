@@ -37,6 +37,19 @@ def safe_text(value: object, limit: int = MAX_SHOWN, keep_newlines: bool = False
     return "".join(out)
 
 
+def shown_path(path: str) -> str:
+    """A file path as people type it: relative to the working directory when it is under
+    it (the allowlist in a CI log or a review), else as it was given."""
+    if not path:
+        return path
+    from pathlib import Path
+
+    shown = Path(path)
+    if shown.is_absolute() and shown.is_relative_to(Path.cwd()):
+        return str(shown.relative_to(Path.cwd()))
+    return path
+
+
 # Blanks at the end of a line, mixed with style codes (rich pads wrapped and indented
 # blocks to the full width, inside and after styled spans).
 _TRAILING_BLANKS = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$", re.MULTILINE)

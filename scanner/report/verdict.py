@@ -14,7 +14,7 @@ from rich.text import Text
 from scanner.model import GateItem, Location, ScanResult, Verdict
 from scanner.report.summary import finding_path
 from scanner.report.terminal import render_notes
-from scanner.report.text import safe_text
+from scanner.report.text import safe_text, shown_path
 
 OUTCOME_STYLE = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}
 SEVERITY_STYLE = {
@@ -72,15 +72,19 @@ def item_location(result: ScanResult, item: GateItem) -> str:
     return f"via {' > '.join(path)}" if len(path) > 1 else ""
 
 
-def headline_parts(verdict: Verdict) -> tuple[str, str, str]:
+def headline_parts(verdict: Verdict, review: bool = False) -> tuple[str, str, str]:
     """The outcome, its counts, and what it was judged against: `FAIL`, `2 failing, 0
-    unknown, 0 excepted, 1 existing`, `against git:HEAD~1; fail-on high`."""
+    unknown, 0 excepted, 1 existing`, `against git:HEAD~1; fail-on high`. For an
+    allowlist `review`, the outcome is `TO REVIEW` or `ALL ALLOWED`."""
     if verdict.policy == "allowlist":
         counts = (
             f"{len(verdict.failed)} not allowed, {len(verdict.unknown)} unknown, "
             f"{allowed_counts(verdict)};"
         )
-        return verdict.outcome.upper(), counts, f"allowlist {verdict.source}"
+        outcome = verdict.outcome.upper()
+        if review:
+            outcome = "ALL ALLOWED" if verdict.outcome == "pass" else "TO REVIEW"
+        return outcome, counts, f"allowlist {shown_path(verdict.source)}"
     counts = (
         f"{len(verdict.failed)} failing, {len(verdict.unknown)} unknown, "
         f"{len(verdict.excepted)} excepted, {len(verdict.existing)} existing"
@@ -90,11 +94,12 @@ def headline_parts(verdict: Verdict) -> tuple[str, str, str]:
     return verdict.outcome.upper(), counts, f"{against}; {threshold}"
 
 
-def headline_grid(verdict: Verdict, width: int) -> Table:
+def headline_grid(verdict: Verdict, width: int, review: bool = False) -> Table:
     """The outcome, then what it counts; when that does not fit `width`, what it was judged
     against goes whole on a line of its own under the counts (rather than `fail-on` at the
     end of one line and `high` alone on the next)."""
-    outcome, counts, context = (safe_text(part, 300) for part in headline_parts(verdict))
+    parts = headline_parts(verdict, review)
+    outcome, counts, context = (safe_text(part, 300) for part in parts)
     one_line = f"{counts} {context}"
     text = one_line if len(outcome) + 2 + len(one_line) <= width else f"{counts}\n{context}"
     line = Table.grid(padding=(0, 1))
