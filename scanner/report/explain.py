@@ -141,7 +141,7 @@ def render_explain_terminal(result: ScanResult, explanation: Explanation, consol
     table.add_column("fact", no_wrap=True)
     table.add_column("value")
     for key, value in sorted(facts.values.items()):
-        table.add_row(Text(safe_text(key, 60)), Text(value_text(value)))
+        table.add_row(Text(safe_text(key, 60)), Text(value_text(value, key)))
     for key, reason in sorted(facts.unknown.items()):
         table.add_row(
             Text(safe_text(key, 60)), Text(f"unknown: {safe_text(reason)}", style="yellow")

@@ -26,7 +26,7 @@ from scanner.report.html_assets import SCRIPT, STYLE
 from scanner.report.html_graph import Node, radius_for, render_graph_svg
 from scanner.report.summary import finding_path, sorted_findings, summary_of
 from scanner.report.terminal import WARNING_NOTES
-from scanner.report.text import MAX_SHOWN, safe_text
+from scanner.report.text import MAX_SHOWN, coded_meaning, safe_text
 from scanner.wording import counted
 
 SEVERITY_COLOUR = {
@@ -378,7 +378,7 @@ class _Report:
             name = finding.package
             package = self.packages.get(name)
             label = package.label if package else name
-            evidence = "; ".join(f"{k}={_value_text(v)}" for k, v in finding.evidence.items())
+            evidence = "; ".join(f"{k}={_value_text(v, k)}" for k, v in finding.evidence.items())
             dependents = self.dependents(name)
             out.append(
                 f'<tr data-rank="{rank[finding.severity]}">'
@@ -458,7 +458,7 @@ class _Report:
             out.append('<h3>Findings</h3><ul class="tight">')
             for finding in findings:
                 evidence = "; ".join(
-                    f"{esc(k, 60)}={_value_html(v)}" for k, v in finding.evidence.items()
+                    f"{esc(k, 60)}={_value_html(v, k)}" for k, v in finding.evidence.items()
                 )
                 also = f" (also: {_names(finding.covers)})" if finding.covers else ""
                 out.append(
@@ -478,7 +478,7 @@ class _Report:
             # One line per fact, not a table row: a closure of 250 packages has some 20,000
             # facts, and the markup of a row per fact would double the file.
             lines = [
-                f"{esc(key, 80)}: {_value_html(value)}"
+                f"{esc(key, 80)}: {_value_html(value, key)}"
                 for key, value in facts.values.items()
                 if key not in ("name", "version")
             ]
@@ -537,17 +537,19 @@ class _Report:
         return {"packages": packages}
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: Any, fact: str = "") -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) + coded_meaning(
+        fact, value
+    )
 
 
-def _value_html(value: Any) -> str:
+def _value_html(value: Any, fact: str = "") -> str:
     """A fact value: a URL as a link (http/https only), anything else as escaped text."""
     if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
         return link(value)
-    return esc(_value_text(value), MAX_FACT_TEXT)
+    return esc(_value_text(value, fact), MAX_FACT_TEXT)
 
 
 def render_html(result: ScanResult, version: str) -> str:

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from scanner.model import SEVERITIES, Ownership, ScanResult, Summary
 from scanner.report.summary import finding_path, publisher_counts, sorted_findings, summary_of
-from scanner.report.text import safe_text
+from scanner.report.text import coded_meaning, safe_text
 from scanner.wording import counted, some_of
 
 SEVERITY_STYLE = {
@@ -28,14 +28,16 @@ SEVERITY_STYLE = {
 }
 
 
-def value_text(value: Any) -> str:
+def value_text(value: Any, fact: str = "") -> str:
     if isinstance(value, str) and value:
         return safe_text(value)
-    return safe_text(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return safe_text(json.dumps(value, ensure_ascii=False, sort_keys=True)) + coded_meaning(
+        fact, value
+    )
 
 
 def evidence_text(evidence: dict[str, Any]) -> Text:
-    return Text("; ".join(f"{k}={value_text(v)}" for k, v in evidence.items()))
+    return Text("; ".join(f"{k}={value_text(v, k)}" for k, v in evidence.items()))
 
 
 def render_terminal(
@@ -238,7 +240,7 @@ def _facts_table(result: ScanResult, name: str) -> Group:
         table.add_row(Text("summary"), Text(safe_text(package.summary)))
     if facts:
         for key, value in facts.values.items():
-            table.add_row(Text(key), Text(value_text(value)))
+            table.add_row(Text(key), Text(value_text(value, key)))
         for key, reason in facts.unknown.items():
             table.add_row(Text(key), Text(f"unknown: {safe_text(reason)}", style="yellow"))
     return Group(table)

@@ -37,6 +37,19 @@ def safe_text(value: object, limit: int = MAX_SHOWN, keep_newlines: bool = False
     return "".join(out)
 
 
+# Fact values that are codes, not quantities (the facts schema says what they mean):
+# shown with their meaning, lest a download rank of 0 read as the most downloaded.
+_CODED_VALUES = {("download_rank", 0): "not in the top-packages dataset"}
+
+
+def coded_meaning(fact: str, value: object) -> str:
+    """` (what the value means)` for a coded fact value, else empty."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return ""
+    meaning = _CODED_VALUES.get((fact, value))
+    return f" ({meaning})" if meaning else ""
+
+
 def shown_path(path: str) -> str:
     """A file path as people type it: relative to the working directory when it is under
     it (the allowlist in a CI log or a review), else as it was given."""

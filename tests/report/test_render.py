@@ -101,3 +101,18 @@ def test_gate_verbose_says_the_scan_notes_once():
     console = Console(width=80, record=True, file=io.StringIO(), color_system=None)
     render(gated(make_result()), console, verbose=False, version="0.1.0")
     assert console.export_text().count("Notes:") == 1
+
+
+def test_a_download_rank_of_zero_says_it_is_unranked_not_first():
+    """0 is the rules' code for "not in the top-packages dataset"; shown bare it reads as
+    the most downloaded project of all."""
+    from scanner.report.html import _value_html
+    from scanner.report.terminal import evidence_text
+
+    shown = evidence_text({"download_rank": 0, "publisher_count": 0, "in_top_packages": False})
+    assert shown.plain == (
+        "download_rank=0 (not in the top-packages dataset); publisher_count=0; "
+        "in_top_packages=false"
+    )
+    assert evidence_text({"download_rank": 12}).plain == "download_rank=12"
+    assert _value_html(0, "download_rank") == "0 (not in the top-packages dataset)"
