@@ -180,6 +180,7 @@ class Finding:
     # Rules that also fired for this package and that this finding stands for (its rule
     # `supersedes` them): one cause is reported once, not once per rule that sees it.
     covers: tuple[str, ...] = ()
+    detail: str = ""  # the rule's `detail` filled from the evidence ("like requests")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import itertools
 import math
 import os
 import re
+import string
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -114,6 +115,9 @@ class Rule:
     supersedes: tuple[str, ...] = ()
     # The rule's proof, kept beside it: facts (the rest unknown) and the expected outcome.
     examples: tuple[RuleExample, ...] = ()
+    # What this finding is about, in a few words filled from its evidence ("like
+    # {lookalike_of}"): said after the title where only one line is shown (the gate).
+    detail: str = ""
 
     @property
     def facts_used(self) -> tuple[str, ...]:
@@ -201,7 +205,7 @@ def load_rule_file(path: Path) -> Rule:
     if missing:
         raise InputError(f"{path}: rule file lacks {', '.join(missing)}")
     unknown_keys = set(data) - {
-        *REQUIRED_KEYS, "references", "params", "evidence", "supersedes", "examples",
+        *REQUIRED_KEYS, "references", "params", "evidence", "supersedes", "examples", "detail",
     }  # fmt: skip
     if unknown_keys:
         raise InputError(f"{path}: unknown keys {', '.join(sorted(unknown_keys))}")
@@ -224,9 +228,55 @@ def load_rule_file(path: Path) -> Rule:
         path=str(path),
         supersedes=tuple(_string_list(data.get("supersedes", []), "supersedes", path)),
         examples=_examples(data.get("examples", []), path),
+        detail=_detail(data.get("detail", ""), path),
     )
     _check_condition(rule, path)
+    _check_detail(rule, path)
     return rule
+
+
+def _detail(value: Any, path: Path) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"{path}: detail must be a string")
+    return value.strip()
+
+
+def _check_detail(rule: Rule, where: Path | str) -> None:
+    """A detail names, as {fact}, only facts its finding shows as evidence, bare (no
+    format specs, no attribute or index look-ups: it is filled with data from the
+    internet)."""
+    try:
+        fields = list(string.Formatter().parse(rule.detail))
+    except ValueError as exc:
+        raise InputError(f"{where}: detail: {exc} (write {{{{ for a literal brace)") from None
+    shown = set(rule.facts_used)
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if spec or conversion or name not in shown:
+            raise InputError(
+                f"{where}: detail may name only facts of the condition or evidence as "
+                f"{{fact}}, not {{{name}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}}"
+            )
+
+
+def detail_text(template: str, evidence: Mapping[str, Any]) -> str:
+    """The detail filled from a finding's evidence: text as it is, lists joined, an
+    unknown fact as "unknown"."""
+    if not template:
+        return ""
+
+    def shown(value: Any) -> str:
+        if value is None:
+            return "unknown"
+        if isinstance(value, list | tuple):
+            return ", ".join(shown(v) for v in value) or "none"
+        return value if isinstance(value, str) else str(value)
+
+    values = {name: shown(evidence.get(name)) for _, name, _, _ in
+              string.Formatter().parse(template) if name is not None}  # fmt: skip
+    return template.format_map(values)
 
 
 def _examples(value: Any, path: Path) -> tuple[RuleExample, ...]:
@@ -397,7 +447,10 @@ def evaluate(
             if outcome is True:
                 # An empty map (no enrichment signals known) is no evidence of anything.
                 evidence = {f: values.get(f) for f in plan.evidence_facts if values.get(f) != {}}
-                findings.append(Finding(rule.id, name, rule.severity, rule.title, evidence))
+                detail = detail_text(rule.detail, evidence)
+                findings.append(
+                    Finding(rule.id, name, rule.severity, rule.title, evidence, detail=detail)
+                )
             elif outcome is None:
                 reasons = tuple(f"{f}: {package_facts.unknown.get(f, 'unknown')}" for f in unknown)
                 if error:

@@ -31,6 +31,14 @@ def test_a_finding_at_or_above_the_threshold_fails():
     assert decide(result([LOW]), Policy(fail_on="low")).outcome == "fail"
 
 
+def test_a_failing_item_says_the_findings_detail_after_its_title():
+    """The gate shows one line per item: "looks like a popular package's" must say which."""
+    squat = Finding("typosquat", "reqeusts", "high", "The name looks like a popular package's",
+                    {}, detail="like requests (one edit)")  # fmt: skip
+    (item,) = decide(result([squat]), Policy(fail_on="high")).failed
+    assert item.message == "The name looks like a popular package's: like requests (one edit)"
+
+
 def test_an_unknown_that_could_fail_is_incomplete_unless_allowed():
     closed = decide(result([LOW], [UNKNOWN_HIGH, UNKNOWN_LOW]), Policy(fail_on="high"))
     assert (closed.outcome, closed.exit_code) == ("incomplete", 3)

@@ -440,6 +440,22 @@ def test_typosquat_names_its_target_and_spares_popular_look_alikes():
     evidence = found[("typosquat", "reqeusts")]
     assert evidence["lookalike_of"] == "requests" and evidence["lookalike_kind"]
     assert facts["beautifulsoup"].values["lookalike_of"] == "beautifulsoup4"
+    # Where one line is all there is (the gate), the finding's detail names the target.
+    found, _ = evaluated(load_rules(), facts)
+    (squat_finding,) = [f for f in found if f.rule_id == "typosquat"]
+    assert squat_finding.detail == f"like requests ({evidence['lookalike_detail']})"
+
+
+def test_a_detail_is_filled_from_the_evidence_as_people_read_it():
+    from scanner.rules import detail_text
+
+    evidence = {"publishers": ["amk", "dlitz"], "ids": [], "n": 3, "kind": None}
+    assert (
+        detail_text("{publishers}; {ids}; {n}; {kind}", evidence) == "amk, dlitz; none; 3; unknown"
+    )
+    # Braces in a fact's value are text, not a template.
+    assert detail_text("like {n}", {"n": "{publishers}"}) == "like {publishers}"
+    assert detail_text("", evidence) == ""
 
 
 def test_a_look_alike_published_by_an_account_of_its_target_is_not_a_squat():
@@ -794,6 +810,28 @@ def test_a_rule_file_gives_every_field_of_the_rule(tmp_path):
             {"condition": '"facts.release_count < params.z + params.m"'},
             "",
             "condition uses params not in [params]: ['m', 'z']",
+        ),
+        ({"detail": "3"}, "", "detail must be a string"),
+        (
+            {"detail": '"like {nope}"'},
+            "",
+            "detail may name only facts of the condition or evidence as {fact}, not {nope}",
+        ),
+        (
+            {"detail": '"{publishers!r} {publishers:>9}"'},
+            "",
+            "detail may name only facts of the condition or evidence as {fact}, not {publishers!r}",
+        ),
+        (
+            {"detail": '"{publishers.__class__}"'},
+            "",
+            "detail may name only facts of the condition or evidence as {fact}, not "
+            "{publishers.__class__}",
+        ),
+        (
+            {"detail": '"{publishers"'},
+            "",
+            "detail: expected '}' before end of string (write {{ for a literal brace)",
         ),
         (
             {"condition": "\"'" + "a" * 100 + "'\""},

@@ -178,6 +178,7 @@ class _Reader:
                         title=self.text(item.get("title"), f"{at}.title", optional=True),
                         evidence=self.mapping(item.get("evidence"), f"{at}.evidence"),
                         covers=self.texts(item.get("covers"), f"{at}.covers"),
+                        detail=self.text(item.get("detail"), f"{at}.detail", optional=True),
                     )
                 )
             for number, item in enumerate(

@@ -117,7 +117,8 @@ def decide(
         if SEVERITIES.index(severity) < floor:
             continue
         why = new.get((finding.package, finding.rule_id), "")
-        item = GateItem("finding", finding.package, finding.rule_id, severity, finding.title, why)
+        message = f"{finding.title}: {finding.detail}" if finding.detail else finding.title
+        item = GateItem("finding", finding.package, finding.rule_id, severity, message, why)
         if not why:
             existing.append(item)
         else:

@@ -134,6 +134,7 @@ def package_entry(
                 "rule": finding.rule_id,
                 "severity": finding.severity,
                 "title": finding.title,
+                "detail": finding.detail,
                 "evidence": dict(finding.evidence),
                 "covers": list(finding.covers),
                 "path": finding_path(result, name),
