@@ -228,7 +228,7 @@ def test_scan_quiet_prints_the_summary_line_alone(lab_venv, fixture_index, cache
     assert "Fetching facts" not in plain and "Reading the inputs" not in plain
     assert " ".join(plain.split()) == (
         "11 packages, 16 publishing accounts, 1 organisation; findings: 1 high, 9 low; "
-        "29 checks undetermined (facts unknown)"
+        "29 rule checks undetermined (facts unknown)"
     )
     assert_fits(plain, columns)
 

@@ -207,7 +207,7 @@ class _Report:
             (publishers(s.publishing_accounts), "publishing accounts"),
             (publishers(s.organizations), "organisations"),
             (sum(s.findings_by_severity.values()), "findings"),
-            (s.undetermined, "checks undetermined"),
+            (s.undetermined, "rule checks undetermined"),
         ]
         out = ['<section id="summary"><h2>Summary</h2>']
         verdict = self.result.verdict

@@ -218,7 +218,7 @@ def summary_line(result: ScanResult) -> Text:
         line.append("none")
     if summary.undetermined:
         line.append(
-            f"; {counted(summary.undetermined, 'check')} undetermined (facts unknown)",
+            f"; {counted(summary.undetermined, 'rule check')} undetermined (facts unknown)",
             style="yellow",
         )
     return line
