@@ -34,6 +34,24 @@ def test_every_fact_built_is_documented_with_type_source_and_description():
     assert len({s.name for s in FACTS}) == len(FACTS)
 
 
+def test_without_an_index_record_every_index_fact_is_known_or_unknown_with_a_reason():
+    """A fact neither known nor unknown reads as null with no reason: `explain` shows a
+    blank and a report cannot say why (the licence of a package the index does not know
+    was such a fact)."""
+    from scanner.facts.schema import INDEX_FACTS
+
+    for record in (IndexRecord("x", "not-found"), IndexRecord("x", "unknown", reason="t"), None):
+        facts = build_facts(Package("x", "1"), record, TOP, {}, now=NOW)
+        for name in (*INDEX_FACTS, "license"):
+            assert name in facts.values or facts.unknown.get(name), (record, name)
+    missing = build_facts(Package("x", "1"), IndexRecord("x", "not-found"), TOP, {}, now=NOW)
+    assert "no record of it" in missing.unknown["license"]
+    licensed = build_facts(
+        Package("x", "1", license="MIT"), IndexRecord("x", "not-found"), TOP, {}, now=NOW
+    )
+    assert licensed.values["license"] == "MIT" and "license" not in licensed.unknown
+
+
 def test_an_unreachable_index_leaves_every_index_fact_unknown_with_its_reason():
     record = IndexRecord("six", "unknown", reason="the index could not be read: timeout")
     facts = build_facts(Package("six", "1.16.0"), record, TOP, {}, now=NOW)

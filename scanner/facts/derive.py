@@ -182,6 +182,8 @@ def _build_facts(
                 unknown[name] = "the index has no record of this package"
         if package.license:
             values["license"] = package.license
+        else:
+            unknown["license"] = "the index has no record of it, and its METADATA gave none"
         return Facts(values, unknown)
     project = record.project or Project(record.name)
     values["known_to_index"] = True
