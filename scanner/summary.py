@@ -61,9 +61,12 @@ def account_index(owners: Mapping[str, Ownership]) -> dict[str, list[str]]:
     return accounts
 
 
+NO_FACTS = "no facts were gathered"
+
+
 def ownership(facts: Facts | None) -> Ownership:
     if facts is None:
-        return Ownership(None, None, "no facts were gathered")
+        return Ownership(None, None, NO_FACTS)
     publishers = facts.values.get("publishers")
     if publishers is None:
         reason = facts.unknown.get("publishers") or "not known"
@@ -145,14 +148,16 @@ def summarize(
 def not_checked(facts: Mapping[str, Facts], names: list[str]) -> list[NotChecked]:
     """Each kind of check that could not be made for at least one package: "0 critical"
     must never be read as clean when the facts behind it were never seen."""
-    # The project's own code is not checked as a third party's: it does not count.
-    third_party = [n for n in names if n in facts and not facts[n].values.get("first_party")]
+    # The project's own code is not checked as a third party's: it does not count. A
+    # package with no facts at all was checked for nothing (and counts, as it does among
+    # the packages of unknown ownership).
+    third_party = [n for n in names if not (n in facts and facts[n].values.get("first_party"))]
     out = []
     for kind, fact in CHECK_KINDS:
         reasons = Counter(
-            facts[name].unknown.get(fact, "not known")
+            facts[name].unknown.get(fact, "not known") if name in facts else NO_FACTS
             for name in third_party
-            if fact not in facts[name].values
+            if name not in facts or fact not in facts[name].values
         )
         if reasons:
             reason, _ = reasons.most_common(1)[0]

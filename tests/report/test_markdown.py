@@ -157,7 +157,7 @@ def test_the_scan_comment_counts_as_the_terminal_does():
     assert "rule checks undetermined (facts unknown)" in text or "rule check undetermined" in text
     text = render_scan_markdown(with_unknown_ownership(), "1.2.3")
     assert "ownership unknown for 2 packages." in text
-    assert "| check | packages | why |" in text and "| ownership | 1 of 4 |" in text
+    assert "| check | packages | why |" in text and "| ownership | 2 of 5 |" in text
 
 
 def test_a_source_not_asked_is_a_warning_outside_the_folded_notes():

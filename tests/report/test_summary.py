@@ -28,6 +28,11 @@ def test_publishing_accounts_and_unknown_ownership():
     assert summary.top_accounts[0].account == "bob"  # the most packages first
     assert summary.owners["epsilon"].known is False
     assert summary.owners["epsilon"].reason == "no facts were gathered"
+    # "Not checked" counts the same packages: epsilon, with no facts, was checked for
+    # nothing (it once counted among the unknown owners and nowhere here).
+    (ownership_kind,) = [n for n in summary.not_checked if n.kind == "ownership"]
+    assert ownership_kind.packages == summary.ownership_unknown
+    assert ownership_kind.of == 5 and ownership_kind.packages == 2
 
 
 def test_ownership_of_one_package():
@@ -143,7 +148,7 @@ def test_the_summary_line_says_counts_findings_and_what_is_undetermined():
 
     assert summary_line(two_findings_result()).plain == (
         "3 packages, publishing accounts unknown; findings: 2 high, 2 low; "
-        "1 check undetermined (facts unknown)"
+        "1 rule check undetermined (facts unknown)"
     )
 
 
