@@ -133,7 +133,7 @@ def unreachable_notes(hosts: dict[str, str], answers: dict[str, SourceAnswer]) -
         unknown = sum(
             1 for answer in answers.values() for reason in answer.unknown.values() if host in reason
         )
-        notes.append(f"unreachable: {why}: {unknown} facts unknown")
+        notes.append(f"unreachable: {why}; not asked again in this scan: {unknown} facts unknown")
     return notes
 
 

@@ -674,11 +674,13 @@ class Fetcher:
             except (httpx.TransportError, _Silent) as exc:
                 host.failures += 1
                 why = str(exc) if isinstance(exc, _Silent) else _describe(exc)
+                reason = f"{label} could not be reached ({why})"
+                # The packages asked after the breaker opened are given the same reason
+                # as those asked before: one cause, said in one way (the scan's note
+                # adds that the host was given up).
                 if host.failures >= BREAKER_FAILURES and not host.broken:
-                    host.broken = (
-                        f"{label} could not be reached ({why}); not asked again in this scan"
-                    )
-                raise HostUnreachable(f"{label} could not be reached ({why})") from None
+                    host.broken = reason
+                raise HostUnreachable(reason) from None
             except _Failure as exc:
                 raise HostUnreachable(str(exc)) from None
             except (httpx.HTTPError, *_READ_FAILURES) as exc:
