@@ -238,6 +238,7 @@ def saved_result(path: str) -> ScanResult:
         undetermined=saved.undetermined,
         notes=saved.notes,
         rules=saved.rules,
+        verdict=saved.verdict,
     )
     return summary_stage.with_summary(result)
 

@@ -163,3 +163,28 @@ def test_an_existing_undetermined_check_is_not_listed_as_a_finding(tmp_path, fix
     existing = [line for line in shown if not line.lstrip().startswith("…")]
     assert existing and all("(undetermined: facts unknown)" in line for line in existing), out
     assert any(line.split()[1] == "dapy==1.16.1" for line in existing), out
+
+
+@pytest.mark.parametrize("output_format", ["table", "markdown", "sarif"])
+def test_a_saved_gate_renders_later_as_the_gate_did(tmp_path, fixture_index, output_format):
+    """CI keeps one artifact (`gate -f json -o gate.json`) and renders the verdict from it
+    later, for the log and for a comment: `trustmap report` once dropped the verdict and
+    printed a scan report instead."""
+    repo = repository(tmp_path, [SIX], [SIX, DAPY])
+    gate(repo, fixture_index.simple_url)  # fills the cache: both runs below send nothing
+    code, _, err = gate(repo, fixture_index.simple_url, "-f", "json", "-o", "gate.json")
+    assert code == 1, err
+    _, direct, err = gate(repo, fixture_index.simple_url, "-f", output_format)
+    done = subprocess.run(
+        [str(TRUSTMAP), "report", "gate.json", "-f", output_format],
+        cwd=repo, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    if output_format == "sarif":  # the run's times differ; the results do not
+        direct_runs, saved_runs = json.loads(direct)["runs"], json.loads(done.stdout)["runs"]
+        assert saved_runs[0]["results"] == direct_runs[0]["results"]
+        assert saved_runs[0]["results"]
+    else:
+        assert done.stdout == direct
+    assert "dapy" in done.stdout

@@ -23,6 +23,7 @@ from scanner.model import (
     Edge,
     Facts,
     Finding,
+    GateItem,
     InputError,
     Location,
     Package,
@@ -31,6 +32,7 @@ from scanner.model import (
     RuleInfo,
     TargetEnvironment,
     Undetermined,
+    Verdict,
 )
 from scanner.names import is_project_name
 
@@ -87,6 +89,7 @@ class SavedResult:
     undetermined: tuple[Undetermined, ...]
     notes: tuple[str, ...]
     rules: Mapping[str, RuleInfo]
+    verdict: Verdict | None = None  # a saved gate's or allowlist check's decision
 
 
 _HOW_TO_SAVE = "write one with `trustmap scan -f json -o FILE`"
@@ -233,6 +236,59 @@ class _Reader:
             undetermined=tuple(undetermined),
             notes=self.texts(data.get("notes"), "notes"),
             rules=rules,
+            verdict=self.verdict(data.get("verdict")),
+        )
+
+    def verdict(self, value: Any) -> Verdict | None:
+        """A saved gate's (or allowlist check's) verdict, as the gate decided it."""
+        if value is None:
+            return None
+        data = self.mapping(value, "verdict")
+        outcome = data.get("outcome")
+        if outcome not in ("pass", "fail", "incomplete"):
+            raise self.fail("verdict.outcome", f"{str(outcome)[:40]!r} is not a gate's outcome")
+        policy = data.get("policy", "gate")
+        if policy not in ("gate", "allowlist"):
+            raise self.fail("verdict.policy", f"{str(policy)[:40]!r} is not gate or allowlist")
+        fail_on = data.get("fail_on")
+        items = {
+            part: tuple(self.gate_item(item, f"verdict.{part}[{number}]") for number, item in
+                        enumerate(object_list(data.get(part), f"{self.path}: verdict.{part}")))
+            for part in ("failed", "unknown", "excepted", "existing")
+        }  # fmt: skip
+        new: dict[tuple[str, str], str] = {}
+        for number, item in enumerate(object_list(data.get("new"), f"{self.path}: verdict.new")):
+            at = f"verdict.new[{number}]"
+            package = self.name(item.get("package"), f"{at}.package")
+            rule_id = self.text(item.get("rule"), f"{at}.rule")
+            new[(package, rule_id)] = self.text(item.get("why"), f"{at}.why")
+        allowed = self.mapping(data.get("allowed"), "verdict.allowed")
+        return Verdict(
+            outcome,
+            self.texts(data.get("reasons"), "verdict.reasons"),
+            **items,
+            notes=self.texts(data.get("notes"), "verdict.notes"),
+            fail_on=None if fail_on is None else self.severity(fail_on, "verdict.fail_on"),
+            baseline=_text_or_none(data.get("baseline")),
+            new=new,
+            policy_changes=self.texts(data.get("policy_changes"), "verdict.policy_changes"),
+            policy=policy,
+            allowed={str(k): str(v) for k, v in allowed.items()},
+            source=self.text(data.get("allowlist"), "verdict.allowlist", optional=True),
+        )
+
+    def gate_item(self, item: Mapping[str, Any], at: str) -> GateItem:
+        kind = item.get("kind")
+        if kind not in ("finding", "undetermined", "denied", "allowlist"):
+            raise self.fail(f"{at}.kind", f"{str(kind)[:40]!r} is not a kind of gate item")
+        return GateItem(
+            kind=kind,
+            package=self.name(item.get("package"), f"{at}.package"),
+            rule_id=self.text(item.get("rule"), f"{at}.rule"),
+            severity=self.severity(item.get("severity"), f"{at}.severity"),
+            message=self.text(item.get("message"), f"{at}.message", optional=True),
+            why_new=self.text(item.get("why_new"), f"{at}.why_new", optional=True),
+            exception=self.text(item.get("exception"), f"{at}.exception", optional=True),
         )
 
     def package(self, name: str, entry: Mapping[str, Any], where: str) -> Package:
@@ -246,7 +302,7 @@ class _Reader:
             requires_python=self.text(
                 entry.get("requires_python"), f"{where}.requires_python", optional=True
             ),
-            origin=Location(origin) if origin else None,
+            origin=_location(origin) if origin else None,
             direct_url=_text_or_none(entry.get("direct_url")),
             index_url=_text_or_none(entry.get("index_url")),
             editable=bool(entry.get("editable")),

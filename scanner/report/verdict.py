@@ -243,6 +243,13 @@ def verdict_dict(result: ScanResult) -> dict[str, Any] | None:
         "existing": [_item_dict(result, i) for i in verdict.existing],
         "policy_changes": list(verdict.policy_changes),
         "notes": list(verdict.notes),
+        "reasons": list(verdict.reasons),
+        # Every finding and check that is new, at any severity (SARIF's baselineState):
+        # kept so that `trustmap report` renders the saved verdict as the gate did.
+        "new": [
+            {"package": package, "rule": rule_id, "why": why}
+            for (package, rule_id), why in sorted(verdict.new.items())
+        ],
         **({"allowlist": verdict.source, "allowed": dict(verdict.allowed)}
            if verdict.policy == "allowlist" else {}),
     }  # fmt: skip
