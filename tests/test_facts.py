@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from scanner.facts.derive import build_facts
 from scanner.facts.gather import gather
 from scanner.facts.schema import FACT_NAMES, FACTS
-from scanner.model import Package
+from scanner.model import Facts, Package
 from scanner.records import IndexRecord, Project
 from scanner.sources.http import Fetcher
 from scanner.sources.pypi import PyPISource
@@ -226,3 +226,19 @@ def test_reasons_name_the_other_index_that_was_asked():
         Package(name="lab-tool", version="1.0"), record, bundled_top_packages(), {}, history={}
     )
     assert "PEP 700" in undated.unknown["version_upload_time"]
+
+
+def test_whether_the_requirers_are_well_kept_is_unknown_with_whose_facts_are_missing():
+    from scanner.facts.derive import add_requirer_facts
+
+    facts = {
+        "child": Facts({"download_rank": 0, "organization": ""}),
+        "kept": Facts({"download_rank": 10, "organization": ""}),
+        "unseen": Facts({}, {"download_rank": "offline"}),
+    }
+    out = add_requirer_facts(facts, {"child": ["unseen"], "unseen": ["kept"]})
+    assert "required_by_well_kept" not in out["child"].values
+    assert out["child"].unknown["required_by_well_kept"] == (
+        "the usage or ownership of its requirer unseen is unknown"
+    )
+    assert out["unseen"].values["required_by_well_kept"] == ["kept"]

@@ -76,8 +76,9 @@ def add_requirer_facts(
         if kept or not undecided:
             values["required_by_well_kept"] = kept
         else:
+            whose = "its requirer" if len(undecided) == 1 else "its requirers"
             unknown["required_by_well_kept"] = (
-                f"usage or ownership unknown for {some_of(undecided)}"
+                f"the usage or ownership of {whose} {some_of(undecided)} is unknown"
             )
         out[name] = Facts(values, unknown)
     return out
