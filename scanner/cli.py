@@ -196,10 +196,11 @@ def _run_scan(targets: tuple[str, ...], settings: dict, quiet: bool = False):
 
     # One clock for the whole scan: resolving and fact gathering share scan-timeout.
     options = scan_options(CommandLineSettings(**settings)).started()
-    with render.status("Reading the inputs; resolving what is not pinned", quiet):
-        resolution = pipeline.read_targets(targets, options)
-    with render.progress_bar(quiet) as (on_start, on_done):
-        result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)
+    with pipeline.fetching_ahead(targets, options) as ahead:
+        with render.status("Reading the inputs; resolving what is not pinned", quiet):
+            resolution = pipeline.read_targets(targets, options)
+        with render.progress_bar(quiet) as (on_start, on_done):
+            result = pipeline.scan(resolution, options, on_start, on_done, ahead)
     return result
 
 

@@ -166,6 +166,21 @@ class _HostState:
     skipped: int = 0  # requests not sent because it is open
 
 
+@dataclass
+class Prefetch:
+    """Forked workers fetching documents of one `kind` (Fetcher.start_prefetch)."""
+
+    kind: str
+    urls: frozenset[str]
+    share: int  # connections per process
+    pool: concurrent.futures.ProcessPoolExecutor
+    futures: list[concurrent.futures.Future[Any]]
+
+    def stop(self) -> None:
+        """End the workers now, whatever they are doing (collected or not)."""
+        _stop(self.pool)
+
+
 def _may_redirect(asked: Origin, target: Origin) -> bool:
     """Only within the host that was asked: the same origin, or its https upgrade."""
     if target == asked:
@@ -361,12 +376,40 @@ class Fetcher:
         self._primed: dict[tuple[str, str], CachedResponse] = {}
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._pool_failed = False
+        self._pending: Prefetch | None = None  # see adopt()
         self.requests_sent = 0
         # Answers taken from expired cache entries: (URL without credentials, why the
         # index was not asked or failed; "" when offline), for the report.
         self.stale_answers: list[tuple[str, str]] = []
         self._never_credentials = False  # see anonymous()
         self._hosts: dict[Origin, _HostState] = {}  # enrichment hosts' circuit breakers
+
+    def start_prefetch(
+        self,
+        urls: list[str],
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        parse: Callable[[bytes], Any] | None = None,
+    ) -> Prefetch | None:
+        """Start fetching, in forked workers (one per core), the documents of `urls` the
+        cache has never seen, and return at once: a scan starts this before it reads its
+        inputs, and `prefetch` with the same `kind` (on a fetcher that has `adopt`ed the
+        handle) then only collects what the workers fetched. None when there is too little
+        to fetch for forking to pay (or no fork, or one core). The caller stops the
+        handle if it is never collected."""
+        workers = min(os.cpu_count() or 1, MAX_PREFETCH_PROCESSES)
+        if not self.refresh:  # only whether they are cached: their data is read later
+            cached = self.store.cached_urls([self.cache_key(u) for u in urls], kind)
+            urls = [u for u in urls if self.cache_key(u) not in cached]
+        todo = self._worth_prefetching(urls, kind, workers)
+        if not todo:
+            return None
+        return self._fork_workers([todo[i::workers] for i in range(workers)], kind, extract, parse)
+
+    def adopt(self, pending: Prefetch | None) -> None:
+        """Take a prefetch that another fetcher of this scan started (`start_prefetch`),
+        so that this one's `prefetch` of the same kind collects it."""
+        self._pending = pending
 
     async def prefetch(
         self,
@@ -382,23 +425,53 @@ class Fetcher:
         this process and forked workers, each with its own client; the workers send back
         only the small extractions. Failures are left to the normal path, which retries
         and reports them. `extract` must be picklable (a module-level function or a
-        functools.partial of one), and so must `parse` (as for get_json)."""
+        functools.partial of one), and so must `parse` (as for get_json). What an adopted
+        prefetch of this kind fetches is collected, not fetched again."""
+        pending, self._pending = self._pending, None
+        if pending is not None and pending.kind == kind:
+            await self._collect(pending)
+            urls = [u for u in urls if u not in pending.urls]
+        elif pending is not None:
+            pending.stop()
         workers = min(os.cpu_count() or 1, MAX_PREFETCH_PROCESSES)
-        if self.offline or self._transport is not None or workers < 2:
-            return
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
-        # What prime() found in the cache is not fetched here, fresh or not: stale
-        # entries are revalidated by the normal path, cheaply.
-        todo = [u for u in urls if self.refresh or (self.cache_key(u), kind) not in self._primed]
-        if len(todo) < PREFETCH_MINIMUM:
+        todo = self._worth_prefetching(urls, kind, workers)
+        if not todo:
             return
         chunks = [todo[i::workers] for i in range(workers)]
-        loop = asyncio.get_running_loop()
+        started = self._fork_workers(chunks[1:], kind, extract, parse, share_of=workers)
+        limit = asyncio.Semaphore(started.share)
+
+        async def fetch_here(url: str) -> FetchResult:
+            async with limit:
+                return await self.get_json(url, kind, extract, parse=parse)
+
+        await self._collect(started, [fetch_here(u) for u in chunks[0]])
+
+    def _worth_prefetching(self, urls: list[str], kind: str, workers: int) -> list[str]:
+        """The URLs to prefetch: none offline, in tests (a transport), without fork or a
+        second core, or below the threshold. What prime() found in the cache is not
+        fetched here, fresh or not: stale entries are revalidated by the normal path,
+        cheaply."""
+        if self.offline or self._transport is not None or workers < 2:
+            return []
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return []
+        todo = [u for u in urls if self.refresh or (self.cache_key(u), kind) not in self._primed]
+        return todo if len(todo) >= PREFETCH_MINIMUM else []
+
+    def _fork_workers(
+        self,
+        chunks: list[list[str]],
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        parse: Callable[[bytes], Any] | None,
+        share_of: int | None = None,
+    ) -> Prefetch:
+        """One forked worker per chunk, each fetching its chunk with its own client."""
         # The fetcher's concurrency is the scan's, divided among the processes: each
         # holding as many connections as one would costs more than it gains (on 2
         # cores, 12 + 12 connections fetch faster than 24 + 24; benchmarks/README.md).
-        share = max(1, self._concurrency // workers)
+        share = max(1, self._concurrency // (share_of or len(chunks)))
         # The workers keep this fetcher's deadline and credentials (passed over the
         # pool's pipe, never written anywhere).
         settings = {
@@ -412,31 +485,33 @@ class Fetcher:
             "credentials": self.credentials,
         }
         _before_forking()
-        pool = _worker_pool(workers - 1)
+        pool = _worker_pool(len(chunks))
+        try:
+            futures = [
+                pool.submit(_fetch_in_worker, chunk, kind, extract, parse, settings)
+                for chunk in chunks
+            ]
+        except BaseException:
+            _stop(pool)
+            raise
+        return Prefetch(kind, frozenset(u for chunk in chunks for u in chunk), share, pool, futures)
+
+    async def _collect(self, pending: Prefetch, here: list[Any] = ()) -> None:
+        """Wait for the workers of `pending` (and this process's own share, `here`), then
+        store what they fetched. The workers' requests end by the deadline; a worker that
+        does not is ended with the pool, and the normal path says what is missing."""
         left = self._time_left()
         try:
-            remote = [
-                loop.run_in_executor(pool, _fetch_in_worker, chunk, kind, extract, parse, settings)
-                for chunk in chunks[1:]
-            ]
-            limit = asyncio.Semaphore(share)
-
-            async def fetch_here(url: str) -> FetchResult:
-                async with limit:
-                    return await self.get_json(url, kind, extract, parse=parse)
-
-            here = [fetch_here(u) for u in chunks[0]]
-            # The workers' requests end by the deadline; a worker that does not is
-            # ended with the pool, and the normal path says what is missing.
+            remote = [asyncio.wrap_future(f) for f in pending.futures]
             async with asyncio.timeout(None if left is None else left + 5.0):
                 results = await asyncio.gather(asyncio.gather(*remote), asyncio.gather(*here))
         except TimeoutError:
             return
         finally:
-            _stop(pool)
+            pending.stop()
         for rows in results[0]:
             for key, data, etag, last_modified, sent in rows:
-                self.store.put(key, kind, data, etag, last_modified)
+                self.store.put(key, pending.kind, data, etag, last_modified)
                 self.requests_sent += sent
 
     def prime(self, urls: list[str], kind: str) -> None:
@@ -549,6 +624,9 @@ class Fetcher:
         return self._client
 
     async def aclose(self) -> None:
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -30,7 +30,14 @@ from scanner.records import (
     Role,
     Vulnerability,
 )
-from scanner.sources.http import AccessDenied, DecodeShaped, Fetcher, FetchResult, redact
+from scanner.sources.http import (
+    AccessDenied,
+    DecodeShaped,
+    Fetcher,
+    FetchResult,
+    Prefetch,
+    redact,
+)
 from scanner.urls import index_url_problem, without_credentials
 from scanner.wording import counted, some_of
 
@@ -435,6 +442,32 @@ def extract_simple_existence(doc: dict[str, Any], url: str) -> dict[str, Any]:
     return {"name": _text(doc.get("name"), 200), "files": len(doc.get("files") or [])}
 
 
+def start_lookups(source: PyPISource, packages: Iterable[tuple[str, str]]) -> Prefetch | None:
+    """Start fetching the project documents of (name, version) pairs in forked workers,
+    before the scan knows its packages for sure (an environment's dist-info folder names
+    say them before any METADATA is read): `lookup_all`, given the handle, collects what
+    they fetched. None when there is not enough to fetch for that to pay."""
+    urls, extract = _project_batch(source, list(packages))
+    return source.fetcher.start_prefetch(urls, PROJECT_KIND, extract, parse=decode_project)
+
+
+def _project_batch(
+    source: PyPISource, pairs: list[tuple[str, str]]
+) -> tuple[list[str], Callable[[Any, str], Any]]:
+    """The project URLs of `pairs`, and the extraction that keeps each project's files
+    for the versions asked."""
+    by_project: dict[str, set[str]] = {}
+    for name, version in pairs:
+        by_project.setdefault(canonicalize_name(name), set()).add(version)
+    urls = [source.project_url(name) for name, _ in pairs if is_project_name(name)]
+    extract = functools.partial(
+        extract_project,
+        wanted=frozenset(),
+        wanted_by_project={n: frozenset(v) for n, v in by_project.items()},
+    )
+    return urls, extract
+
+
 async def lookup_all(
     source: PyPISource,
     packages: Iterable[tuple[str, str]],
@@ -443,19 +476,8 @@ async def lookup_all(
     """Look up every (name, version) concurrently; the fetcher bounds the concurrency."""
     pairs = list(packages)
     source.prime(name for name, _ in pairs)
-    by_project: dict[str, set[str]] = {}
-    for name, version in pairs:
-        by_project.setdefault(canonicalize_name(name), set()).add(version)
-    await source.fetcher.prefetch(
-        [source.project_url(name) for name, _ in pairs if is_project_name(name)],
-        PROJECT_KIND,
-        functools.partial(
-            extract_project,
-            wanted=frozenset(),
-            wanted_by_project={n: frozenset(v) for n, v in by_project.items()},
-        ),
-        parse=decode_project,
-    )
+    urls, extract = _project_batch(source, pairs)
+    await source.fetcher.prefetch(urls, PROJECT_KIND, extract, parse=decode_project)
 
     async def one(name: str, version: str) -> tuple[str, IndexRecord]:
         record = await source.lookup(name, version)
