@@ -294,14 +294,14 @@ def decode_json(body: bytes) -> Any:
 
 
 class DecodeShaped:
-    """A JSON decoder that builds only the fields `shape` (a TypedDict) declares and skips
-    the rest unbuilt: a project document's file entries carry URLs, sizes and digests no
-    extraction reads, and building them is most of the decoding time. The same dicts as
-    decode_json, less what the shape leaves out; a body that does not fit the shape (or
-    is no JSON msgspec reads) is decoded whole by decode_json, so odd documents meet the
-    same extraction as before. Picklable: sent to the prefetch workers."""
+    """A JSON decoder that builds only the fields `shape` declares (a msgspec Struct type,
+    named "module:Name" and imported on first use) and skips the rest unbuilt: a project
+    document's file entries carry URLs, sizes and digests no extraction reads, and
+    building them is most of the decoding time. A body that does not fit the shape (or is
+    no JSON msgspec reads) is decoded whole by decode_json, and the extraction decides
+    what to do with it. Picklable: sent to the prefetch workers."""
 
-    def __init__(self, shape: type) -> None:
+    def __init__(self, shape: str) -> None:
         self.shape = shape
 
     def __call__(self, body: bytes) -> Any:
@@ -309,14 +309,18 @@ class DecodeShaped:
 
         decoder = _shaped_decoders.get(self.shape)
         if decoder is None:
-            decoder = _shaped_decoders[self.shape] = msgspec.json.Decoder(self.shape)
+            import importlib
+
+            module, _, name = self.shape.partition(":")
+            struct = getattr(importlib.import_module(module), name)
+            decoder = _shaped_decoders[self.shape] = msgspec.json.Decoder(struct)
         try:
             return decoder.decode(body)
         except msgspec.DecodeError:  # ValidationError included
             return decode_json(body)
 
 
-_shaped_decoders: dict[type, Any] = {}
+_shaped_decoders: dict[str, Any] = {}
 
 
 def _backoff_hook(exc: Exception) -> bool | float:

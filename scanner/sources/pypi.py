@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
@@ -259,43 +259,8 @@ def _refuse_unauthenticated(result: FetchResult) -> None:
 # --- extraction: pure functions of a response document ------------------------------------
 
 
-# What extract_project reads of a project document, and no more: decoding builds these
-# fields only (see DecodeShaped). A field added to the extraction is added here too.
-class _Digests(TypedDict, total=False):
-    sha256: Any
-
-
-class _File(TypedDict, total=False):
-    filename: Any
-    digests: _Digests | None
-    packagetype: Any
-    upload_time: Any
-    upload_time_iso_8601: Any
-    yanked: Any
-    yanked_reason: Any
-
-
-class _Info(TypedDict, total=False):
-    name: Any
-    summary: Any
-    license: Any
-    license_expression: Any
-    classifiers: Any
-    home_page: Any
-    project_urls: Any
-    version: Any
-    yanked: Any
-
-
-class _ProjectDocument(TypedDict, total=False):
-    info: _Info
-    releases: dict[str, list[_File]] | None
-    urls: list[_File] | None
-    ownership: Any
-    vulnerabilities: Any
-
-
-decode_project = DecodeShaped(_ProjectDocument)
+# Decoded into the fields extract_project reads, and no more (scanner.sources.pypi_document).
+decode_project = DecodeShaped("scanner.sources.pypi_document:ProjectDocument")
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
@@ -303,7 +268,7 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
 
 
 def extract_project(
-    doc: dict[str, Any],
+    doc: Any,
     url: str,
     wanted: frozenset[str],
     wanted_by_project: Mapping[str, frozenset[str]] | None = None,
@@ -316,7 +281,8 @@ def extract_project(
 
 def release_before(releases: Mapping[str, Any], version: str) -> str:
     """The highest version below `version` that has files, not all of them yanked; ""
-    when there is none (or `version` is not a valid version)."""
+    when there is none (or `version` is not a valid version). `releases`: version -> its
+    files (pypi_document.File)."""
     from packaging.version import InvalidVersion, Version
 
     try:
@@ -325,9 +291,7 @@ def release_before(releases: Mapping[str, Any], version: str) -> str:
         return ""
     best: tuple[Any, str] | None = None
     for candidate, candidate_files in releases.items():
-        if not isinstance(candidate_files, list) or not candidate_files:
-            continue
-        if all(isinstance(f, dict) and f.get("yanked") for f in candidate_files):
+        if not candidate_files or all(f.yanked for f in candidate_files):
             continue
         try:
             parsed = Version(candidate)
@@ -339,64 +303,61 @@ def release_before(releases: Mapping[str, Any], version: str) -> str:
 
 
 def project_of(
-    doc: dict[str, Any],
+    doc: Any,
     url: str,
     wanted: frozenset[str],
     wanted_by_project: Mapping[str, frozenset[str]] | None = None,
 ) -> Project:
-    """The facts-sized part of a project document (see `extract_project`)."""
-    info = doc["info"]
+    """The facts-sized part of a project document (see `extract_project`): as
+    decode_project gives it, or decoded whole (a dict)."""
+    from scanner.sources.pypi_document import as_document
+
+    doc = as_document(doc)
+    info = doc.info
     if wanted_by_project is not None:
-        wanted = wanted_by_project.get(canonicalize_name(str(info.get("name", ""))), wanted)
+        wanted = wanted_by_project.get(canonicalize_name(str(info.name)), wanted)
+    all_releases = doc.releases or {}
     releases: dict[str, Release] = {}
     files: dict[str, tuple[ReleaseFile, ...]] = {}
     # The release before each wanted one keeps its files too: its provenance is what
     # the wanted one's is compared with (provenance-change).
     asked = wanted
-    wanted = wanted | {
-        v for v in (release_before(doc.get("releases") or {}, w) for w in wanted) if v
-    }
-    for version, version_files in (doc.get("releases") or {}).items():
-        if not isinstance(version_files, list):
-            continue
-        uploads = [
-            f.get("upload_time_iso_8601") or f.get("upload_time")
-            for f in version_files
-            if isinstance(f, dict)
-        ]
+    wanted = wanted | {v for v in (release_before(all_releases, w) for w in wanted) if v}
+    for version, version_files in all_releases.items():
+        uploads = [f.upload_time_iso_8601 or f.upload_time for f in version_files]
         uploads = [u for u in uploads if isinstance(u, str)]
-        yanked = bool(version_files) and all(f.get("yanked") for f in version_files)
-        reason = next((f.get("yanked_reason") for f in version_files if f.get("yanked")), None)
+        yanked = bool(version_files) and all(f.yanked for f in version_files)
+        reason = next((f.yanked_reason for f in version_files if f.yanked), None)
         releases[version] = Release(min(uploads) if uploads else None, yanked, _text(reason, 300))
         if version in wanted:
             files[version] = tuple(_release_file(f) for f in version_files)
     # Kept whole only for the versions asked about: boto3 has thousands of releases, and a
     # warm scan should read a few kilobytes per package, not every release's details.
     # Indexes that list no releases (some mirrors) still give the current version's files.
-    if info.get("version") in wanted and info.get("version") not in files:
-        files[info["version"]] = tuple(_release_file(f) for f in doc.get("urls") or [])
-    ownership = doc.get("ownership")
-    project_urls = info.get("project_urls") or {}
+    if info.version in wanted and info.version not in files:
+        files[info.version] = tuple(_release_file(f) for f in doc.urls or [])
+    ownership = doc.ownership
+    project_urls = info.project_urls or {}
     return Project(
-        name=_text(info.get("name"), 200),
-        summary=_text(info.get("summary"), 500),
-        license=_text(info.get("license"), 500),
-        license_expression=_text(info.get("license_expression"), 500),
-        classifiers=tuple(c for c in info.get("classifiers") or [] if str(c).startswith("License")),
-        home_page=_text(info.get("home_page"), 500),
+        name=_text(info.name, 200),
+        summary=_text(info.summary, 500),
+        license=_text(info.license, 500),
+        license_expression=_text(info.license_expression, 500),
+        classifiers=tuple(c for c in info.classifiers or [] if str(c).startswith("License")),
+        home_page=_text(info.home_page, 500),
         project_urls={
             _text(k, 100): _text(v, 500)
             for k, v in list(project_urls.items())[:50]
             if isinstance(v, str)
         },
-        latest_version=_text(info.get("version"), 100),
-        latest_yanked=bool(info.get("yanked")),
+        latest_version=_text(info.version, 100),
+        latest_yanked=bool(info.yanked),
         releases={v: r for v, r in releases.items() if v in asked},
         release_versions=tuple(releases),
         release_summary=ReleaseSummary.of(releases),
         files=files,
         ownership=_ownership(ownership) if isinstance(ownership, dict) else None,
-        latest_vulnerabilities=tuple(_vulnerability(v) for v in doc.get("vulnerabilities") or []),
+        latest_vulnerabilities=tuple(_vulnerability(v) for v in doc.vulnerabilities or []),
     )
 
 
@@ -411,15 +372,14 @@ def _ownership(ownership: dict[str, Any]) -> Ownership:
     )
 
 
-def _release_file(entry: dict[str, Any]) -> ReleaseFile:
-    digests = entry.get("digests") or {}
-    upload = entry.get("upload_time_iso_8601") or entry.get("upload_time")
+def _release_file(entry: Any) -> ReleaseFile:
+    upload = entry.upload_time_iso_8601 or entry.upload_time
     return ReleaseFile(
-        filename=_text(entry.get("filename"), 300),
-        sha256=_text(digests.get("sha256"), 64),
-        packagetype=_text(entry.get("packagetype"), 30),
+        filename=_text(entry.filename, 300),
+        sha256=_text(entry.digests.sha256 if entry.digests else None, 64),
+        packagetype=_text(entry.packagetype, 30),
         upload_time=upload if isinstance(upload, str) else None,
-        yanked=bool(entry.get("yanked")),
+        yanked=bool(entry.yanked),
     )
 
 
