@@ -513,9 +513,15 @@ class Fetcher:
             return
         finally:
             pending.stop()
+        now = time.time()
         for rows in results[0]:
             for key, data, etag, last_modified, sent in rows:
-                self.store.put(key, pending.kind, data, etag, last_modified)
+                self.store.put(key, pending.kind, data, etag, last_modified, now)
+                # Answered from memory next: reading it back from the store would decode
+                # again the JSON just encoded (a fifth of a second for 200 projects).
+                self._primed[key, pending.kind] = CachedResponse(
+                    key, pending.kind, data, etag, last_modified, now
+                )
                 self.requests_sent += sent
 
     def prime(self, urls: list[str], kind: str) -> None:
