@@ -193,6 +193,34 @@ class PyPISource:
             )
         return IndexRecord(name, "unknown", reason=_reason(simple), cause=simple.cause)
 
+    async def probe_per_version(self, name: str, version: str) -> bool:
+        """Ask one per-version document (`name` `version`) while the project documents
+        are being fetched, so that whether the index serves them is known before the
+        lookups that need them: otherwise each of those asks at once, after the prefetch,
+        on the scan's critical path (on a mirror without them, some twenty 404s). True
+        when the answer was a 404: `settle_per_version` decides it once the project's
+        document says whether the index has that version."""
+        if self._per_version_json is not None or not is_project_name(name):
+            return False
+        result = await self.fetcher.get_json(
+            self._version_url(name, version), VERSION_KIND, extract_version_vulnerabilities
+        )
+        if result.status == "ok":
+            self._learn_capability(True)
+        return result.status == "not-found"
+
+    def settle_per_version(self, name: str, version: str) -> None:
+        """A probe answered 404: if the project's document (in the cache by now) lists
+        that version, the index has the release but no page for it, so it serves none."""
+        key = self.fetcher.cache_key(self.project_url(name))
+        cached = self.fetcher.store.get(key, PROJECT_KIND)
+        data = cached.data if cached is not None else None
+        if isinstance(data, dict) and version in data.get("release_versions", ()):
+            self._learn_capability(False)
+
+    def _version_url(self, name: str, version: str) -> str:
+        return f"{self.json_base}/{segment(canonicalize_name(name))}/{segment(version)}/json"
+
     async def _vulnerabilities(
         self, project: Project, name: str, version: str
     ) -> tuple[tuple[Vulnerability, ...] | None, str]:
@@ -202,7 +230,7 @@ class PyPISource:
         if self._per_version_json is False:
             return None, _NO_PER_VERSION_JSON
         result = await self.fetcher.get_json(
-            f"{self.json_base}/{segment(canonicalize_name(name))}/{segment(version)}/json",
+            self._version_url(name, version),
             VERSION_KIND,
             extract_version_vulnerabilities,
         )
@@ -437,7 +465,16 @@ async def lookup_all(
     pairs = list(packages)
     source.prime(name for name, _ in pairs)
     urls, extract = _project_batch(source, pairs)
-    await source.fetcher.prefetch(urls, PROJECT_KIND, extract, parse=decode_project)
+    probe = min(pairs, default=None)
+    probing = asyncio.ensure_future(source.probe_per_version(*probe)) if probe else None
+    try:
+        await source.fetcher.prefetch(urls, PROJECT_KIND, extract, parse=decode_project)
+    except BaseException:
+        if probing is not None:
+            probing.cancel()
+        raise
+    if probing is not None and await probing:
+        source.settle_per_version(*probe)
 
     async def one(name: str, version: str) -> tuple[str, IndexRecord]:
         record = await source.lookup(name, version)
