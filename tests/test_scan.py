@@ -263,3 +263,31 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods(),
+    reason="the prefetch forks only where fork exists and there is a second core",
+)
+def test_a_cold_scan_asks_one_per_version_page_and_each_simple_page_once(fixture_index, tmp_path):
+    """On an index without per-version JSON (as this mirror), one probe during the prefetch
+    finds that out, not one 404 per package off its latest release after it; and the
+    simple page that tells provenance and project status is fetched once for both."""
+    venv = _big_venv(tmp_path)
+    options = options_for(fixture_index, tmp_path)
+    result = scan(read_targets((str(venv),), options), options)
+    per_version = [p for p in fixture_index.paths() if re.fullmatch(r"/pypi/[^/]+/[^/]+/json", p)]
+    assert len(per_version) == 1
+    behind = [
+        name
+        for name, facts in result.facts.items()
+        if facts.get("known_to_index") and facts.get("latest_version") != facts.get("version")
+    ]
+    assert len(behind) > 1  # else one probe is all the old way asked too
+    for name in behind:  # unknown with the reason, never "no vulnerabilities"
+        assert "no per-version JSON" in result.facts[name].unknown["vulnerability_count"]
+    pages = [p for p in fixture_index.paths() if p.startswith("/simple/")]
+    assert len(pages) == len(set(pages))  # no page twice
+    # The index's own projects: one page, the probe's (the local packages' pages say
+    # whether the index knows them at all).
+    assert len([p for p in pages if "localpkg" not in p]) == 1
