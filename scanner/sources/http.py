@@ -323,6 +323,26 @@ class DecodeShaped:
 _shaped_decoders: dict[str, Any] = {}
 
 
+def _stamina() -> Any:
+    """stamina, imported on the first request that may be retried (0.13 s with tenacity:
+    a warm scan whose only requests go to enrichment hosts, which are never retried,
+    does without it)."""
+    global _stamina_quiet
+    import stamina
+
+    if not _stamina_quiet:
+        import stamina.instrumentation
+
+        # stamina logs every retry through `logging`, which would print warnings in the
+        # middle of the report; a retry that ends in failure is reported anyway.
+        stamina.instrumentation.set_on_retry_hooks([])
+        _stamina_quiet = True
+    return stamina
+
+
+_stamina_quiet = False
+
+
 def _backoff_hook(exc: Exception) -> bool | float:
     import httpx
 
@@ -603,11 +623,6 @@ class Fetcher:
     def _client_for_request(self) -> httpx.AsyncClient:
         if self._client is None:
             import httpx
-            import stamina.instrumentation
-
-            # stamina logs every retry through `logging`, which would print warnings in
-            # the middle of the report; a retry that ends in failure is reported anyway.
-            stamina.instrumentation.set_on_retry_hooks([])
 
             self._client = httpx.AsyncClient(
                 http2=use_http2(),
@@ -838,8 +853,7 @@ class Fetcher:
         offload: bool,
         bounds: _Bounds,
     ) -> FetchResult:
-        import stamina
-
+        stamina = _stamina()
         left = self._time_left()
         budget = RETRY_BUDGET if left is None else max(0.001, min(RETRY_BUDGET, left))
         started = time.monotonic()
@@ -1164,7 +1178,8 @@ def _fetch_in_worker(
 
     asyncio.run(run())
     rows = []
-    store.flush()
+    # Read back from the store's pending writes: flushing them to the in-memory database
+    # first would only cost the import of sqlite-utils in every worker.
     sent = fetcher.requests_sent
     for url in urls:
         key = fetcher.cache_key(url)
