@@ -5,8 +5,7 @@ scanner.options.ScanOptions."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +14,7 @@ from scanner import rules as rules_stage
 from scanner import summary as summary_stage
 from scanner.facts import derive as facts_stage
 from scanner.facts import gather as gather_stage
-from scanner.inputs.select import InputSet, installed_pins, read_inputs
+from scanner.inputs.select import InputSet, read_inputs
 from scanner.inputs.target import target_environment
 from scanner.model import (
     Facts,
@@ -25,46 +24,11 @@ from scanner.model import (
     Resolution,
     RuleInfo,
     ScanResult,
-    TrustmapError,
 )
 from scanner.options import ScanOptions
 from scanner.sources.http import Prefetch
-from scanner.sources.pypi import PyPISource, index_url_from_environment, start_lookups
+from scanner.sources.pypi import PyPISource, index_url_from_environment
 from scanner.store import Store
-
-
-@contextmanager
-def fetching_ahead(targets: tuple[str, ...], options: ScanOptions) -> Iterator[Prefetch | None]:
-    """Start fetching the project documents of the installed environments among
-    `targets` while they are read: their dist-info folder names say what they hold
-    before any METADATA is parsed, and a cold scan spends most of its time waiting for
-    the index. Yields the handle for `scan` (None when nothing is worth fetching); the
-    workers end when the block does, collected or not."""
-    pending = None
-    if not options.offline:
-        pins = installed_pins(targets)
-        if pins:
-            pending = _start_lookups(pins, options)
-    try:
-        yield pending
-    finally:
-        if pending is not None:
-            pending.stop()
-
-
-def _start_lookups(pins: list[tuple[str, str]], options: ScanOptions) -> Prefetch | None:
-    try:
-        store = Store(options.cache_path)
-    except TrustmapError:
-        return None  # the scan itself says what is wrong, where it always has
-    try:
-        fetcher = options.fetcher(store)
-        source = PyPISource(fetcher, index_url_from_environment(options.index_url))
-        return start_lookups(source, pins)
-    except TrustmapError:
-        return None
-    finally:
-        store.close()
 
 
 def read_targets(targets: tuple[str, ...], options: ScanOptions) -> Resolution:
@@ -308,7 +272,8 @@ def _rule_info(rule: rules_stage.Rule) -> RuleInfo:
 
 async def _gather(resolution, options, store, on_start, on_done, ahead):
     fetcher = options.fetcher(store)
-    fetcher.adopt(ahead)  # what fetching_ahead started is collected, not fetched again
+    # What scanner.fetch_ahead started is collected, not fetched again.
+    fetcher.adopt(ahead)
     source = PyPISource(fetcher, index_url_from_environment(options.index_url))
     if on_start:
         on_start(len(resolution.packages), [p.name for p in resolution.packages])

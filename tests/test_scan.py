@@ -17,12 +17,13 @@ from scanner import rules as rules_stage
 from scanner import summary as summary_stage
 from scanner.configured import scan_options
 from scanner.facts.gather import GatheredData
+from scanner.fetch_ahead import fetching_ahead
 from scanner.inputs.select import InputSet
 from scanner.inputs.target import target_environment
 from scanner.model import InputError, NetworkError, Package, Resolution
 from scanner.options import CommandLineSettings, ScanOptions
 from scanner.records import FailureCause, IndexRecord
-from scanner.scan import _fail_if_index_unreachable, _merge, fetching_ahead, read_targets, scan
+from scanner.scan import _fail_if_index_unreachable, _merge, read_targets, scan
 from scanner.sources import http
 from scanner.sources.usage import bundled_top_packages
 from tests.conftest import LAB_DISTS, add_dist, build_venv, site_packages

@@ -84,7 +84,7 @@ def read_environment(target: str | os.PathLike[str] | None = None) -> Resolution
 def folder_pins(target: Path) -> list[tuple[str, str]]:
     """The (name, version) of each dist-info folder of an environment, from the folder
     names alone: cheap, before any METADATA is read, so that fetching can start while the
-    environment is read (see scanner.scan.fetching_ahead). Only a guess: `read_environment`
+    environment is read (scanner.fetch_ahead). Only a guess: `read_environment`
     is what is scanned. Empty when the environment cannot be found (it says why)."""
     try:
         site_dirs = _locate(target).site_dirs
