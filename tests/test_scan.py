@@ -292,3 +292,17 @@ def test_a_cold_scan_asks_one_per_version_page_and_each_simple_page_once(fixture
     # The index's own projects: one page, the probe's (the local packages' pages say
     # whether the index knows them at all).
     assert len([p for p in pages if "localpkg" not in p]) == 1
+
+
+def test_refresh_asks_each_document_once(fixture_index, tmp_path):
+    """--refresh asks again what was cached before the scan, and only once: what the
+    prefetch has just fetched is not fetched a second time by the lookups."""
+    venv = _big_venv(tmp_path)
+    options = options_for(fixture_index, tmp_path)
+    scan(read_targets((str(venv),), options), options)  # fills the cache
+    fixture_index.requests.clear()
+    refreshed = options_for(fixture_index, tmp_path, refresh=True)
+    result = scan(read_targets((str(venv),), refreshed), refreshed)
+    requests = _project_requests(fixture_index)
+    assert len(requests) == len(set(requests)) == len(LAB_DISTS) + http.PREFETCH_MINIMUM
+    assert result.facts["idna"].get("publishers")

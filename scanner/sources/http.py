@@ -401,6 +401,7 @@ class Fetcher:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._pool_failed = False
         self._pending: Prefetch | None = None  # see adopt()
+        self._fetched: set[tuple[str, str]] = set()  # (cache key, kind) stored by this scan
         self.requests_sent = 0
         # Answers taken from expired cache entries: (URL without credentials, why the
         # index was not asked or failed; "" when offline), for the report.
@@ -537,6 +538,7 @@ class Fetcher:
         for rows in results[0]:
             for key, data, etag, last_modified, sent in rows:
                 self.store.put(key, pending.kind, data, etag, last_modified, now)
+                self._fetched.add((key, pending.kind))
                 # Answered from memory next: reading it back from the store would decode
                 # again the JSON just encoded (a fifth of a second for 200 projects).
                 self._primed[key, pending.kind] = CachedResponse(
@@ -684,7 +686,8 @@ class Fetcher:
         url = self._take_url(url)
         key = self.cache_key(url)
         cached = self._cached(key, kind)
-        fresh_enough = not (self.refresh or force)
+        # --refresh asks again what was cached before this scan, not what it just fetched.
+        fresh_enough = not force and (not self.refresh or (key, kind) in self._fetched)
         max_age = self.ttl if ttl is None else ttl
         if cached is not None and cached.data == _NOT_FOUND:
             if self.offline or (fresh_enough and cached.age() < min(max_age, NOT_FOUND_TTL)):
@@ -878,9 +881,11 @@ class Fetcher:
                     raise _Retryable(message, retry_after, status)
         if status == 304 and cached is not None:
             self.store.touch(key, kind)
+            self._fetched.add((key, kind))
             return FetchResult("ok", cached.data, from_cache=True)
         if status in (404, 410):
             self.store.put(key, kind, _NOT_FOUND, None, None)
+            self._fetched.add((key, kind))
             return FetchResult(
                 "not-found",
                 error=f"HTTP {status}",
@@ -910,6 +915,7 @@ class Fetcher:
         self.store.put(
             key, kind, data, answer.headers.get("ETag"), answer.headers.get("Last-Modified")
         )
+        self._fetched.add((key, kind))
         return FetchResult("ok", data)
 
     async def _exchange(
