@@ -54,7 +54,7 @@ def test_a_version_that_is_no_version_is_reported_and_the_scan_completes(
     code, out, err = run("scan", str(venv), "--index-url", fixture_index.simple_url, "-f", "json")
 
     assert code == 0, err
-    assert "/pypi/six/json" in fixture_index.paths()  # six's own document, quoted
+    assert fixture_index.paths()[0] == "/pypi/six/json"
     assert not any(
         path.startswith(("/pypi/idna", "/simple/idna")) for path in fixture_index.paths()
     )

@@ -16,7 +16,7 @@ from scanner.model import Package
 from scanner.names import is_project_name
 from scanner.records import IndexRecord, OwnershipRecord, SourceAnswer, TopPackages
 from scanner.sources.enrichment import enrichment_sources
-from scanner.sources.http import Fetcher, redact
+from scanner.sources.http import PREFETCH_MINIMUM, Fetcher, redact
 from scanner.sources.interface import Source, gather_all
 from scanner.sources.other_index import lookup_other_indexes, not_asked, other_index_notes
 from scanner.sources.provenance import ProvenanceSource, lookup_provenance
@@ -78,10 +78,13 @@ async def gather(
     others = {p.name for p in elsewhere}
     provenance_source = ProvenanceSource(fetcher, source.index_url)
     # Whether the index serves provenance is asked while the project documents are
-    # fetched (the same page tells project status), not after them.
+    # fetched in the background (the same page tells project status), not after them. A
+    # scan too small to be fetched so asks after its lookups, of a project the index has.
     first = min((p.name for p in packages if p.name not in others and is_project_name(p.name)),
                 default=None)  # fmt: skip
-    probe = asyncio.create_task(provenance_source.capability(first, early=True)) if first else None
+    probe = None
+    if first and len(packages) >= PREFETCH_MINIMUM:
+        probe = asyncio.create_task(provenance_source.capability(first, early=True))
     try:
         index = await lookup_all(
             source, ((p.name, p.version) for p in packages if p.name not in others), on_done

@@ -31,6 +31,7 @@ from scanner.records import (
     Vulnerability,
 )
 from scanner.sources.http import (
+    PREFETCH_MINIMUM,
     AccessDenied,
     DecodeShaped,
     Fetcher,
@@ -465,7 +466,8 @@ async def lookup_all(
     pairs = list(packages)
     source.prime(name for name, _ in pairs)
     urls, extract = _project_batch(source, pairs)
-    probe = min(pairs, default=None)
+    # A scan too small to be fetched in the background asks as before, after the lookups.
+    probe = min(pairs) if len(pairs) >= PREFETCH_MINIMUM else None
     probing = asyncio.ensure_future(source.probe_per_version(*probe)) if probe else None
     try:
         await source.fetcher.prefetch(urls, PROJECT_KIND, extract, parse=decode_project)
