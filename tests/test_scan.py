@@ -306,3 +306,18 @@ def test_refresh_asks_each_document_once(fixture_index, tmp_path):
     requests = _project_requests(fixture_index)
     assert len(requests) == len(set(requests)) == len(LAB_DISTS) + http.PREFETCH_MINIMUM
     assert result.facts["idna"].get("publishers")
+
+
+def test_a_project_in_two_site_folders_is_fetched_once_ahead(fixture_index, tmp_path):
+    """fetching_ahead reads the folder names of every site folder: a project installed
+    in two of them (a venv with the system site-packages) is still asked for once."""
+    venv = _big_venv(tmp_path)
+    system = build_venv(tmp_path / "system", LAB_DISTS)
+    (venv / "pyvenv.cfg").write_text(
+        f"home = {system / 'bin'}\ninclude-system-site-packages = true\nversion = 3.11.7\n"
+    )
+    options = options_for(fixture_index, tmp_path).started()
+    with fetching_ahead((str(venv),), options) as ahead:
+        scan(read_targets((str(venv),), options), options, ahead=ahead)
+    requests = _project_requests(fixture_index)
+    assert len(requests) == len(set(requests)) == len(LAB_DISTS) + http.PREFETCH_MINIMUM

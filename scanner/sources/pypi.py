@@ -448,7 +448,8 @@ def _project_batch(
     by_project: dict[str, set[str]] = {}
     for name, version in pairs:
         by_project.setdefault(canonicalize_name(name), set()).add(version)
-    urls = [source.project_url(name) for name, _ in pairs if is_project_name(name)]
+    # Once each: an environment can hold a project in two site folders.
+    urls = list(dict.fromkeys(source.project_url(n) for n, _ in pairs if is_project_name(n)))
     extract = functools.partial(
         extract_project,
         wanted=frozenset(),
