@@ -189,17 +189,21 @@ def _output_options(formats: tuple[str, ...]):
 
 
 def _run_scan(targets: tuple[str, ...], settings: dict, quiet: bool = False):
-    from scanner import scan as pipeline
     from scanner.configured import scan_options
+    from scanner.fetch_ahead import fetching_ahead
     from scanner.options import CommandLineSettings
-    from scanner.report import render
 
     # One clock for the whole scan: resolving and fact gathering share scan-timeout.
     options = scan_options(CommandLineSettings(**settings)).started()
-    with render.status("Reading the inputs; resolving what is not pinned", quiet):
-        resolution = pipeline.read_targets(targets, options)
-    with render.progress_bar(quiet) as (on_start, on_done):
-        result = pipeline.scan(resolution, options, on_start=on_start, on_done=on_done)
+    # Started before the pipeline is imported: its imports overlap the fetching.
+    with fetching_ahead(targets, options) as ahead:
+        from scanner import scan as pipeline
+        from scanner.report import render
+
+        with render.status("Reading the inputs; resolving what is not pinned", quiet):
+            resolution = pipeline.read_targets(targets, options)
+        with render.progress_bar(quiet) as (on_start, on_done):
+            result = pipeline.scan(resolution, options, on_start, on_done, ahead)
     return result
 
 

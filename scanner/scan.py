@@ -26,6 +26,7 @@ from scanner.model import (
     ScanResult,
 )
 from scanner.options import ScanOptions
+from scanner.sources.http import Prefetch
 from scanner.sources.pypi import PyPISource, index_url_from_environment
 from scanner.store import Store
 
@@ -167,6 +168,7 @@ def scan(
     options: ScanOptions,
     on_start: Callable[..., None] | None = None,
     on_done: Callable[[str], None] | None = None,
+    ahead: Prefetch | None = None,
 ) -> ScanResult:
     # Rules load before any network traffic: a broken rule file fails fast. Loaded once:
     # scanner.configured.scan_options has already loaded them when it built the options.
@@ -177,7 +179,7 @@ def scan(
     store = Store(options.cache_path)
     try:
         gathered, index_display, requests = _run(
-            _gather(resolution, options, store, on_start, on_done)
+            _gather(resolution, options, store, on_start, on_done, ahead)
         )
     finally:
         store.close()
@@ -269,8 +271,10 @@ def _rule_info(rule: rules_stage.Rule) -> RuleInfo:
     )
 
 
-async def _gather(resolution, options, store, on_start, on_done):
+async def _gather(resolution, options, store, on_start, on_done, ahead):
     fetcher = options.fetcher(store)
+    # What scanner.fetch_ahead started is collected, not fetched again.
+    fetcher.adopt(ahead)
     source = PyPISource(fetcher, index_url_from_environment(options.index_url))
     if on_start:
         on_start(len(resolution.packages), [p.name for p in resolution.packages])

@@ -28,6 +28,7 @@ from scanner.records import OwnershipRecord
 # (a simple page gives releases, files and project status), and one must never evict
 # another's entry. (The first table, http_cache, kept one row per URL: it is dropped.)
 _SELECT = "SELECT url, kind, data, etag, last_modified, fetched_at FROM http_answers"
+_SELECT_URL = "SELECT url FROM http_answers"
 _SELECT_OWNERSHIP = (
     "SELECT name, publishers, organization, first_seen, last_seen FROM ownership_history"
     " WHERE index_url = ?"
@@ -200,19 +201,27 @@ class Store:
         """One query for many URLs: a warm scan of hundreds of packages reads the cache
         in a handful of statements."""
         found: dict[str, CachedResponse] = {}
+        for row in self._rows_of(_SELECT, urls, kind):
+            try:
+                data = json.loads(row[2])
+            except ValueError:
+                continue
+            found[row[0]] = CachedResponse(row[0], row[1], data, row[3], row[4], row[5])
+        return found
+
+    def cached_urls(self, urls: list[str], kind: str) -> set[str]:
+        """Which of `urls` have an entry of `kind`, fresh or not (their data unread)."""
+        return {row[0] for row in self._rows_of(_SELECT_URL, urls, kind)}
+
+    def _rows_of(self, select: str, urls: list[str], kind: str) -> list[tuple[Any, ...]]:
+        rows = []
         for start in range(0, len(urls), 500):
             chunk = urls[start : start + 500]
             marks = ",".join("?" * len(chunk))
             # Only "?" placeholders are formatted into the statement.
-            query = f"{_SELECT} WHERE kind = ? AND url IN ({marks})"
-            rows = self.conn.execute(query, [kind, *chunk]).fetchall()
-            for row in rows:
-                try:
-                    data = json.loads(row[2])
-                except ValueError:
-                    continue
-                found[row[0]] = CachedResponse(row[0], row[1], data, row[3], row[4], row[5])
-        return found
+            query = f"{select} WHERE kind = ? AND url IN ({marks})"
+            rows.extend(self.conn.execute(query, [kind, *chunk]).fetchall())
+        return rows
 
     def put(
         self,

@@ -3,7 +3,11 @@ summary, against the fixture index of recorded real responses (tests/conftest.py
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -13,12 +17,14 @@ from scanner import rules as rules_stage
 from scanner import summary as summary_stage
 from scanner.configured import scan_options
 from scanner.facts.gather import GatheredData
+from scanner.fetch_ahead import fetching_ahead
 from scanner.inputs.select import InputSet
 from scanner.inputs.target import target_environment
-from scanner.model import NetworkError, Package, Resolution
+from scanner.model import InputError, NetworkError, Package, Resolution
 from scanner.options import CommandLineSettings, ScanOptions
 from scanner.records import FailureCause, IndexRecord
 from scanner.scan import _fail_if_index_unreachable, _merge, read_targets, scan
+from scanner.sources import http
 from scanner.sources.usage import bundled_top_packages
 from tests.conftest import LAB_DISTS, add_dist, build_venv, site_packages
 
@@ -182,3 +188,136 @@ def test_the_rule_files_are_read_once_per_scan(lab_venv, fixture_index, tmp_path
     scan(read_targets((str(lab_venv),), options), options)
     shipped = sorted(p.name for p in rules_stage.shipped_rules_dir().glob("*.toml"))
     assert sorted(read) == shipped  # each file once
+
+
+def _big_venv(tmp_path: Path) -> Path:
+    """The lab environment and enough packages of its own (unknown to the index) to pass
+    the prefetch threshold."""
+    venv = build_venv(tmp_path / "venv", LAB_DISTS)
+    for number in range(http.PREFETCH_MINIMUM):
+        add_dist(site_packages(venv), f"localpkg{number:02d}", "1.0")
+    return venv
+
+
+def _project_requests(index) -> list[str]:
+    return [p for p in index.paths() if re.fullmatch(r"/pypi/[^/]+/json", p)]
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods(),
+    reason="the prefetch forks only where fork exists and there is a second core",
+)
+def test_documents_are_fetched_while_the_environment_is_read(fixture_index, tmp_path):
+    """fetching_ahead starts the workers from the dist-info folder names alone: the index
+    is asked for every project before the environment is read, and the scan then
+    collects those answers instead of asking again."""
+    venv = _big_venv(tmp_path)
+    options = options_for(fixture_index, tmp_path).started()
+    wanted = len(LAB_DISTS) + http.PREFETCH_MINIMUM
+    with fetching_ahead((str(venv),), options) as ahead:
+        assert ahead is not None
+        deadline = time.monotonic() + 60
+        while len(_project_requests(fixture_index)) < wanted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_project_requests(fixture_index)) == wanted  # nothing read yet
+        resolution = read_targets((str(venv),), options)
+        result = scan(resolution, options, ahead=ahead)
+    assert result.summary.packages == wanted
+    assert result.facts["idna"].get("publishers")
+    assert result.facts["localpkg03"].get("known_to_index") is False
+    requests = _project_requests(fixture_index)
+    assert len(requests) == len(set(requests)) == wanted  # each asked once, ahead
+    assert f"requests sent: {len(fixture_index.paths())}" in result.notes
+
+    # Warm: nothing to fetch, so nothing is forked and nothing asked.
+    fixture_index.requests.clear()
+    with fetching_ahead((str(venv),), options) as ahead:
+        assert ahead is None
+        scan(read_targets((str(venv),), options), options, ahead=ahead)
+    assert fixture_index.paths() == []
+
+
+def test_workers_started_ahead_end_when_the_scan_does_not_come(fixture_index, tmp_path):
+    """Input that fails to read after the workers started (here: the block is left
+    with an error before the scan) ends them: none outlives the block."""
+    venv = _big_venv(tmp_path)
+    options = options_for(fixture_index, tmp_path).started()
+    for name in ("idna", "six"):
+        fixture_index.delays[f"/pypi/{name}/json"] = 30.0  # still in flight when it ends
+    with pytest.raises(InputError):
+        with fetching_ahead((str(venv),), options) as ahead:
+            if ahead is None:
+                pytest.skip("the prefetch forks only where fork exists and with a second core")
+            workers = [p.pid for p in ahead.pool._processes.values()]
+            assert workers
+            raise InputError("requirements.txt, line 3: bad")
+    for pid in workers:
+        deadline = time.monotonic() + 15
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(pid), f"worker {pid} outlived the block"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods(),
+    reason="the prefetch forks only where fork exists and there is a second core",
+)
+def test_a_cold_scan_asks_one_per_version_page_and_each_simple_page_once(fixture_index, tmp_path):
+    """On an index without per-version JSON (as this mirror), one probe during the prefetch
+    finds that out, not one 404 per package off its latest release after it; and the
+    simple page that tells provenance and project status is fetched once for both."""
+    venv = _big_venv(tmp_path)
+    options = options_for(fixture_index, tmp_path)
+    result = scan(read_targets((str(venv),), options), options)
+    per_version = [p for p in fixture_index.paths() if re.fullmatch(r"/pypi/[^/]+/[^/]+/json", p)]
+    assert len(per_version) == 1
+    behind = [
+        name
+        for name, facts in result.facts.items()
+        if facts.get("known_to_index") and facts.get("latest_version") != facts.get("version")
+    ]
+    assert len(behind) > 1  # else one probe is all the old way asked too
+    for name in behind:  # unknown with the reason, never "no vulnerabilities"
+        assert "no per-version JSON" in result.facts[name].unknown["vulnerability_count"]
+    pages = [p for p in fixture_index.paths() if p.startswith("/simple/")]
+    assert len(pages) == len(set(pages))  # no page twice
+    # The index's own projects: one page, the probe's (the local packages' pages say
+    # whether the index knows them at all).
+    assert len([p for p in pages if "localpkg" not in p]) == 1
+
+
+def test_refresh_asks_each_document_once(fixture_index, tmp_path):
+    """--refresh asks again what was cached before the scan, and only once: what the
+    prefetch has just fetched is not fetched a second time by the lookups."""
+    venv = _big_venv(tmp_path)
+    options = options_for(fixture_index, tmp_path)
+    scan(read_targets((str(venv),), options), options)  # fills the cache
+    fixture_index.requests.clear()
+    refreshed = options_for(fixture_index, tmp_path, refresh=True)
+    result = scan(read_targets((str(venv),), refreshed), refreshed)
+    requests = _project_requests(fixture_index)
+    assert len(requests) == len(set(requests)) == len(LAB_DISTS) + http.PREFETCH_MINIMUM
+    assert result.facts["idna"].get("publishers")
+
+
+def test_a_project_in_two_site_folders_is_fetched_once_ahead(fixture_index, tmp_path):
+    """fetching_ahead reads the folder names of every site folder: a project installed
+    in two of them (a venv with the system site-packages) is still asked for once."""
+    venv = _big_venv(tmp_path)
+    system = build_venv(tmp_path / "system", LAB_DISTS)
+    (venv / "pyvenv.cfg").write_text(
+        f"home = {system / 'bin'}\ninclude-system-site-packages = true\nversion = 3.11.7\n"
+    )
+    options = options_for(fixture_index, tmp_path).started()
+    with fetching_ahead((str(venv),), options) as ahead:
+        scan(read_targets((str(venv),), options), options, ahead=ahead)
+    requests = _project_requests(fixture_index)
+    assert len(requests) == len(set(requests)) == len(LAB_DISTS) + http.PREFETCH_MINIMUM

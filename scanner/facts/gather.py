@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from scanner.endpoints import Endpoints, choose_endpoints
 from scanner.facts.ownership import account_index
 from scanner.model import Package
+from scanner.names import is_project_name
 from scanner.records import IndexRecord, OwnershipRecord, SourceAnswer, TopPackages
 from scanner.sources.enrichment import enrichment_sources
-from scanner.sources.http import Fetcher, redact
+from scanner.sources.http import PREFETCH_MINIMUM, Fetcher, redact
 from scanner.sources.interface import Source, gather_all
 from scanner.sources.other_index import lookup_other_indexes, not_asked, other_index_notes
 from scanner.sources.provenance import ProvenanceSource, lookup_provenance
@@ -75,9 +76,25 @@ async def gather(
     looped = list(sources)
     elsewhere = [p for p in packages if _from_other_index(p, source)]
     others = {p.name for p in elsewhere}
-    index = await lookup_all(
-        source, ((p.name, p.version) for p in packages if p.name not in others), on_done
-    )
+    provenance_source = ProvenanceSource(fetcher, source.index_url)
+    # Whether the index serves provenance is asked while the project documents are
+    # fetched in the background (the same page tells project status), not after them. A
+    # scan too small to be fetched so asks after its lookups, of a project the index has.
+    first = min((p.name for p in packages if p.name not in others and is_project_name(p.name)),
+                default=None)  # fmt: skip
+    probe = None
+    if first and len(packages) >= PREFETCH_MINIMUM:
+        probe = asyncio.create_task(provenance_source.capability(first, early=True))
+    try:
+        index = await lookup_all(
+            source, ((p.name, p.version) for p in packages if p.name not in others), on_done
+        )
+    except BaseException:
+        if probe is not None:
+            probe.cancel()
+        raise
+    if probe is not None:
+        await probe
     if other_indexes:
         found_elsewhere, sent = await lookup_other_indexes(
             fetcher, ((p.name, p.version, p.index_url or "") for p in elsewhere), on_done
@@ -92,7 +109,7 @@ async def gather(
     answers_task = asyncio.create_task(gather_all(looped, packages, dict(index)))
     # Provenance is the configured index's word about its own files only.
     provenance = await lookup_provenance(
-        ProvenanceSource(fetcher, source.index_url),
+        provenance_source,
         index,
         ((p.name, p.version, p.wheel_tags) for p in packages if p.name not in others),
     )

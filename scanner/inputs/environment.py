@@ -81,6 +81,29 @@ def read_environment(target: str | os.PathLike[str] | None = None) -> Resolution
     )
 
 
+def folder_pins(target: Path) -> list[tuple[str, str]]:
+    """The (name, version) of each dist-info folder of an environment, from the folder
+    names alone: cheap, before any METADATA is read, so that fetching can start while the
+    environment is read (scanner.fetch_ahead). Only a guess: `read_environment`
+    is what is scanned. Empty when the environment cannot be found (it says why)."""
+    try:
+        site_dirs = _locate(target).site_dirs
+    except (InputError, OSError):
+        return []
+    pins = []
+    for site_dir in site_dirs:
+        try:
+            entries = list(os.scandir(site_dir))
+        except OSError:
+            continue
+        pins.extend(
+            _name_from_folder(Path(entry.name))
+            for entry in entries
+            if entry.name.endswith(".dist-info")
+        )
+    return pins
+
+
 _PYTHON_EXECUTABLE = re.compile(r"^(python|pypy)[\d.]*(\.exe)?$", re.IGNORECASE)
 
 

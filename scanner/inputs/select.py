@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.inputs.default_target import PROJECT_FILES, default_target
-from scanner.inputs.environment import read_environment
+from scanner.inputs.environment import folder_pins, read_environment
 from scanner.inputs.interface import (
     Contribution,
     DeclaredOptions,
@@ -121,6 +121,19 @@ def read_inputs(
         inputs.declared.extend(parse_spec_arguments(specs))
         inputs.descriptions.append(" ".join(specs))
     return inputs.frozen()
+
+
+def installed_pins(targets: tuple[str, ...]) -> list[tuple[str, str]]:
+    """What the installed environments among `targets` hold, as (name, version) from
+    their dist-info folder names: a guess made before anything is read, to start
+    fetching early. Other targets (manifests, lockfiles, the default one) give none."""
+    pins: list[tuple[str, str]] = []
+    for argument in targets:
+        path = Path(argument)
+        kind = detect_path_kind(path) if path.exists() else None
+        if kind is not None and kind.name == "environment":
+            pins.extend(folder_pins(path))
+    return pins
 
 
 def _read_path(path: Path, context: ReadContext, inputs: _Collected) -> None:

@@ -166,6 +166,21 @@ class _HostState:
     skipped: int = 0  # requests not sent because it is open
 
 
+@dataclass
+class Prefetch:
+    """Forked workers fetching documents of one `kind` (Fetcher.start_prefetch)."""
+
+    kind: str
+    urls: frozenset[str]
+    share: int  # connections per process
+    pool: concurrent.futures.ProcessPoolExecutor
+    futures: list[concurrent.futures.Future[Any]]
+
+    def stop(self) -> None:
+        """End the workers now, whatever they are doing (collected or not)."""
+        _stop(self.pool)
+
+
 def _may_redirect(asked: Origin, target: Origin) -> bool:
     """Only within the host that was asked: the same origin, or its https upgrade."""
     if target == asked:
@@ -279,14 +294,14 @@ def decode_json(body: bytes) -> Any:
 
 
 class DecodeShaped:
-    """A JSON decoder that builds only the fields `shape` (a TypedDict) declares and skips
-    the rest unbuilt: a project document's file entries carry URLs, sizes and digests no
-    extraction reads, and building them is most of the decoding time. The same dicts as
-    decode_json, less what the shape leaves out; a body that does not fit the shape (or
-    is no JSON msgspec reads) is decoded whole by decode_json, so odd documents meet the
-    same extraction as before. Picklable: sent to the prefetch workers."""
+    """A JSON decoder that builds only the fields `shape` declares (a msgspec Struct type,
+    named "module:Name" and imported on first use) and skips the rest unbuilt: a project
+    document's file entries carry URLs, sizes and digests no extraction reads, and
+    building them is most of the decoding time. A body that does not fit the shape (or is
+    no JSON msgspec reads) is decoded whole by decode_json, and the extraction decides
+    what to do with it. Picklable: sent to the prefetch workers."""
 
-    def __init__(self, shape: type) -> None:
+    def __init__(self, shape: str) -> None:
         self.shape = shape
 
     def __call__(self, body: bytes) -> Any:
@@ -294,14 +309,38 @@ class DecodeShaped:
 
         decoder = _shaped_decoders.get(self.shape)
         if decoder is None:
-            decoder = _shaped_decoders[self.shape] = msgspec.json.Decoder(self.shape)
+            import importlib
+
+            module, _, name = self.shape.partition(":")
+            struct = getattr(importlib.import_module(module), name)
+            decoder = _shaped_decoders[self.shape] = msgspec.json.Decoder(struct)
         try:
             return decoder.decode(body)
         except msgspec.DecodeError:  # ValidationError included
             return decode_json(body)
 
 
-_shaped_decoders: dict[type, Any] = {}
+_shaped_decoders: dict[str, Any] = {}
+
+
+def _stamina() -> Any:
+    """stamina, imported on the first request that may be retried (0.13 s with tenacity:
+    a warm scan whose only requests go to enrichment hosts, which are never retried,
+    does without it)."""
+    global _stamina_quiet
+    import stamina
+
+    if not _stamina_quiet:
+        import stamina.instrumentation
+
+        # stamina logs every retry through `logging`, which would print warnings in the
+        # middle of the report; a retry that ends in failure is reported anyway.
+        stamina.instrumentation.set_on_retry_hooks([])
+        _stamina_quiet = True
+    return stamina
+
+
+_stamina_quiet = False
 
 
 def _backoff_hook(exc: Exception) -> bool | float:
@@ -361,12 +400,41 @@ class Fetcher:
         self._primed: dict[tuple[str, str], CachedResponse] = {}
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._pool_failed = False
+        self._pending: Prefetch | None = None  # see adopt()
+        self._fetched: set[tuple[str, str]] = set()  # (cache key, kind) stored by this scan
         self.requests_sent = 0
         # Answers taken from expired cache entries: (URL without credentials, why the
         # index was not asked or failed; "" when offline), for the report.
         self.stale_answers: list[tuple[str, str]] = []
         self._never_credentials = False  # see anonymous()
         self._hosts: dict[Origin, _HostState] = {}  # enrichment hosts' circuit breakers
+
+    def start_prefetch(
+        self,
+        urls: list[str],
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        parse: Callable[[bytes], Any] | None = None,
+    ) -> Prefetch | None:
+        """Start fetching, in forked workers (one per core), the documents of `urls` the
+        cache has never seen, and return at once: a scan starts this before it reads its
+        inputs, and `prefetch` with the same `kind` (on a fetcher that has `adopt`ed the
+        handle) then only collects what the workers fetched. None when there is too little
+        to fetch for forking to pay (or no fork, or one core). The caller stops the
+        handle if it is never collected."""
+        workers = min(os.cpu_count() or 1, MAX_PREFETCH_PROCESSES)
+        if not self.refresh:  # only whether they are cached: their data is read later
+            cached = self.store.cached_urls([self.cache_key(u) for u in urls], kind)
+            urls = [u for u in urls if self.cache_key(u) not in cached]
+        todo = self._worth_prefetching(urls, kind, workers)
+        if not todo:
+            return None
+        return self._fork_workers([todo[i::workers] for i in range(workers)], kind, extract, parse)
+
+    def adopt(self, pending: Prefetch | None) -> None:
+        """Take a prefetch that another fetcher of this scan started (`start_prefetch`),
+        so that this one's `prefetch` of the same kind collects it."""
+        self._pending = pending
 
     async def prefetch(
         self,
@@ -382,23 +450,53 @@ class Fetcher:
         this process and forked workers, each with its own client; the workers send back
         only the small extractions. Failures are left to the normal path, which retries
         and reports them. `extract` must be picklable (a module-level function or a
-        functools.partial of one), and so must `parse` (as for get_json)."""
+        functools.partial of one), and so must `parse` (as for get_json). What an adopted
+        prefetch of this kind fetches is collected, not fetched again."""
+        pending, self._pending = self._pending, None
+        if pending is not None and pending.kind == kind:
+            await self._collect(pending)
+            urls = [u for u in urls if u not in pending.urls]
+        elif pending is not None:
+            pending.stop()
         workers = min(os.cpu_count() or 1, MAX_PREFETCH_PROCESSES)
-        if self.offline or self._transport is not None or workers < 2:
-            return
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
-        # What prime() found in the cache is not fetched here, fresh or not: stale
-        # entries are revalidated by the normal path, cheaply.
-        todo = [u for u in urls if self.refresh or (self.cache_key(u), kind) not in self._primed]
-        if len(todo) < PREFETCH_MINIMUM:
+        todo = self._worth_prefetching(urls, kind, workers)
+        if not todo:
             return
         chunks = [todo[i::workers] for i in range(workers)]
-        loop = asyncio.get_running_loop()
+        started = self._fork_workers(chunks[1:], kind, extract, parse, share_of=workers)
+        limit = asyncio.Semaphore(started.share)
+
+        async def fetch_here(url: str) -> FetchResult:
+            async with limit:
+                return await self.get_json(url, kind, extract, parse=parse)
+
+        await self._collect(started, [fetch_here(u) for u in chunks[0]])
+
+    def _worth_prefetching(self, urls: list[str], kind: str, workers: int) -> list[str]:
+        """The URLs to prefetch: none offline, in tests (a transport), without fork or a
+        second core, or below the threshold. What prime() found in the cache is not
+        fetched here, fresh or not: stale entries are revalidated by the normal path,
+        cheaply."""
+        if self.offline or self._transport is not None or workers < 2:
+            return []
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return []
+        todo = [u for u in urls if self.refresh or (self.cache_key(u), kind) not in self._primed]
+        return todo if len(todo) >= PREFETCH_MINIMUM else []
+
+    def _fork_workers(
+        self,
+        chunks: list[list[str]],
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        parse: Callable[[bytes], Any] | None,
+        share_of: int | None = None,
+    ) -> Prefetch:
+        """One forked worker per chunk, each fetching its chunk with its own client."""
         # The fetcher's concurrency is the scan's, divided among the processes: each
         # holding as many connections as one would costs more than it gains (on 2
         # cores, 12 + 12 connections fetch faster than 24 + 24; benchmarks/README.md).
-        share = max(1, self._concurrency // workers)
+        share = max(1, self._concurrency // (share_of or len(chunks)))
         # The workers keep this fetcher's deadline and credentials (passed over the
         # pool's pipe, never written anywhere).
         settings = {
@@ -412,31 +510,40 @@ class Fetcher:
             "credentials": self.credentials,
         }
         _before_forking()
-        pool = _worker_pool(workers - 1)
+        pool = _worker_pool(len(chunks))
+        try:
+            futures = [
+                pool.submit(_fetch_in_worker, chunk, kind, extract, parse, settings)
+                for chunk in chunks
+            ]
+        except BaseException:
+            _stop(pool)
+            raise
+        return Prefetch(kind, frozenset(u for chunk in chunks for u in chunk), share, pool, futures)
+
+    async def _collect(self, pending: Prefetch, here: list[Any] = ()) -> None:
+        """Wait for the workers of `pending` (and this process's own share, `here`), then
+        store what they fetched. The workers' requests end by the deadline; a worker that
+        does not is ended with the pool, and the normal path says what is missing."""
         left = self._time_left()
         try:
-            remote = [
-                loop.run_in_executor(pool, _fetch_in_worker, chunk, kind, extract, parse, settings)
-                for chunk in chunks[1:]
-            ]
-            limit = asyncio.Semaphore(share)
-
-            async def fetch_here(url: str) -> FetchResult:
-                async with limit:
-                    return await self.get_json(url, kind, extract, parse=parse)
-
-            here = [fetch_here(u) for u in chunks[0]]
-            # The workers' requests end by the deadline; a worker that does not is
-            # ended with the pool, and the normal path says what is missing.
+            remote = [asyncio.wrap_future(f) for f in pending.futures]
             async with asyncio.timeout(None if left is None else left + 5.0):
                 results = await asyncio.gather(asyncio.gather(*remote), asyncio.gather(*here))
         except TimeoutError:
             return
         finally:
-            _stop(pool)
+            pending.stop()
+        now = time.time()
         for rows in results[0]:
             for key, data, etag, last_modified, sent in rows:
-                self.store.put(key, kind, data, etag, last_modified)
+                self.store.put(key, pending.kind, data, etag, last_modified, now)
+                self._fetched.add((key, pending.kind))
+                # Answered from memory next: reading it back from the store would decode
+                # again the JSON just encoded (a fifth of a second for 200 projects).
+                self._primed[key, pending.kind] = CachedResponse(
+                    key, pending.kind, data, etag, last_modified, now
+                )
                 self.requests_sent += sent
 
     def prime(self, urls: list[str], kind: str) -> None:
@@ -518,11 +625,6 @@ class Fetcher:
     def _client_for_request(self) -> httpx.AsyncClient:
         if self._client is None:
             import httpx
-            import stamina.instrumentation
-
-            # stamina logs every retry through `logging`, which would print warnings in
-            # the middle of the report; a retry that ends in failure is reported anyway.
-            stamina.instrumentation.set_on_retry_hooks([])
 
             self._client = httpx.AsyncClient(
                 http2=use_http2(),
@@ -549,6 +651,9 @@ class Fetcher:
         return self._client
 
     async def aclose(self) -> None:
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -581,7 +686,8 @@ class Fetcher:
         url = self._take_url(url)
         key = self.cache_key(url)
         cached = self._cached(key, kind)
-        fresh_enough = not (self.refresh or force)
+        # --refresh asks again what was cached before this scan, not what it just fetched.
+        fresh_enough = not force and (not self.refresh or (key, kind) in self._fetched)
         max_age = self.ttl if ttl is None else ttl
         if cached is not None and cached.data == _NOT_FOUND:
             if self.offline or (fresh_enough and cached.age() < min(max_age, NOT_FOUND_TTL)):
@@ -752,8 +858,7 @@ class Fetcher:
         offload: bool,
         bounds: _Bounds,
     ) -> FetchResult:
-        import stamina
-
+        stamina = _stamina()
         left = self._time_left()
         budget = RETRY_BUDGET if left is None else max(0.001, min(RETRY_BUDGET, left))
         started = time.monotonic()
@@ -778,9 +883,11 @@ class Fetcher:
                     raise _Retryable(message, retry_after, status)
         if status == 304 and cached is not None:
             self.store.touch(key, kind)
+            self._fetched.add((key, kind))
             return FetchResult("ok", cached.data, from_cache=True)
         if status in (404, 410):
             self.store.put(key, kind, _NOT_FOUND, None, None)
+            self._fetched.add((key, kind))
             return FetchResult(
                 "not-found",
                 error=f"HTTP {status}",
@@ -810,6 +917,7 @@ class Fetcher:
         self.store.put(
             key, kind, data, answer.headers.get("ETag"), answer.headers.get("Last-Modified")
         )
+        self._fetched.add((key, kind))
         return FetchResult("ok", data)
 
     async def _exchange(
@@ -1078,7 +1186,8 @@ def _fetch_in_worker(
 
     asyncio.run(run())
     rows = []
-    store.flush()
+    # Read back from the store's pending writes: flushing them to the in-memory database
+    # first would only cost the import of sqlite-utils in every worker.
     sent = fetcher.requests_sent
     for url in urls:
         key = fetcher.cache_key(url)

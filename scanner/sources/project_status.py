@@ -24,7 +24,7 @@ from scanner.records import IndexRecord, SourceAnswer
 from scanner.sources.http import Fetcher, decode_json, redact
 from scanner.sources.interface import PROJECT_STATUS
 
-STATUS_KIND = "simple-project-status-v1"
+PAGE_KIND = "simple-page-meta-v1"  # extract_page_meta
 ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 FIRST_STATUS_API_VERSION = (1, 4)
 STATUSES = ("active", "archived", "quarantined", "deprecated")
@@ -73,6 +73,16 @@ def extract_status(document: dict[str, Any], url: str = "") -> dict[str, Any]:
         status = str(marker.get("status") or "").strip().lower()[:40]
         reason = str(marker.get("reason") or "")[:500]
     return {"api_version": api_version, "status": status, "reason": reason}
+
+
+def extract_page_meta(document: dict[str, Any], url: str = "") -> dict[str, Any]:
+    """What project status and provenance (scanner.sources.provenance) read of a simple
+    page: `extract_status`, and whether its files carry `provenance`. One cache entry
+    for both, so that one fetch of a page answers both of their probes."""
+    meta = extract_status(document, url)
+    files = document.get("files") or []
+    meta["provenance_key"] = any(isinstance(f, dict) and "provenance" in f for f in files[:50])
+    return meta
 
 
 def serves_status(page: Mapping[str, Any]) -> bool:
@@ -156,8 +166,8 @@ class ProjectStatusSource:
     async def _page(self, name: str) -> dict[str, Any] | str:
         result = await self.fetcher.get_json(
             f"{self.index_url}/{canonicalize_name(name)}/",
-            STATUS_KIND,
-            extract_status,
+            PAGE_KIND,
+            extract_page_meta,
             accept=ACCEPT,
             parse=parse_page,
         )

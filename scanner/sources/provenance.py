@@ -26,11 +26,11 @@ from packaging.utils import canonicalize_name
 
 from scanner.records import IndexRecord, Project, Provenance
 from scanner.sources.http import Fetcher, redact
-from scanner.sources.pypi import SIMPLE_JSON
+from scanner.sources.project_status import ACCEPT as PAGE_ACCEPT
+from scanner.sources.project_status import PAGE_KIND, extract_page_meta, parse_page
 from scanner.wheels import WHEEL_SUFFIX, matches_tags
 
 PROVENANCE_KIND = "pep740-provenance-v1"
-API_VERSION_KIND = "simple-api-version-v1"
 PROVENANCE_ACCEPT = "application/vnd.pypi.integrity.v1+json, application/json;q=0.9"
 # A file's attestations never change once uploaded: keep them as long as the HTTP cache.
 FIRST_PEP740_API_VERSION = (1, 3)
@@ -69,14 +69,6 @@ def extract_provenance(doc: dict[str, Any], url: str = "") -> dict[str, Any]:
                 }
             )
     return {"publishers": publishers, "attestations": attestations}
-
-
-def extract_api_version(doc: dict[str, Any], url: str = "") -> dict[str, Any]:
-    """A simple page's `meta.api-version`, and whether its files carry `provenance`."""
-    version = str((doc.get("meta") or {}).get("api-version") or "")[:20]
-    files = doc.get("files") or []
-    has_key = any(isinstance(f, dict) and "provenance" in f for f in files[:50])
-    return {"api_version": version, "provenance_key": has_key}
 
 
 def serves_provenance(api: dict[str, Any]) -> bool:
@@ -120,24 +112,30 @@ class ProvenanceSource:
         self._lock = asyncio.Lock()
         self._probe_failed = ""  # asked once per scan; a failure is not asked again
 
-    async def capability(self, probe_name: str) -> tuple[bool | None, str]:
+    async def capability(self, probe_name: str, early: bool = False) -> tuple[bool | None, str]:
         """(served, reason): whether the index serves provenance, learnt from one simple
-        page; None with the reason when that could not be found out."""
+        page; None with the reason when that could not be found out. `early`: asked
+        while the project documents are fetched, of a project the index may not have,
+        so a failure is not kept (the probe after the lookups asks again)."""
         async with self._lock:
             if self._served is not None:
                 return self._served, "" if self._served else self._reason
             if self._probe_failed:
                 return None, self._probe_failed
+            # The page's cache entry is shared with project status (one fetch for both).
             result = await self.fetcher.get_json(
                 f"{self.index_url}/{canonicalize_name(probe_name)}/",
-                API_VERSION_KIND,
-                extract_api_version,
-                accept=SIMPLE_JSON,
+                PAGE_KIND,
+                extract_page_meta,
+                accept=PAGE_ACCEPT,
+                parse=parse_page,
             )
             if result.status != "ok":
                 why = result.error or result.status
-                self._probe_failed = f"could not tell whether the index serves provenance: {why}"
-                return None, self._probe_failed
+                reason = f"could not tell whether the index serves provenance: {why}"
+                if not early:
+                    self._probe_failed = reason
+                return None, reason
             self._served = serves_provenance(result.data)
             if not self.fetcher.offline:
                 self.fetcher.store.remember_capability(self._capability_key, self._served)

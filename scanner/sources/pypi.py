@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
@@ -30,7 +30,15 @@ from scanner.records import (
     Role,
     Vulnerability,
 )
-from scanner.sources.http import AccessDenied, DecodeShaped, Fetcher, FetchResult, redact
+from scanner.sources.http import (
+    PREFETCH_MINIMUM,
+    AccessDenied,
+    DecodeShaped,
+    Fetcher,
+    FetchResult,
+    Prefetch,
+    redact,
+)
 from scanner.urls import index_url_problem, without_credentials
 from scanner.wording import counted, some_of
 
@@ -186,6 +194,34 @@ class PyPISource:
             )
         return IndexRecord(name, "unknown", reason=_reason(simple), cause=simple.cause)
 
+    async def probe_per_version(self, name: str, version: str) -> bool:
+        """Ask one per-version document (`name` `version`) while the project documents
+        are being fetched, so that whether the index serves them is known before the
+        lookups that need them: otherwise each of those asks at once, after the prefetch,
+        on the scan's critical path (on a mirror without them, some twenty 404s). True
+        when the answer was a 404: `settle_per_version` decides it once the project's
+        document says whether the index has that version."""
+        if self._per_version_json is not None or not is_project_name(name):
+            return False
+        result = await self.fetcher.get_json(
+            self._version_url(name, version), VERSION_KIND, extract_version_vulnerabilities
+        )
+        if result.status == "ok":
+            self._learn_capability(True)
+        return result.status == "not-found"
+
+    def settle_per_version(self, name: str, version: str) -> None:
+        """A probe answered 404: if the project's document (in the cache by now) lists
+        that version, the index has the release but no page for it, so it serves none."""
+        key = self.fetcher.cache_key(self.project_url(name))
+        cached = self.fetcher.store.get(key, PROJECT_KIND)
+        data = cached.data if cached is not None else None
+        if isinstance(data, dict) and version in data.get("release_versions", ()):
+            self._learn_capability(False)
+
+    def _version_url(self, name: str, version: str) -> str:
+        return f"{self.json_base}/{segment(canonicalize_name(name))}/{segment(version)}/json"
+
     async def _vulnerabilities(
         self, project: Project, name: str, version: str
     ) -> tuple[tuple[Vulnerability, ...] | None, str]:
@@ -195,7 +231,7 @@ class PyPISource:
         if self._per_version_json is False:
             return None, _NO_PER_VERSION_JSON
         result = await self.fetcher.get_json(
-            f"{self.json_base}/{segment(canonicalize_name(name))}/{segment(version)}/json",
+            self._version_url(name, version),
             VERSION_KIND,
             extract_version_vulnerabilities,
         )
@@ -252,43 +288,8 @@ def _refuse_unauthenticated(result: FetchResult) -> None:
 # --- extraction: pure functions of a response document ------------------------------------
 
 
-# What extract_project reads of a project document, and no more: decoding builds these
-# fields only (see DecodeShaped). A field added to the extraction is added here too.
-class _Digests(TypedDict, total=False):
-    sha256: Any
-
-
-class _File(TypedDict, total=False):
-    filename: Any
-    digests: _Digests | None
-    packagetype: Any
-    upload_time: Any
-    upload_time_iso_8601: Any
-    yanked: Any
-    yanked_reason: Any
-
-
-class _Info(TypedDict, total=False):
-    name: Any
-    summary: Any
-    license: Any
-    license_expression: Any
-    classifiers: Any
-    home_page: Any
-    project_urls: Any
-    version: Any
-    yanked: Any
-
-
-class _ProjectDocument(TypedDict, total=False):
-    info: _Info
-    releases: dict[str, list[_File]] | None
-    urls: list[_File] | None
-    ownership: Any
-    vulnerabilities: Any
-
-
-decode_project = DecodeShaped(_ProjectDocument)
+# Decoded into the fields extract_project reads, and no more (scanner.sources.pypi_document).
+decode_project = DecodeShaped("scanner.sources.pypi_document:ProjectDocument")
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
@@ -296,7 +297,7 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
 
 
 def extract_project(
-    doc: dict[str, Any],
+    doc: Any,
     url: str,
     wanted: frozenset[str],
     wanted_by_project: Mapping[str, frozenset[str]] | None = None,
@@ -309,7 +310,8 @@ def extract_project(
 
 def release_before(releases: Mapping[str, Any], version: str) -> str:
     """The highest version below `version` that has files, not all of them yanked; ""
-    when there is none (or `version` is not a valid version)."""
+    when there is none (or `version` is not a valid version). `releases`: version -> its
+    files (pypi_document.File)."""
     from packaging.version import InvalidVersion, Version
 
     try:
@@ -318,9 +320,7 @@ def release_before(releases: Mapping[str, Any], version: str) -> str:
         return ""
     best: tuple[Any, str] | None = None
     for candidate, candidate_files in releases.items():
-        if not isinstance(candidate_files, list) or not candidate_files:
-            continue
-        if all(isinstance(f, dict) and f.get("yanked") for f in candidate_files):
+        if not candidate_files or all(f.yanked for f in candidate_files):
             continue
         try:
             parsed = Version(candidate)
@@ -332,64 +332,61 @@ def release_before(releases: Mapping[str, Any], version: str) -> str:
 
 
 def project_of(
-    doc: dict[str, Any],
+    doc: Any,
     url: str,
     wanted: frozenset[str],
     wanted_by_project: Mapping[str, frozenset[str]] | None = None,
 ) -> Project:
-    """The facts-sized part of a project document (see `extract_project`)."""
-    info = doc["info"]
+    """The facts-sized part of a project document (see `extract_project`): as
+    decode_project gives it, or decoded whole (a dict)."""
+    from scanner.sources.pypi_document import as_document
+
+    doc = as_document(doc)
+    info = doc.info
     if wanted_by_project is not None:
-        wanted = wanted_by_project.get(canonicalize_name(str(info.get("name", ""))), wanted)
+        wanted = wanted_by_project.get(canonicalize_name(str(info.name)), wanted)
+    all_releases = doc.releases or {}
     releases: dict[str, Release] = {}
     files: dict[str, tuple[ReleaseFile, ...]] = {}
     # The release before each wanted one keeps its files too: its provenance is what
     # the wanted one's is compared with (provenance-change).
     asked = wanted
-    wanted = wanted | {
-        v for v in (release_before(doc.get("releases") or {}, w) for w in wanted) if v
-    }
-    for version, version_files in (doc.get("releases") or {}).items():
-        if not isinstance(version_files, list):
-            continue
-        uploads = [
-            f.get("upload_time_iso_8601") or f.get("upload_time")
-            for f in version_files
-            if isinstance(f, dict)
-        ]
+    wanted = wanted | {v for v in (release_before(all_releases, w) for w in wanted) if v}
+    for version, version_files in all_releases.items():
+        uploads = [f.upload_time_iso_8601 or f.upload_time for f in version_files]
         uploads = [u for u in uploads if isinstance(u, str)]
-        yanked = bool(version_files) and all(f.get("yanked") for f in version_files)
-        reason = next((f.get("yanked_reason") for f in version_files if f.get("yanked")), None)
+        yanked = bool(version_files) and all(f.yanked for f in version_files)
+        reason = next((f.yanked_reason for f in version_files if f.yanked), None)
         releases[version] = Release(min(uploads) if uploads else None, yanked, _text(reason, 300))
         if version in wanted:
             files[version] = tuple(_release_file(f) for f in version_files)
     # Kept whole only for the versions asked about: boto3 has thousands of releases, and a
     # warm scan should read a few kilobytes per package, not every release's details.
     # Indexes that list no releases (some mirrors) still give the current version's files.
-    if info.get("version") in wanted and info.get("version") not in files:
-        files[info["version"]] = tuple(_release_file(f) for f in doc.get("urls") or [])
-    ownership = doc.get("ownership")
-    project_urls = info.get("project_urls") or {}
+    if info.version in wanted and info.version not in files:
+        files[info.version] = tuple(_release_file(f) for f in doc.urls or [])
+    ownership = doc.ownership
+    project_urls = info.project_urls or {}
     return Project(
-        name=_text(info.get("name"), 200),
-        summary=_text(info.get("summary"), 500),
-        license=_text(info.get("license"), 500),
-        license_expression=_text(info.get("license_expression"), 500),
-        classifiers=tuple(c for c in info.get("classifiers") or [] if str(c).startswith("License")),
-        home_page=_text(info.get("home_page"), 500),
+        name=_text(info.name, 200),
+        summary=_text(info.summary, 500),
+        license=_text(info.license, 500),
+        license_expression=_text(info.license_expression, 500),
+        classifiers=tuple(c for c in info.classifiers or [] if str(c).startswith("License")),
+        home_page=_text(info.home_page, 500),
         project_urls={
             _text(k, 100): _text(v, 500)
             for k, v in list(project_urls.items())[:50]
             if isinstance(v, str)
         },
-        latest_version=_text(info.get("version"), 100),
-        latest_yanked=bool(info.get("yanked")),
+        latest_version=_text(info.version, 100),
+        latest_yanked=bool(info.yanked),
         releases={v: r for v, r in releases.items() if v in asked},
         release_versions=tuple(releases),
         release_summary=ReleaseSummary.of(releases),
         files=files,
         ownership=_ownership(ownership) if isinstance(ownership, dict) else None,
-        latest_vulnerabilities=tuple(_vulnerability(v) for v in doc.get("vulnerabilities") or []),
+        latest_vulnerabilities=tuple(_vulnerability(v) for v in doc.vulnerabilities or []),
     )
 
 
@@ -404,15 +401,14 @@ def _ownership(ownership: dict[str, Any]) -> Ownership:
     )
 
 
-def _release_file(entry: dict[str, Any]) -> ReleaseFile:
-    digests = entry.get("digests") or {}
-    upload = entry.get("upload_time_iso_8601") or entry.get("upload_time")
+def _release_file(entry: Any) -> ReleaseFile:
+    upload = entry.upload_time_iso_8601 or entry.upload_time
     return ReleaseFile(
-        filename=_text(entry.get("filename"), 300),
-        sha256=_text(digests.get("sha256"), 64),
-        packagetype=_text(entry.get("packagetype"), 30),
+        filename=_text(entry.filename, 300),
+        sha256=_text(entry.digests.sha256 if entry.digests else None, 64),
+        packagetype=_text(entry.packagetype, 30),
         upload_time=upload if isinstance(upload, str) else None,
-        yanked=bool(entry.get("yanked")),
+        yanked=bool(entry.yanked),
     )
 
 
@@ -435,6 +431,33 @@ def extract_simple_existence(doc: dict[str, Any], url: str) -> dict[str, Any]:
     return {"name": _text(doc.get("name"), 200), "files": len(doc.get("files") or [])}
 
 
+def start_lookups(source: PyPISource, packages: Iterable[tuple[str, str]]) -> Prefetch | None:
+    """Start fetching the project documents of (name, version) pairs in forked workers,
+    before the scan knows its packages for sure (an environment's dist-info folder names
+    say them before any METADATA is read): `lookup_all`, given the handle, collects what
+    they fetched. None when there is not enough to fetch for that to pay."""
+    urls, extract = _project_batch(source, list(packages))
+    return source.fetcher.start_prefetch(urls, PROJECT_KIND, extract, parse=decode_project)
+
+
+def _project_batch(
+    source: PyPISource, pairs: list[tuple[str, str]]
+) -> tuple[list[str], Callable[[Any, str], Any]]:
+    """The project URLs of `pairs`, and the extraction that keeps each project's files
+    for the versions asked."""
+    by_project: dict[str, set[str]] = {}
+    for name, version in pairs:
+        by_project.setdefault(canonicalize_name(name), set()).add(version)
+    # Once each: an environment can hold a project in two site folders.
+    urls = list(dict.fromkeys(source.project_url(n) for n, _ in pairs if is_project_name(n)))
+    extract = functools.partial(
+        extract_project,
+        wanted=frozenset(),
+        wanted_by_project={n: frozenset(v) for n, v in by_project.items()},
+    )
+    return urls, extract
+
+
 async def lookup_all(
     source: PyPISource,
     packages: Iterable[tuple[str, str]],
@@ -443,19 +466,18 @@ async def lookup_all(
     """Look up every (name, version) concurrently; the fetcher bounds the concurrency."""
     pairs = list(packages)
     source.prime(name for name, _ in pairs)
-    by_project: dict[str, set[str]] = {}
-    for name, version in pairs:
-        by_project.setdefault(canonicalize_name(name), set()).add(version)
-    await source.fetcher.prefetch(
-        [source.project_url(name) for name, _ in pairs if is_project_name(name)],
-        PROJECT_KIND,
-        functools.partial(
-            extract_project,
-            wanted=frozenset(),
-            wanted_by_project={n: frozenset(v) for n, v in by_project.items()},
-        ),
-        parse=decode_project,
-    )
+    urls, extract = _project_batch(source, pairs)
+    # A scan too small to be fetched in the background asks as before, after the lookups.
+    probe = min(pairs) if len(pairs) >= PREFETCH_MINIMUM else None
+    probing = asyncio.ensure_future(source.probe_per_version(*probe)) if probe else None
+    try:
+        await source.fetcher.prefetch(urls, PROJECT_KIND, extract, parse=decode_project)
+    except BaseException:
+        if probing is not None:
+            probing.cancel()
+        raise
+    if probing is not None and await probing:
+        source.settle_per_version(*probe)
 
     async def one(name: str, version: str) -> tuple[str, IndexRecord]:
         record = await source.lookup(name, version)
