@@ -252,6 +252,35 @@ def test_stale_answers_are_said_in_the_terminal_and_json_reports(index, venv, tm
     assert "stale: 2 packages" in out
 
 
+def test_a_resolution_from_expired_entries_is_said_in_the_reports(index, tmp_path):
+    """Issue 8.4 for the resolver: a requirements file is resolved from the index's
+    simple pages; when the index fails and expired entries are used, the terminal and
+    JSON reports say that the resolution is stale (not only the facts)."""
+    manifest = tmp_path / "requirements.txt"
+    manifest.write_text("requests==2.34.2\n")
+    cache = tmp_path / "cache.db"
+    args = ("scan", str(manifest), "--index-url", index.simple_url, "--cache", str(cache))
+    assert run_cli(*args)[0] == 0
+    store = Store(cache)
+    store.conn.execute("UPDATE http_answers SET fetched_at = 0")  # every entry expired
+    store.close()
+    for name in ("requests", "urllib3", "idna", "certifi", "charset-normalizer"):
+        index.fail(f"/simple/{name}/", "503", times=50)
+
+    code, out, err = run_cli(*args, "-f", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    names = {p["name"] for p in doc["packages"]}
+    assert names >= {"requests", "urllib3", "idna", "certifi", "charset-normalizer"}
+    (note,) = [n for n in doc["notes"] if n.startswith("stale: the resolution used ")]
+    assert "because the index failed (HTTP 503" in note
+    assert note.endswith(": certifi, charset-normalizer, idna, requests, urllib3")
+
+    code, out, err = run_cli(*args, env={"COLUMNS": "300"})
+    assert code == 0, err
+    assert "stale: the resolution used 5 index answers" in out
+
+
 def test_an_index_that_fails_everywhere_is_one_line(index, venv, tmp_path):
     index.fail(SIX, "503", times=50)
     index.fail("/pypi/idna/json", "stall", times=50)
