@@ -66,3 +66,26 @@ def test_a_reason_several_unknown_facts_share_is_said_once():
         "undetermined: first_release, publisher_count, organization unknown (first_release: "
         "offline; publisher_count, organization: down; condition error: division by zero)"
     )
+
+
+def test_a_reason_is_split_at_its_first_colon_and_a_condition_error_is_kept_whole():
+    from scanner.policy import _unknown_message
+
+    # The index's own message may hold ": " too; it is one reason the two facts share.
+    why = "HTTP 503: Service Unavailable"
+    shared = Undetermined(
+        "known-vulnerability",
+        "six",
+        "high",
+        ("vulnerability_count", "vulnerability_severity"),
+        (f"vulnerability_count: {why}", f"vulnerability_severity: {why}"),
+    )
+    assert _unknown_message(shared) == (
+        f"undetermined: vulnerability_count, vulnerability_severity unknown ({why})"
+    )
+    # A condition error alone is not a fact's reason: it keeps its "condition error: ".
+    failing = Undetermined("x", "six", "high", ("release_count",),
+                           ("condition error: division by zero",))  # fmt: skip
+    assert _unknown_message(failing) == (
+        "undetermined: release_count unknown (condition error: division by zero)"
+    )
