@@ -13,6 +13,7 @@ from scanner.model import (
     ApprovedFacts,
     Facts,
     GateItem,
+    IndexFile,
     Package,
     Resolution,
     ScanResult,
@@ -21,7 +22,13 @@ from scanner.model import (
     TrustedOrganization,
     TrustedPublisher,
 )
-from scanner.policy.allowlist import approval_for, check_allowlist, unused_entries
+from scanner.policy.allowlist import (
+    approval_for,
+    approved_files,
+    check_allowlist,
+    exact_version,
+    unused_entries,
+)
 
 TODAY = date(2026, 12, 4)
 APPROVED = Approval("reviewed", "alice", date(2026, 11, 1), where="allow.toml:9")
@@ -437,3 +444,132 @@ def test_prune_finds_expired_trusted_sources_and_publishers_that_attest_nothing(
         ("publishers", 1, "expired on 2026-12-31"),
         ("publishers", 2, "attests no package of the closure"),
     ]
+
+
+def test_a_package_without_facts_or_with_empty_ones_is_never_allowed():
+    """No facts at all (the facts stage gave none), an empty list of files, an empty
+    repository slug: each is what it is, never taken as a match."""
+    bare = ScanResult(
+        Resolution((Package("idna", "3.10"),), (), TargetEnvironment({}, "t"), "test"),
+        nx.DiGraph(), {}, (), (),
+    )  # fmt: skip
+    trusting = Allowlist(
+        "a",
+        organizations={"kjd-org": TrustedOrganization("kjd-org", APPROVED)},
+        accounts={"kjd": TrustedAccount("kjd", APPROVED)},
+        publishers=(TrustedPublisher("*", APPROVED),),
+    )
+    verdict = check_allowlist(bare, trusting, TODAY)
+    assert (verdict.outcome, verdict.allowed, verdict.failed) == ("incomplete", {}, ())
+    assert check_allowlist(bare, Allowlist("a"), TODAY).failed[0].message == (
+        "not on the allowlist; publishers unknown"
+    )
+    no_files = result({"idna": ("3.10", facts(file_hashes=[]))})
+    verdict = check_allowlist(no_files, Allowlist("a", {"idna": entry(hashes=(HASH,))}), TODAY)
+    assert (verdict.outcome, verdict.allowed) == ("incomplete", {})
+    linked = facts(repository_slug="", source_repository="https://example.org/idna")
+    assert approval_for(result({"idna": ("3.10", linked)}), "idna", APPROVED).facts.repository == (
+        "https://example.org/idna"
+    )
+
+
+def test_messages_list_every_name_they_name():
+    nobody = result({"idna": ("3.10", facts([]))})
+    assert check_allowlist(nobody, Allowlist("a"), TODAY).failed[0].message == (
+        "not on the allowlist; publishers (none)"
+    )
+    two = result({"idna": ("3.10", facts(["kjd", "tiran"]))})
+    accounts = {a: TrustedAccount(a, APPROVED) for a in ("kjd", "tiran")}
+    assert check_allowlist(two, Allowlist("a", accounts=accounts), TODAY).allowed == {
+        "idna": "accounts kjd, tiran"
+    }
+    swapped = result({"idna": ("3.10", facts(["eve"]))})
+    (item,) = check_allowlist(swapped, Allowlist("a", {"idna": entry()}), TODAY).failed
+    assert item.message.startswith("changed since approval on 2026-11-01: publishers +eve -kjd (")
+    org = Allowlist("a", organizations={"o": TrustedOrganization("o", APPROVED, ("kjd", "bob"))})
+    (item,) = check_allowlist(result({"idna": ("3.10", facts(["kjd", "eve"], "o"))}), org,
+                              TODAY).failed  # fmt: skip
+    assert "members changed since approval: +eve -bob (allow.toml:9)" in item.message
+    mine = result({n: ("0.1", Facts({"first_party": True})) for n in ("app", "lib")})
+    assert check_allowlist(mine, Allowlist("a"), TODAY).notes == (
+        "the project's own code is not judged: app, lib",
+    )
+    weak = Allowlist("a", {n: entry(n, "", facts=ApprovedFacts()) for n in ("a-lib", "b-lib")})
+    scan = result({"a-lib": ("1", facts()), "b-lib": ("1", facts())})
+    assert check_allowlist(scan, weak, TODAY).notes[-1].endswith(": a-lib, b-lib")
+    four = [f"sha256:{n:064x}" for n in range(4)]
+    scan = result({"idna": ("3.10", facts(file_hashes=four))})
+    (item,) = check_allowlist(scan, Allowlist("a", {"idna": entry(hashes=(HASH,))}), TODAY).failed
+    assert "…" in item.message
+
+
+def test_organisation_members_are_counted_over_that_organisation_s_packages_only():
+    org = TrustedOrganization("kjd-org", APPROVED, ("kjd",))
+    scan = result(
+        {
+            "aaa": ("1.0", facts(["someone"], "other-org")),  # read first, another org
+            "idna": ("3.10", facts(["kjd"], "kjd-org")),
+        }
+    )
+    verdict = check_allowlist(scan, Allowlist("a", organizations={"kjd-org": org}), TODAY)
+    assert verdict.allowed == {"idna": "organisation kjd-org"}
+
+
+def test_a_covered_package_is_reopened_by_the_publisher_that_covered_it_not_by_the_first():
+    first = TrustedPublisher("psf/*", APPROVED, kind="GitHub")
+    covering = TrustedPublisher("kjd/*", APPROVED, "release.yml", "GitHub", ("idna",))
+    allowlist = Allowlist("a", publishers=(first, covering))
+    moved = result({"idna": ("3.10", facts(provenance="GitHub evil/idna release.yml"))})
+    (item,) = check_allowlist(moved, allowlist, TODAY).failed
+    assert item.rule_id == "trust-changed"
+    unknown = Facts({"publishers": ["kjd"], "organization": ""}, {"has_provenance": "HTTP 503"})
+    verdict = check_allowlist(result({"idna": ("3.10", unknown)}), allowlist, TODAY)
+    assert verdict.unknown[0].message == (
+        "undetermined: no entry allows it, and provenance unknown (HTTP 503)"
+    )
+    silent = Facts({"publishers": ["kjd"], "organization": ""})
+    verdict = check_allowlist(result({"idna": ("3.10", silent)}), allowlist, TODAY)
+    assert verdict.unknown[0].message == (
+        "undetermined: no entry allows it, and provenance unknown (not looked up)"
+    )
+
+
+def test_standing_items_are_of_the_entry_that_allows_the_package_only():
+    """A package allowed by a trusted account is not asked about its own (other
+    version's) baseline entry."""
+    accounts = {"kjd": TrustedAccount("kjd", APPROVED)}
+    allowlist = Allowlist("a", {"idna": entry(baseline=True)}, accounts=accounts)
+    verdict = check_allowlist(result({"idna": ("3.11", facts())}), allowlist, TODAY)
+    assert verdict.allowed == {"idna": "accounts kjd"}
+    assert verdict.existing == ()
+
+
+def test_an_approval_of_an_unpinned_package_allows_any_version_and_any_file():
+    values = dict(facts(provenance="GitHub kjd/idna release.yml").values)
+    del values["provenance_workflow"]  # attested, but the workflow not said: shown as ?
+    scan = result({"idna": ("", Facts(values))})
+    assert approval_for(scan, "idna", APPROVED) == AllowedPackage(
+        name="idna",
+        approval=APPROVED,
+        versions="",
+        hashes=(),
+        facts=ApprovedFacts(("kjd",), "", "github.com/kjd/idna", "GitHub kjd/idna ?"),
+        baseline=False,
+    )
+    assert approval_for(scan, "idna", APPROVED, baseline=True).baseline is True
+
+
+def test_the_files_an_entry_approves_and_the_one_version_it_names():
+    files = [
+        IndexFile("idna-3.10-py3-none-any.whl", "https://f/1", "ab" * 32, "3.10"),
+        IndexFile("idna-3.10.tar.gz", "https://f/2", "ef" * 32, "3.10"),
+        IndexFile("idna-3.9-py3-none-any.whl", "https://f/3", "cd" * 32, "3.9"),
+    ]
+    assert approved_files(entry(), files) == files[:2]
+    assert approved_files(entry(hashes=(HASH,)), files) == files[:1]
+    assert approved_files(entry(versions=">=3.9", hashes=(OTHER_HASH,)), files) == files[2:]
+    assert approved_files(entry(versions=""), files) == files
+    assert [exact_version(v) for v in ("==3.10", "===3.10", "==3.*", ">=3", "==1,==2", "")] == [
+        "3.10", "3.10", None, None, None, None
+    ]  # fmt: skip
+    assert exact_version("not a specifier") is None

@@ -137,3 +137,10 @@ def test_a_policy_is_described_setting_by_setting():
         "removed exception b / low-usage: forever (until no expiry)",
         "removed severity.low-usage: high",
     )
+
+
+def test_an_exception_with_one_mistake_is_dropped_whole():
+    good = {"package": "a", "rule": "*", "reason": "r", "expires": "2027-01-01"}
+    for wrong in ({"package": "a/b"}, {"rule": "nope"}, {"reason": ""}, {"expires": "soon"}):
+        policy, problems = parse({"exceptions": [{**good, **wrong}]})
+        assert policy.exceptions == () and len(problems) == 1, wrong
