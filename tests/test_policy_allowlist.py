@@ -461,6 +461,14 @@ def test_a_package_without_facts_or_with_empty_ones_is_never_allowed():
     )
     verdict = check_allowlist(bare, trusting, TODAY)
     assert (verdict.outcome, verdict.allowed, verdict.failed) == ("incomplete", {}, ())
+    assert verdict.unknown[0].message == (
+        "undetermined: no entry allows it, and provenance unknown (not looked up); "
+        "publishers unknown (not looked up); organisation unknown (not looked up)"
+    )
+    pinned = Allowlist("a", {"idna": entry(hashes=(HASH,), facts=ApprovedFacts())})
+    assert check_allowlist(bare, pinned, TODAY).unknown[0].message == (
+        "undetermined: the files in use are unknown, and the entry lists hashes"
+    )
     assert check_allowlist(bare, Allowlist("a"), TODAY).failed[0].message == (
         "not on the allowlist; publishers unknown"
     )
@@ -477,6 +485,10 @@ def test_messages_list_every_name_they_name():
     nobody = result({"idna": ("3.10", facts([]))})
     assert check_allowlist(nobody, Allowlist("a"), TODAY).failed[0].message == (
         "not on the allowlist; publishers (none)"
+    )
+    pair = result({"idna": ("3.10", facts(["kjd", "tiran"]))})
+    assert check_allowlist(pair, Allowlist("a"), TODAY).failed[0].message == (
+        "not on the allowlist; publishers kjd, tiran"
     )
     two = result({"idna": ("3.10", facts(["kjd", "tiran"]))})
     accounts = {a: TrustedAccount(a, APPROVED) for a in ("kjd", "tiran")}
@@ -504,15 +516,19 @@ def test_messages_list_every_name_they_name():
 
 
 def test_organisation_members_are_counted_over_that_organisation_s_packages_only():
-    org = TrustedOrganization("kjd-org", APPROVED, ("kjd",))
+    """bob publishes only another organisation's package now: kjd-org lost him."""
+    org = TrustedOrganization("kjd-org", APPROVED, ("bob", "kjd"))
     scan = result(
         {
-            "aaa": ("1.0", facts(["someone"], "other-org")),  # read first, another org
+            "aaa": ("1.0", facts(["bob"], "other-org")),  # read first, another organisation
             "idna": ("3.10", facts(["kjd"], "kjd-org")),
         }
     )
     verdict = check_allowlist(scan, Allowlist("a", organizations={"kjd-org": org}), TODAY)
-    assert verdict.allowed == {"idna": "organisation kjd-org"}
+    (item,) = [i for i in verdict.failed if i.package == "idna"]
+    assert item.message == (
+        "organisation kjd-org members changed since approval: -bob (allow.toml:9)"
+    )
 
 
 def test_a_covered_package_is_reopened_by_the_publisher_that_covered_it_not_by_the_first():
