@@ -229,13 +229,17 @@ def test_401_ends_the_scan_naming_the_index_without_its_password(index, venv, tm
     assert index.hits(SIX) == 1
 
 
+def expire_every_entry(cache: Path) -> None:
+    store = Store(cache)
+    store.conn.execute("UPDATE http_answers SET fetched_at = 0")
+    store.close()
+
+
 def test_stale_answers_are_said_in_the_terminal_and_json_reports(index, venv, tmp_path):
     cache = tmp_path / "cache.db"
     args = ("scan", str(venv), "--index-url", index.simple_url, "--cache", str(cache))
     assert run_cli(*args)[0] == 0
-    store = Store(cache)
-    store.conn.execute("UPDATE http_answers SET fetched_at = 0")  # every entry expired
-    store.close()
+    expire_every_entry(cache)
     for path in (SIX, "/pypi/idna/json"):
         index.fail(path, "503", times=50)
 
@@ -261,9 +265,7 @@ def test_a_resolution_from_expired_entries_is_said_in_the_reports(index, tmp_pat
     cache = tmp_path / "cache.db"
     args = ("scan", str(manifest), "--index-url", index.simple_url, "--cache", str(cache))
     assert run_cli(*args)[0] == 0
-    store = Store(cache)
-    store.conn.execute("UPDATE http_answers SET fetched_at = 0")  # every entry expired
-    store.close()
+    expire_every_entry(cache)
     for name in ("requests", "urllib3", "idna", "certifi", "charset-normalizer"):
         index.fail(f"/simple/{name}/", "503", times=50)
 
