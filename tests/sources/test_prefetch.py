@@ -129,4 +129,4 @@ def test_a_worker_stopped_while_sending_its_result_never_hangs_the_exit(tmp_path
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the interpreter did not exit after the pool was stopped: {exc.stdout!r}")
-    assert (done.returncode, done.stdout) == (0, "stopped\n"), done.stderr
+    assert (done.returncode, done.stdout, done.stderr) == (0, "stopped\n", "")
