@@ -229,13 +229,17 @@ def test_401_ends_the_scan_naming_the_index_without_its_password(index, venv, tm
     assert index.hits(SIX) == 1
 
 
+def expire_every_entry(cache: Path) -> None:
+    store = Store(cache)
+    store.conn.execute("UPDATE http_answers SET fetched_at = 0")
+    store.close()
+
+
 def test_stale_answers_are_said_in_the_terminal_and_json_reports(index, venv, tmp_path):
     cache = tmp_path / "cache.db"
     args = ("scan", str(venv), "--index-url", index.simple_url, "--cache", str(cache))
     assert run_cli(*args)[0] == 0
-    store = Store(cache)
-    store.conn.execute("UPDATE http_answers SET fetched_at = 0")  # every entry expired
-    store.close()
+    expire_every_entry(cache)
     for path in (SIX, "/pypi/idna/json"):
         index.fail(path, "503", times=50)
 
@@ -250,6 +254,33 @@ def test_stale_answers_are_said_in_the_terminal_and_json_reports(index, venv, tm
     code, out, err = run_cli(*args, env={"COLUMNS": "200"})
     assert code == 0, err
     assert "stale: 2 packages" in out
+
+
+def test_a_resolution_from_expired_entries_is_said_in_the_reports(index, tmp_path):
+    """Issue 8.4 for the resolver: a requirements file is resolved from the index's
+    simple pages; when the index fails and expired entries are used, the terminal and
+    JSON reports say that the resolution is stale (not only the facts)."""
+    manifest = tmp_path / "requirements.txt"
+    manifest.write_text("requests==2.34.2\n")
+    cache = tmp_path / "cache.db"
+    args = ("scan", str(manifest), "--index-url", index.simple_url, "--cache", str(cache))
+    assert run_cli(*args)[0] == 0
+    expire_every_entry(cache)
+    for name in ("requests", "urllib3", "idna", "certifi", "charset-normalizer"):
+        index.fail(f"/simple/{name}/", "503", times=50)
+
+    code, out, err = run_cli(*args, "-f", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    names = {p["name"] for p in doc["packages"]}
+    assert names >= {"requests", "urllib3", "idna", "certifi", "charset-normalizer"}
+    (note,) = [n for n in doc["notes"] if n.startswith("stale: the resolution used ")]
+    assert "because the index failed (HTTP 503" in note
+    assert note.endswith(": certifi, charset-normalizer, idna, requests, urllib3")
+
+    code, out, err = run_cli(*args, env={"COLUMNS": "300"})
+    assert code == 0, err
+    assert "stale: the resolution used 5 index answers" in out
 
 
 def test_an_index_that_fails_everywhere_is_one_line(index, venv, tmp_path):

@@ -51,17 +51,21 @@ def test_an_unknown_that_could_fail_is_incomplete_unless_allowed():
 def test_a_reason_several_unknown_facts_share_is_said_once():
     from scanner.policy import _unknown_message
 
-    why = "the index serves vulnerabilities of the latest release only"
-    shared = Undetermined(
-        "known-vulnerability",
-        "six",
-        "high",
-        ("vulnerability_count", "vulnerability_severity"),
-        (f"vulnerability_count: {why}", f"vulnerability_severity: {why}"),
-    )
-    assert _unknown_message(shared) == (
-        f"undetermined: vulnerability_count, vulnerability_severity unknown ({why})"
-    )
+    # The index's own message may hold ": " too: split at the first, it is one reason.
+    for why in (
+        "the index serves vulnerabilities of the latest release only",
+        "HTTP 503: Service Unavailable",
+    ):
+        shared = Undetermined(
+            "known-vulnerability",
+            "six",
+            "high",
+            ("vulnerability_count", "vulnerability_severity"),
+            (f"vulnerability_count: {why}", f"vulnerability_severity: {why}"),
+        )
+        assert _unknown_message(shared) == (
+            f"undetermined: vulnerability_count, vulnerability_severity unknown ({why})"
+        )
     mixed = Undetermined(
         "new-and-solo",
         "six",
@@ -73,4 +77,15 @@ def test_a_reason_several_unknown_facts_share_is_said_once():
     assert _unknown_message(mixed) == (
         "undetermined: first_release, publisher_count, organization unknown (first_release: "
         "offline; publisher_count, organization: down; condition error: division by zero)"
+    )
+
+
+def test_a_condition_error_alone_is_kept_whole():
+    from scanner.policy import _unknown_message
+
+    # A condition error alone is not a fact's reason: it keeps its "condition error: ".
+    failing = Undetermined("x", "six", "high", ("release_count",),
+                           ("condition error: division by zero",))  # fmt: skip
+    assert _unknown_message(failing) == (
+        "undetermined: release_count unknown (condition error: division by zero)"
     )

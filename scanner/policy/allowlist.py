@@ -338,9 +338,7 @@ class _Checker:
             if name not in publisher.packages:
                 continue
             if now.provenance is None:
-                judgement.unknown.append(
-                    f"provenance unknown ({reasons.get('has_provenance', 'not looked up')})"
-                )
+                judgement.unknown.append(_unknown("provenance", reasons, "has_provenance"))
             elif not _publisher_matches(publisher, values):
                 judgement.failed.append(
                     ("trust-changed", f"no longer matches trusted publisher {publisher.label} "
@@ -350,7 +348,7 @@ class _Checker:
         if organization is not None:
             gained = []
             if now.publishers is None:
-                judgement.unknown.append(f"publishers unknown ({reasons.get('publishers', '')})")
+                judgement.unknown.append(_unknown("publishers", reasons, "publishers"))
             elif organization.members is not None:
                 gained = sorted(set(now.publishers) - set(organization.members))
             lost = self.lost.get(organization.name, [])
@@ -374,15 +372,21 @@ class _Checker:
             and now.provenance is None
             and name not in {n for p in self.publishers for n in p.packages}
         ):
-            judgement.unknown.append(f"provenance unknown ({reasons.get('has_provenance', '')})")
+            judgement.unknown.append(_unknown("provenance", reasons, "has_provenance"))
         if self.accounts:
             if now.publishers is None:
-                judgement.unknown.append(f"publishers unknown ({reasons.get('publishers', '')})")
+                judgement.unknown.append(_unknown("publishers", reasons, "publishers"))
             elif now.publishers and set(now.publishers) <= self.accounts:
                 judgement.allowed_by = f"accounts {', '.join(now.publishers)}"
                 return
         if self.organizations and now.organization is None:
-            judgement.unknown.append(f"organisation unknown ({reasons.get('organization', '')})")
+            judgement.unknown.append(_unknown("organisation", reasons, "organization"))
+
+
+def _unknown(what: str, reasons: Mapping[str, str], fact: str) -> str:
+    """`publishers unknown (why)`; a fact with no reason recorded was not looked up (a
+    package the facts stage has nothing for)."""
+    return f"{what} unknown ({reasons.get(fact, 'not looked up')})"
 
 
 EXPIRY_WARNING_DAYS = 30

@@ -1159,10 +1159,17 @@ def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     """End the workers now: an interrupted scan must not wait for their requests.
     (Workers that finished have nothing left to lose.)"""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    results = getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
+    # A worker killed halfway through sending its result leaves the pool's manager thread
+    # waiting for the rest for ever, and the interpreter joins that thread at exit: a
+    # process that hangs after its output (pytest did). The workers' ends of the pipe
+    # close as they die; closing this process's end too gives the thread end-of-file.
+    if results is not None:
+        results._writer.close()
 
 
 def _fetch_in_worker(

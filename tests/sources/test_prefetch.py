@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +84,49 @@ def test_prefetch_divides_the_concurrency_among_its_processes(fixture_index, tmp
     _, stored = prefetched(urls, tmp_path, concurrency=4)
     assert all(entry is not None for entry in stored.values())
     assert 2 <= fixture_index.most_in_flight <= 4
+
+
+HALF_SENT = """
+import gc, multiprocessing.queues, os, struct, sys, time
+from pathlib import Path
+from scanner.sources import http
+
+def send_half_a_result(marker):
+    # In the worker: the start of a result promising 1 MiB, then nothing more, as when
+    # the worker is killed halfway through sending it.
+    queue = next(o for o in gc.get_objects() if isinstance(o, multiprocessing.queues.SimpleQueue))
+    os.write(queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"half")
+    Path(marker).touch()
+    time.sleep(600)
+
+if __name__ == "__main__":
+    marker = Path(sys.argv[1])
+    pool = http._worker_pool(1)
+    pool.submit(send_half_a_result, str(marker))
+    while not marker.exists():
+        time.sleep(0.01)
+    http._stop(pool)
+    print("stopped", flush=True)
+"""
+HANG_BOUND = 60.0  # seconds: the interpreter ends in well under one; a hang never does
+
+
+def test_a_worker_stopped_while_sending_its_result_never_hangs_the_exit(tmp_path: Path):
+    """A prefetch that is interrupted or runs out of time stops its workers wherever they
+    are, one perhaps halfway through sending its result. The pool's manager thread was
+    then left reading the rest for ever, and the interpreter joins that thread at exit:
+    pytest once hung after printing its results. The worker is made to stop halfway for
+    certain (by writing the start of a result itself), in a child interpreter."""
+    script = tmp_path / "half_sent.py"
+    script.write_text(HALF_SENT)
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script), str(tmp_path / "sending")],
+            capture_output=True,
+            text=True,
+            timeout=HANG_BOUND,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the interpreter did not exit after the pool was stopped: {exc.stdout!r}")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "stopped\n", "")
