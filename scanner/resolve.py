@@ -432,6 +432,21 @@ def applicable_requirement(
     """A Requires-Dist line as a requirement of the release installed with `extras`, or
     None when its marker does not hold for the target. With extras, only what the extras
     add: the release itself (no extras) brings the rest."""
+    alternatives = tuple(tuple(a.items()) for a in target.alternatives)
+    return _applicable_for(line, extras, tuple(target.markers.items()), alternatives)
+
+
+@functools.lru_cache(maxsize=65536)
+def _applicable_for(
+    line: str,
+    extras: frozenset[str],
+    markers: tuple[tuple[str, str], ...],
+    alternatives: tuple[tuple[tuple[str, str], ...], ...],
+) -> _Req | None:
+    """applicable_requirement, once per process for each line, extras and marker values:
+    the prefetcher and the resolver ask the same questions, and so do both sides of a
+    gate (some 2,500 lines, each marker evaluated for each)."""
+    target = TargetEnvironment(dict(markers), "", alternatives=tuple(dict(a) for a in alternatives))
     parsed = _parse_requirement(line)
     if parsed.url:
         return None  # a direct URL inside published metadata: PyPI refuses these
