@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -239,6 +238,8 @@ class _FilenameParser:
 
 
 def extract_metadata(body: bytes, url: str = "") -> dict[str, Any]:
+    from packaging.metadata import parse_email  # a cold resolution's only: slow to import
+
     headers, _, _ = body[:MAX_METADATA_BYTES].partition(b"\n\n")
     parsed, _ = parse_email(headers)
     return {
