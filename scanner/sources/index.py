@@ -283,6 +283,25 @@ class IndexClient:
         """Every release of a project that has an installable file, or None and why."""
         return await self._simple_page(name, RELEASES_KIND, extract_releases, _releases_of)
 
+    def kept_releases(self, name: str) -> list[IndexRelease] | None:
+        """`releases(name)` as the command's other scan found it (`Fetcher.shared`), read
+        without the event loop; None when there is none to reuse."""
+        shared = self.fetcher.shared
+        if shared is None or not is_project_name(name):
+            return None
+        return shared.get(RELEASES_KIND, self.fetcher.cache_key(self._page_url(name)))
+
+    def kept_metadata(self, release: IndexRelease) -> ReleaseMetadata | None:
+        """`metadata(name, release)` as the command's other scan found it, read without
+        the event loop; None when there is none to reuse."""
+        shared = self.fetcher.shared
+        if shared is None:
+            return None
+        return shared.get(DEPENDENCIES_KIND, self.fetcher.cache_key(release.metadata_url))
+
+    def _page_url(self, name: str) -> str:
+        return f"{self.index_url}/{segment(canonicalize_name(name))}/"
+
     async def files(self, name: str) -> tuple[list[dict[str, Any]] | None, str]:
         """Every installable file of a project with its hash (`extract_files`), or None
         and why."""
@@ -301,7 +320,7 @@ class IndexClient:
         nor convert it again."""
         if not is_project_name(name):
             return None, invalid_name_reason(name)
-        url = f"{self.index_url}/{segment(canonicalize_name(name))}/"
+        url = self._page_url(name)
         shared = self.fetcher.shared if convert is not None else None
         if shared is not None:
             kept = shared.get(kind, self.fetcher.cache_key(url))
@@ -327,10 +346,10 @@ class IndexClient:
         shared = self.fetcher.shared
         if shared is None:
             return await self._read_metadata(name, release)
-        key = self.fetcher.cache_key(release.metadata_url)
-        kept = shared.get(DEPENDENCIES_KIND, key)
+        kept = self.kept_metadata(release)
         if kept is not None:
             return kept
+        key = self.fetcher.cache_key(release.metadata_url)
         stale_before = len(self.fetcher.stale_answers)
         found = await self._read_metadata(name, release)
         if len(self.fetcher.stale_answers) == stale_before:

@@ -10,6 +10,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from scanner import resolve as resolve_module
 from scanner import scan as pipeline
 from scanner.gate import no_progress, run_gate
 from scanner.inputs.specs import parse_spec_arguments
@@ -57,14 +58,22 @@ def resolved(index, tmp_path, shared, **fetcher_settings):
 
 
 def test_a_second_resolution_reuses_the_first_ones_pages_and_metadata(
-    fixture_index, tmp_path, cache_reads
+    fixture_index, tmp_path, cache_reads, monkeypatch
 ):
     resolved(fixture_index, tmp_path, None)  # fills the cache
     shared = SharedAnswers()
     first = resolved(fixture_index, tmp_path, shared)
     read_by_first = cache_reads.copy()
+    crawled = []
+    prefetch = resolve_module._IndexCache.prefetch
+    monkeypatch.setattr(
+        resolve_module._IndexCache,
+        "prefetch",
+        lambda self, requirement: crawled.append(requirement) or prefetch(self, requirement),
+    )
     second = resolved(fixture_index, tmp_path, shared)
     assert second == first
+    assert crawled == []  # every answer read as the resolver asks, none fetched ahead
     assert read_by_first[RELEASES_KIND] >= 9
     index_kinds = (RELEASES_KIND, METADATA_KIND, RANGE_METADATA_KIND)
     assert all(cache_reads[kind] == read_by_first[kind] for kind in index_kinds), cache_reads
