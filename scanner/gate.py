@@ -30,6 +30,7 @@ from scanner.options import ScanOptions
 from scanner.policy import Policy, decide, snapshot_of
 from scanner.policy.settings import policy_changes
 from scanner.policy.snapshot import Diff, compare
+from scanner.sources.shared import SharedAnswers
 
 # A context manager giving (on_start, on_done) callbacks: the command's progress bar.
 Progress = Callable[[], contextlib.AbstractContextManager]
@@ -121,6 +122,12 @@ def _policy_at(ref: str, settings_path: str | None, cwd: Path, rule_ids) -> Poli
         return None
 
 
+def _sharing(options: ScanOptions) -> ScanOptions:
+    """The options of both sides' scans: what one side's scan read fresh from the index
+    or the cache (most packages are on both sides) is reused by the other's."""
+    return options if options.shared is not None else replace(options, shared=SharedAnswers())
+
+
 def run_gate(
     targets: tuple[str, ...],
     baseline_spec: str | None,
@@ -135,6 +142,7 @@ def run_gate(
     this change made to the policy itself."""
     cwd = cwd or Path.cwd()
     targets = project_targets(targets, cwd)
+    options = _sharing(options)
     config = load_config(config_path, cwd)
     rule_ids = {rule.id for rule in options.rules.rules} if options.rules else set()
     configured = gate_policy(config, rule_ids)
@@ -177,6 +185,7 @@ def run_diff(
     """Compare two sides, each a file or `git:REF`. A `git:REF` side reads the other
     side's files as they are at REF (the current folder's project when both are refs)."""
     cwd = cwd or Path.cwd()
+    options = _sharing(options)
     files = tuple(s for s in (old, new) if not baselines.is_git_spec(s))
     targets = files or project_targets((), cwd)
     sides = [read_side(spec, targets, options, progress, cwd) for spec in (old, new)]
@@ -185,5 +194,6 @@ def run_diff(
 
 
 @contextlib.contextmanager
-def no_progress() -> Iterator[tuple[Callable[[int], None], Callable[[str], None]]]:
-    yield (lambda total: None), (lambda name: None)
+def no_progress() -> Iterator[tuple[Callable[..., None], Callable[[str], None]]]:
+    """No progress bar (scanner.scan calls on_start with the count and the names)."""
+    yield (lambda total, names=(): None), (lambda name: None)

@@ -165,6 +165,8 @@ class NameIndex:
         """Index what queries for `names` read; other names are still answered (from the
         whole index, built then)."""
         names = frozenset(names)
+        if self._prepared is not None and names <= self._prepared[0]:
+            return  # indexed already: a gate's second side asks about the same names
         self._prepared = (names, _Tables.of(self.ranks, near=names))
 
     def _tables(self, name: str) -> _Tables:

@@ -16,6 +16,7 @@ from scanner.sources.http import DEFAULT_TTL, REQUEST_TIMEOUT, SCAN_TIMEOUT, Fet
 
 if TYPE_CHECKING:
     from scanner.rules import RuleSet
+    from scanner.sources.shared import SharedAnswers
     from scanner.store import Store
 
 
@@ -98,6 +99,9 @@ class ScanOptions:
     # Each enrichment source's base URL or switched off (command line, environment,
     # config `sources`); None: as the environment says.
     endpoints: Endpoints | None = None
+    # The fresh answers of this command's other scans (the two sides of a gate or a
+    # diff), reused rather than read and decoded again; None for a command of one scan.
+    shared: SharedAnswers | None = None
 
     def started(self) -> ScanOptions:
         """These options with the scan's clock started: every fetcher made from them
@@ -117,4 +121,5 @@ class ScanOptions:
             request_timeout=self.request_timeout,
             scan_timeout=self.scan_timeout,
             deadline=self.deadline,
+            shared=self.shared,
         )

@@ -155,6 +155,28 @@ class _IndexCache:
     def crawled(self, requirement: _Req) -> bool:
         return requirement.identifier in self._crawled
 
+    def answered_releases(self, name: str) -> tuple[list[IndexRelease] | None, str] | None:
+        """The project's releases if answered already (read from the resolver thread):
+        by this resolution, or by the command's other scan (IndexClient.kept_releases)."""
+        known = self.known_releases.get(name)
+        if known is None:
+            kept = self.client.kept_releases(name)
+            if kept is not None:
+                known = (kept, "")
+        return known
+
+    def answered_metadata(self, name: str, release: IndexRelease) -> ReleaseMetadata | str | None:
+        """The release's dependencies if answered already, as answered_releases."""
+        known = self.known_metadata.get((name, release.version))
+        return known if known is not None else self.client.kept_metadata(release)
+
+    def worth_crawling(self, requirement: _Req) -> bool:
+        """Not crawled yet, nor answered by the command's other scan, whose answers the
+        resolver then reads as it goes, without a round trip through the loop."""
+        if self.crawled(requirement):
+            return False
+        return self.client.kept_releases(requirement.name) is None
+
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         task = self._releases.get(name)
         if task is None:
@@ -326,7 +348,7 @@ class _Provider(AbstractProvider):
         wanted = list(requirements[identifier])
         name = wanted[0].name
         extras = wanted[0].extras
-        known = self.cache.known_releases.get(name)
+        known = self.cache.answered_releases(name)
         releases, why = known or self.background.call(self.cache.releases(name))
         if releases is None:
             self.unknown_projects[name] = why
@@ -358,7 +380,8 @@ class _Provider(AbstractProvider):
         chosen = matching if explicit_pre or not finals else finals
         chosen.sort(key=lambda c: c.version, reverse=True)
         if chosen and not self.cache.asked(name, str(chosen[0].version)):
-            self.background.submit(self.cache.metadata(name, str(chosen[0].version)))
+            if self.cache.answered_metadata(name, chosen[0].release) is None:
+                self.background.submit(self.cache.metadata(name, str(chosen[0].version)))
         return chosen
 
     def is_satisfied_by(self, requirement: _Req, candidate: _Candidate) -> bool:
@@ -384,7 +407,7 @@ class _Provider(AbstractProvider):
                 _Req(candidate.name, frozenset(), SpecifierSet(f"=={candidate.version}"))
             )
         key = (candidate.name, str(candidate.version))
-        metadata = self.cache.known_metadata.get(key)
+        metadata = self.cache.answered_metadata(candidate.name, candidate.release)
         if metadata is None:
             metadata = self.background.call(self.cache.metadata(*key))
         if isinstance(metadata, str):
@@ -399,7 +422,7 @@ class _Provider(AbstractProvider):
             if requirement is not None:
                 requirements.append(requirement)
         for requirement in requirements:
-            if not self.cache.crawled(requirement):
+            if self.cache.worth_crawling(requirement):
                 self.background.submit(self.cache.prefetch(requirement))
         self.dependencies[candidate] = requirements
         return requirements
@@ -432,6 +455,21 @@ def applicable_requirement(
     """A Requires-Dist line as a requirement of the release installed with `extras`, or
     None when its marker does not hold for the target. With extras, only what the extras
     add: the release itself (no extras) brings the rest."""
+    alternatives = tuple(tuple(a.items()) for a in target.alternatives)
+    return _applicable_for(line, extras, tuple(target.markers.items()), alternatives)
+
+
+@functools.lru_cache(maxsize=65536)
+def _applicable_for(
+    line: str,
+    extras: frozenset[str],
+    markers: tuple[tuple[str, str], ...],
+    alternatives: tuple[tuple[tuple[str, str], ...], ...],
+) -> _Req | None:
+    """applicable_requirement, once per process for each line, extras and marker values:
+    the prefetcher and the resolver ask the same questions, and so do both sides of a
+    gate (some 2,500 lines, each marker evaluated for each)."""
+    target = TargetEnvironment(dict(markers), "", alternatives=tuple(dict(a) for a in alternatives))
     parsed = _parse_requirement(line)
     if parsed.url:
         return None  # a direct URL inside published metadata: PyPI refuses these
@@ -513,7 +551,8 @@ def resolve(
         client = IndexClient(fetcher, index_url)
         cache = _IndexCache(client, target)
         for root in roots:
-            background.submit(cache.prefetch(root))
+            if cache.worth_crawling(root):
+                background.submit(cache.prefetch(root))
         provider = _Provider(background, cache, target, constraint_specs, allow_prereleases)
         try:
             mapping = pinned_closure(roots, provider)

@@ -426,8 +426,9 @@ def evaluate(
     undetermined: list[Undetermined] = []
     plans = [_plan(rules, rule) for rule in rules.enabled()]
     # A condition is a pure function of the facts it sees: packages that share those
-    # values (most do, for most rules) share the answer, computed once.
-    decided: list[dict[Any, tuple[bool | None, str]]] = [{} for _ in plans]
+    # values (most do, for most rules) share the answer, computed once, and once per
+    # process for a condition and its params (a gate's two sides ask alike).
+    decided = [_answers_of(plan) for plan in plans]
     for name in sorted(facts):
         package_facts = facts[name]
         values = package_facts.values
@@ -542,6 +543,21 @@ def _plan(rules: RuleSet, rule: Rule) -> RulePlan:
         functions=functions,
         evidence_facts=tuple(rule.facts_used),
     )
+
+
+# (condition, params) -> {visible facts: answer}; see evaluate.
+_ANSWERS: dict[Any, dict[Any, tuple[bool | None, str]]] = {}
+_MAX_REMEMBERED_CONDITIONS = 512
+
+
+def _answers_of(plan: RulePlan) -> dict[Any, tuple[bool | None, str]]:
+    key = (plan.rule.condition, _freeze(plan.params))
+    answers = _ANSWERS.get(key)
+    if answers is None:
+        if len(_ANSWERS) >= _MAX_REMEMBERED_CONDITIONS:
+            _ANSWERS.clear()
+        answers = _ANSWERS[key] = {}
+    return answers
 
 
 def _key(visible: dict[str, Any]) -> Any:

@@ -6,6 +6,7 @@ listing, so that every stage reads a wheel's name the same way.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 WHEEL_SUFFIX = ".whl"
@@ -27,9 +28,11 @@ def name_and_version(filename: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
+@functools.lru_cache(maxsize=16384)
 def file_tags(filename: str) -> frozenset[str]:
     """Every `python-abi-platform` tag a wheel's file name expands to (compressed tag
-    sets such as `py2.py3-none-any` expand to each); empty for anything else."""
+    sets such as `py2.py3-none-any` expand to each); empty for anything else. Once per
+    process: the facts and the provenance lookup ask about the same files."""
     parts = _parts(filename)
     if parts is None:
         return frozenset()
@@ -43,5 +46,6 @@ def file_tags(filename: str) -> frozenset[str]:
 
 
 def matches_tags(filename: str, tags: Iterable[str]) -> bool:
-    """The wheel is one of those an installation with `tags` (from its WHEEL file) has."""
-    return bool(file_tags(filename) & set(tags))
+    """The wheel is one of those an installation with `tags` (from its WHEEL file) has.
+    No tags (a declared requirement, not an installation) match nothing."""
+    return bool(tags) and not file_tags(filename).isdisjoint(tags)

@@ -131,6 +131,19 @@ def test_a_prepared_index_answers_as_the_whole_one():
         assert alone.lookalike(name) == whole.lookalike(name) is not None, name
 
 
+def test_preparing_for_names_already_prepared_builds_nothing(monkeypatch):
+    """A gate's second side asks about (nearly) the same names as the first."""
+    index = NameIndex({n: r for n, r in TOP.ranks.items() if r <= POPULAR_TARGETS})
+    index.prepare(["reqeusts", "djang0", "numpy"])
+    built = []
+    monkeypatch.setattr(names_module._Tables, "of", lambda *a, **k: built.append(a))
+    index.prepare(["djang0", "reqeusts"])
+    assert built == []
+    assert index.lookalike("reqeusts").target == "requests"
+    index.prepare(["djang0", "nunpy"])  # a name not prepared: built for these names
+    assert len(built) == 1
+
+
 def test_the_facts_index_holds_the_popular_names_only():
     assert len(INDEX.ranks) == POPULAR_TARGETS
     assert name_index(TOP) is INDEX  # built once per dataset

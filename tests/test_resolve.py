@@ -471,11 +471,21 @@ class _NoBackground:
         raise AssertionError("the releases are known: nothing is asked")
 
 
+class _NothingShared:
+    """An index client with no other scan's answers to reuse (nothing else is asked)."""
+
+    def kept_releases(self, name):
+        return None
+
+    def kept_metadata(self, release):
+        return None
+
+
 def _matches(versions: list[str], pin: str) -> list[str]:
     from packaging.specifiers import SpecifierSet
 
     target = target_environment("3.11", "linux")
-    cache = resolve_module._IndexCache(None, target)
+    cache = resolve_module._IndexCache(_NothingShared(), target)
     releases = [
         IndexRelease(v, ("",), False, "f.whl", "https://x/f.whl", True, True) for v in versions
     ]

@@ -99,6 +99,25 @@ def test_low_usage_threshold_is_a_param():
     assert "low-usage" in {f.rule_id for f in findings if f.package == "mdurl"}
 
 
+def test_a_second_evaluation_of_the_same_rules_decides_nothing_again(monkeypatch):
+    """A gate evaluates the rules over both sides, which share most facts: each condition
+    is decided once per process for the facts it sees (and its params)."""
+    import scanner.rules as rules_module
+
+    facts = {"dapy": facts_for("dapy", "1.16.1"), "idna": facts_for("idna", "3.10")}
+    rules = load_rules()
+    first = evaluated(rules, facts)
+    decide = rules_module._decide
+    decided = []
+    monkeypatch.setattr(
+        rules_module, "_decide", lambda *a, **k: decided.append(a) or decide(*a, **k)
+    )
+    assert evaluated(load_rules(), facts) == first
+    assert decided == []
+    evaluated(load_rules(overrides={"low-usage": {"params": {"top_n": 57}}}), facts)
+    assert decided  # other params: decided afresh
+
+
 def test_unknown_origin_fires_only_when_the_index_has_no_record():
     package = Package(name="internal-tool", version="0.3")
     missing = build_facts(package, IndexRecord("internal-tool", "not-found"), TOP, {}, now=NOW)

@@ -4,17 +4,18 @@ the `verdict` object of the JSON report. Reads the model only."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Console, RenderableType
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from scanner.model import GateItem, Location, ScanResult, Verdict
 from scanner.report.summary import finding_path
-from scanner.report.terminal import render_notes
 from scanner.report.text import safe_text, shown_path
+
+# rich is imported where the terminal view is drawn: the JSON, SARIF and Markdown
+# outputs read this module for the verdict's words and never draw.
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.text import Text
 
 OUTCOME_STYLE = {"pass": "bold green", "fail": "bold red", "incomplete": "bold yellow"}
 SEVERITY_STYLE = {
@@ -98,6 +99,9 @@ def headline_grid(verdict: Verdict, width: int, review: bool = False) -> Table:
     """The outcome, then what it counts; when that does not fit `width`, what it was judged
     against goes whole on a line of its own under the counts (rather than `fail-on` at the
     end of one line and `high` alone on the next)."""
+    from rich.table import Table
+    from rich.text import Text
+
     parts = headline_parts(verdict, review)
     outcome, counts, context = (safe_text(part, 300) for part in parts)
     one_line = f"{counts} {context}"
@@ -113,6 +117,9 @@ def headline_grid(verdict: Verdict, width: int, review: bool = False) -> Table:
 def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
     """One item: its severity, package and rule, then what, why new, where and any
     exception, indented so that wrapped lines stay under their item."""
+    from rich.padding import Padding
+    from rich.text import Text
+
     package = result.packages.get(item.package)
     label = package.label if package is not None else item.package
     head = Text("  ")
@@ -133,6 +140,8 @@ def _item_lines(result: ScanResult, item: GateItem) -> list[RenderableType]:
 def _existing_line(result: ScanResult, item: GateItem) -> Text:
     """`HIGH     dapy==1.16.1  solo-and-little-used`; an undetermined check says so, lest
     `requests  critical-vulnerability` read as a vulnerability found."""
+    from rich.text import Text
+
     package = result.packages.get(item.package)
     label = package.label if package is not None else item.package
     line = Text(f"  {item.severity.upper():<8} {safe_text(label, 100)}  "
@@ -143,6 +152,8 @@ def _existing_line(result: ScanResult, item: GateItem) -> Text:
 
 
 def render_verdict(result: ScanResult, console: Console, verbose: bool = False) -> None:
+    from rich.text import Text
+
     verdict = result.verdict
     if verdict is None:
         return
@@ -199,6 +210,10 @@ def render_gate(
     """The gate's terminal report: what was gated, the verdict, and (unless `notes` is
     false: the whole scan above said them) the scan's notes (the index used, what is
     stale, what was not checked)."""
+    from rich.text import Text
+
+    from scanner.report.terminal import render_notes
+
     header = Text()
     command = (
         "allowlist check" if result.verdict and result.verdict.policy == "allowlist" else "gate"

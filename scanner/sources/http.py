@@ -45,6 +45,8 @@ from scanner.urls import without_credentials
 if TYPE_CHECKING:
     import httpx
 
+    from scanner.sources.shared import SharedAnswers
+
 DEFAULT_TTL = 24 * 3600.0
 # A 404 is the index's answer "no such project", not an error: kept briefly so that a warm
 # or offline scan can still say so. Errors (429, 5xx, timeouts) are never stored.
@@ -374,12 +376,16 @@ class Fetcher:
         scan_timeout: float | None = None,
         deadline: float | None = None,
         credentials: dict[Origin, tuple[str, str]] | None = None,
+        shared: SharedAnswers | None = None,
     ) -> None:
         """`scan_timeout`: seconds from now after which nothing more is asked and what
         is in flight is cut off (`deadline`, a time.monotonic() value, sets it outright:
         forked prefetch workers share their parent's). `credentials`: per origin, as
-        `credentials` of another fetcher (the prefetch workers')."""
+        `credentials` of another fetcher (the prefetch workers'). `shared`: the fresh
+        answers of the command's other scans, for the sources to reuse (see
+        scanner.sources.shared)."""
         self.store = store
+        self.shared = shared
         self.offline = offline
         self.refresh = refresh
         self.ttl = ttl

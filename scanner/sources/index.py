@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -41,6 +40,7 @@ METADATA_KIND = "core-metadata-v1"
 RANGE_METADATA_KIND = "wheel-metadata-v1"
 SDIST_METADATA_KIND = "sdist-deps-v1"
 RELEASE_KIND = "pypi-release-deps-v2"
+DEPENDENCIES_KIND = "release-dependencies"  # shared answers only (any of the above)
 # A release's files never change (PyPI forbids re-uploads): their metadata can be kept.
 IMMUTABLE_TTL = 365 * 24 * 3600.0
 MAX_METADATA_BYTES = 4 * 1024 * 1024
@@ -92,6 +92,10 @@ class IndexRelease:
             metadata_is_wheel=data["metadata_is_wheel"],
             metadata_advertised=data["metadata_advertised"],
         )
+
+
+def _releases_of(rows: list[dict[str, Any]]) -> list[IndexRelease]:
+    return [IndexRelease.from_dict(r) for r in rows]
 
 
 class _PageFile(NamedTuple):
@@ -234,6 +238,8 @@ class _FilenameParser:
 
 
 def extract_metadata(body: bytes, url: str = "") -> dict[str, Any]:
+    from packaging.metadata import parse_email  # a cold resolution's only: slow to import
+
     headers, _, _ = body[:MAX_METADATA_BYTES].partition(b"\n\n")
     parsed, _ = parse_email(headers)
     return {
@@ -275,8 +281,26 @@ class IndexClient:
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         """Every release of a project that has an installable file, or None and why."""
-        rows, why = await self._simple_page(name, RELEASES_KIND, extract_releases)
-        return (None, why) if rows is None else ([IndexRelease.from_dict(r) for r in rows], "")
+        return await self._simple_page(name, RELEASES_KIND, extract_releases, _releases_of)
+
+    def kept_releases(self, name: str) -> list[IndexRelease] | None:
+        """`releases(name)` as the command's other scan found it (`Fetcher.shared`), read
+        without the event loop; None when there is none to reuse."""
+        shared = self.fetcher.shared
+        if shared is None or not is_project_name(name):
+            return None
+        return shared.get(RELEASES_KIND, self.fetcher.cache_key(self._page_url(name)))
+
+    def kept_metadata(self, release: IndexRelease) -> ReleaseMetadata | None:
+        """`metadata(name, release)` as the command's other scan found it, read without
+        the event loop; None when there is none to reuse."""
+        shared = self.fetcher.shared
+        if shared is None:
+            return None
+        return shared.get(DEPENDENCIES_KIND, self.fetcher.cache_key(release.metadata_url))
+
+    def _page_url(self, name: str) -> str:
+        return f"{self.index_url}/{segment(canonicalize_name(name))}/"
 
     async def files(self, name: str) -> tuple[list[dict[str, Any]] | None, str]:
         """Every installable file of a project with its hash (`extract_files`), or None
@@ -284,28 +308,55 @@ class IndexClient:
         return await self._simple_page(name, FILES_KIND, extract_files)
 
     async def _simple_page(
-        self, name: str, kind: str, extract: Callable[[Any, str], Any]
+        self,
+        name: str,
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        convert: Callable[[Any], Any] | None = None,
     ) -> tuple[Any, str]:
         """What `extract` takes from the project's simple page (cached as `kind`), or None
-        and why."""
+        and why. With `convert` (to records its readers never change), a fresh answer is
+        shared with the command's other scans (`Fetcher.shared`), which then neither read
+        nor convert it again."""
         if not is_project_name(name):
             return None, invalid_name_reason(name)
-        result = await self.fetcher.get_json(
-            f"{self.index_url}/{segment(canonicalize_name(name))}/",
-            kind,
-            extract,
-            accept=SIMPLE_JSON,
-            offload=True,
-        )
+        url = self._page_url(name)
+        shared = self.fetcher.shared if convert is not None else None
+        if shared is not None:
+            kept = shared.get(kind, self.fetcher.cache_key(url))
+            if kept is not None:
+                return kept, ""
+        result = await self.fetcher.get_json(url, kind, extract, accept=SIMPLE_JSON, offload=True)
         if result.status == "not-found":
             return None, "the index has no project of this name"
         _refuse(result)
         if result.status != "ok":
             return None, _why(result)
-        return result.data, ""
+        if convert is None:
+            return result.data, ""
+        data = convert(result.data)
+        if shared is not None and not result.stale:
+            shared.keep(kind, self.fetcher.cache_key(url), data)
+        return data, ""
 
     async def metadata(self, name: str, release: IndexRelease) -> ReleaseMetadata:
-        """The dependencies of one release, from the cheapest source that has them."""
+        """The dependencies of one release, from the cheapest source that has them, or as
+        the command's other scan found them (`Fetcher.shared`): a release's files never
+        change, and an answer read while an expired cache entry was used is not shared."""
+        shared = self.fetcher.shared
+        if shared is None:
+            return await self._read_metadata(name, release)
+        kept = self.kept_metadata(release)
+        if kept is not None:
+            return kept
+        key = self.fetcher.cache_key(release.metadata_url)
+        stale_before = len(self.fetcher.stale_answers)
+        found = await self._read_metadata(name, release)
+        if len(self.fetcher.stale_answers) == stale_before:
+            shared.keep(DEPENDENCIES_KIND, key, found)
+        return found
+
+    async def _read_metadata(self, name: str, release: IndexRelease) -> ReleaseMetadata:
         errors: list[str] = []
         ranged = f"METADATA inside {release.metadata_file} (range requests)"
         if release.metadata_is_wheel and not release.metadata_advertised:

@@ -109,8 +109,29 @@ class PyPISource:
         urls = [self.project_url(n) for n in names if is_project_name(n)]
         self.fetcher.prime(urls, PROJECT_KIND)
 
+    def kept(self, name: str, version: str) -> IndexRecord | None:
+        """The record the command's other scan found for this version (`Fetcher.shared`),
+        if it was fresh; None when there is none to reuse."""
+        shared = self.fetcher.shared
+        if shared is None or not is_project_name(name):
+            return None
+        return shared.get(PROJECT_KIND, (self.fetcher.cache_key(self.project_url(name)), version))
+
     async def lookup(self, name: str, version: str) -> IndexRecord:
-        """The project document for `name`, and the vulnerabilities of `version`."""
+        """The project document for `name`, and the vulnerabilities of `version` (as the
+        command's other scan found them, when it did from fresh answers)."""
+        record = self.kept(name, version)
+        if record is None:
+            record = await self._lookup(name, version)
+            shared = self.fetcher.shared
+            # A failure (the record's, or its version's vulnerabilities') is asked again.
+            fresh = record.status == "found" and not record.stale
+            if shared is not None and fresh and _vulnerabilities_answered(record):
+                key = (self.fetcher.cache_key(self.project_url(name)), version)
+                shared.keep(PROJECT_KIND, key, record)
+        return record
+
+    async def _lookup(self, name: str, version: str) -> IndexRecord:
         if not is_project_name(name):
             return IndexRecord(
                 name, "unknown", reason=invalid_name_reason(name), cause=FailureCause.INVALID_NAME
@@ -249,6 +270,11 @@ _NO_PER_VERSION_JSON = (
     "the index serves vulnerabilities of the latest release only, and no "
     "per-version JSON for older ones"
 )
+
+
+def _vulnerabilities_answered(record: IndexRecord) -> bool:
+    """The version's vulnerabilities are known, or known not to be served."""
+    return record.vulnerabilities_unknown in ("", _NO_PER_VERSION_JSON)
 
 
 def _reason(result: FetchResult) -> str:
@@ -465,10 +491,12 @@ async def lookup_all(
 ) -> dict[str, IndexRecord]:
     """Look up every (name, version) concurrently; the fetcher bounds the concurrency."""
     pairs = list(packages)
-    source.prime(name for name, _ in pairs)
-    urls, extract = _project_batch(source, pairs)
+    # What the command's other scan found already is neither read nor fetched again.
+    todo = [(name, version) for name, version in pairs if source.kept(name, version) is None]
+    source.prime(name for name, _ in todo)
+    urls, extract = _project_batch(source, todo)
     # A scan too small to be fetched in the background asks as before, after the lookups.
-    probe = min(pairs) if len(pairs) >= PREFETCH_MINIMUM else None
+    probe = min(todo) if len(todo) >= PREFETCH_MINIMUM else None
     probing = asyncio.ensure_future(source.probe_per_version(*probe)) if probe else None
     try:
         await source.fetcher.prefetch(urls, PROJECT_KIND, extract, parse=decode_project)

@@ -10,13 +10,13 @@ links, absurdly large, or named with path tricks are skipped.
 
 from __future__ import annotations
 
+import functools
 import re
-import tarfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -85,12 +85,14 @@ def read_tar_gz(next_chunk: Callable[[], bytes], project: str) -> SdistFiles:
     stopping once PKG-INFO (and requires.txt, unless PKG-INFO's dependencies are static)
     are found. Raises SdistUnreadable when a cap is reached first or the archive is
     damaged."""
+    import tarfile  # here: a warm scan reads no sdist, and tarfile is slow to import
+
     project = canonicalize_name(project)
     found = SdistFiles()
     skipped: list[str] = []
     stream = _GzipStream(next_chunk)
     try:
-        archive = tarfile.open(fileobj=stream, mode="r|", tarinfo=_BoundedTarInfo)
+        archive = tarfile.open(fileobj=stream, mode="r|", tarinfo=_bounded_tar_info())
     except tarfile.TarError as exc:
         raise SdistUnreadable(f"not a tar archive ({exc})") from None
     try:
@@ -140,23 +142,27 @@ def read_tar_gz(next_chunk: Callable[[], bytes], project: str) -> SdistFiles:
     return found
 
 
-class _BoundedTarInfo(tarfile.TarInfo):
-    """Refuses long-name and pax headers of absurd size before tarfile reads them whole
-    into memory (member data, by contrast, is skipped as a stream)."""
+@functools.cache
+def _bounded_tar_info() -> Any:
+    """A TarInfo that refuses long-name and pax headers of absurd size before tarfile
+    reads them whole into memory (member data, by contrast, is skipped as a stream)."""
+    import tarfile
 
-    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
-        if self.type in _NAME_HEADER_TYPES and self.size > MAX_MEMBER_BYTES:
-            raise SdistUnreadable(f"a {self.size}-byte tar header")
-        return super()._proc_member(tarfile_)
+    name_header_types = (
+        tarfile.GNUTYPE_LONGNAME,
+        tarfile.GNUTYPE_LONGLINK,
+        tarfile.XHDTYPE,
+        tarfile.XGLTYPE,
+        tarfile.SOLARIS_XHDTYPE,
+    )
 
+    class BoundedTarInfo(tarfile.TarInfo):
+        def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+            if self.type in name_header_types and self.size > MAX_MEMBER_BYTES:
+                raise SdistUnreadable(f"a {self.size}-byte tar header")
+            return super()._proc_member(tarfile_)
 
-_NAME_HEADER_TYPES = (
-    tarfile.GNUTYPE_LONGNAME,
-    tarfile.GNUTYPE_LONGLINK,
-    tarfile.XHDTYPE,
-    tarfile.XGLTYPE,
-    tarfile.SOLARIS_XHDTYPE,
-)
+    return BoundedTarInfo
 
 
 class _GzipStream:
@@ -306,6 +312,8 @@ def _known(requires: list, requires_python: str, source: str) -> dict:
 
 
 def _headers(pkg_info: bytes) -> dict:
+    from packaging.metadata import parse_email  # an sdist's only: slow to import
+
     text = pkg_info[:MAX_MEMBER_BYTES].replace(b"\r\n", b"\n")
     parsed, _ = parse_email(text.partition(b"\n\n")[0])
     return parsed

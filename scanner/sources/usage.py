@@ -9,6 +9,7 @@ value) turns the refresh off; tests point it at a local server.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import time
@@ -56,7 +57,10 @@ def _build(data: dict[str, Any], origin: str) -> TopPackages:
     )
 
 
+@functools.cache
 def bundled_top_packages() -> TopPackages:
+    """The snapshot shipped inside the package: read once per process (a gate's two sides
+    both ask for it)."""
     text = resources.files("scanner.data").joinpath("top-pypi-packages.json").read_bytes()
     return _build(extract_top_packages(json.loads(text)), "bundled snapshot")
 
