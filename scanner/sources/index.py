@@ -22,7 +22,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from packaging.metadata import parse_email
@@ -94,16 +94,6 @@ class IndexRelease:
         )
 
 
-class _PageFile(NamedTuple):
-    """One installable file of a simple page, while the page is summarised."""
-
-    filename: str
-    url: str
-    requires_python: str
-    yanked: bool
-    metadata_advertised: bool
-
-
 @dataclass(frozen=True)
 class ReleaseMetadata:
     requires_dist: tuple[str, ...]
@@ -114,12 +104,13 @@ class ReleaseMetadata:
 def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
     """The simple page summarised per release, at fetch time, newest release first: each an
     `IndexRelease.to_dict()`. Relative URLs are resolved here; eggs, installers and files of other
-    projects are dropped. Pages run to tens of thousands of files (numpy, torch), so the
-    per-file work is kept to string splits, with each distinct name and version parsed
-    once."""
-    name = canonicalize_name(str(doc.get("name", "")))
-    parse = _FilenameParser(name)
-    releases: dict[str, list[_PageFile]] = {}
+    projects are dropped. Pages run to tens of thousands of files (numpy, torch; a
+    resolution reads some 140,000 files in 200 pages), so the per-file work is kept to a
+    file-name split and a dict lookup, with each distinct name and version parsed once,
+    and only each release's chosen file's URL resolved."""
+    parse = _FilenameParser(canonicalize_name(str(doc.get("name", ""))))
+    # version -> [the chosen file's sort key, its entry, requires-python values, all yanked]
+    releases: dict[str, list[Any]] = {}
     for entry in doc.get("files") or []:
         if not isinstance(entry, dict):
             continue
@@ -130,39 +121,38 @@ def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
         if version is None:
             continue
         metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", False))
-        releases.setdefault(version, []).append(
-            _PageFile(
-                filename[:300],
-                file_url,
-                str(entry.get("requires-python") or "")[:200],
-                bool(entry.get("yanked")),
-                bool(metadata),
-            )
-        )
-    rows = []
-    for version, files in releases.items():
         # Advertised metadata first, then a pure-Python wheel, any wheel, an sdist.
-        best = min(
-            files,
-            key=lambda f: (
-                not f.metadata_advertised,
-                not f.filename.endswith(".whl"),
-                "-none-any" not in f.filename,
-                f.filename,
-            ),
+        wheel = filename.endswith(".whl")
+        key = (not metadata, not wheel, "-none-any" not in filename, filename[:300])
+        requires_python = str(entry.get("requires-python") or "")[:200]
+        yanked = bool(entry.get("yanked"))
+        release = releases.get(version)
+        if release is None:
+            releases[version] = [key, entry, {requires_python}, yanked]
+            continue
+        if key < release[0]:
+            release[0], release[1] = key, entry
+        release[2].add(requires_python)
+        release[3] = release[3] and yanked
+    rows = []
+    for version, (key, best, requires_python, yanked) in releases.items():
+        best_url = best["url"]
+        if not (best_url.startswith(("https://", "http://")) and "?" not in best_url):
+            # urljoin hands a plain absolute URL back as it is: only others need it.
+            best_url = urljoin(url, best_url)
+        rows.append(
+            IndexRelease(
+                version=version,
+                requires_python=tuple(sorted(requires_python)),
+                yanked=yanked,
+                metadata_file=key[3],
+                metadata_url=best_url.split("#")[0],
+                metadata_is_wheel=not key[1],
+                metadata_advertised=not key[0],
+            ).to_dict()
         )
-        release = IndexRelease(
-            version=version,
-            requires_python=tuple(sorted({f.requires_python for f in files})),
-            yanked=all(f.yanked for f in files),
-            metadata_file=best.filename,
-            metadata_url=urljoin(url, best.url).split("#")[0],
-            metadata_is_wheel=best.filename.endswith(".whl"),
-            metadata_advertised=best.metadata_advertised,
-        )
-        rows.append(release.to_dict())
     # Newest first, as the resolver reads them: sorted once here, not on every scan.
-    rows.sort(key=lambda row: Version(row["version"]), reverse=True)
+    rows.sort(key=lambda row: parse.parsed[row["version"]], reverse=True)
     return rows
 
 
@@ -207,6 +197,7 @@ class _FilenameParser:
         self.project = project
         self._names: dict[str, bool] = {}
         self._versions: dict[str, str | None] = {}
+        self.parsed: dict[str, Version] = {}  # each normalised version, parsed
 
     def version(self, filename: str) -> str | None:
         if filename.endswith(".whl"):
@@ -227,9 +218,12 @@ class _FilenameParser:
                 return None
         if raw not in self._versions:
             try:
-                self._versions[raw] = str(Version(raw))
+                parsed = Version(raw)
             except InvalidVersion:
                 self._versions[raw] = None
+            else:
+                normalised = self._versions[raw] = str(parsed)
+                self.parsed.setdefault(normalised, parsed)
         return self._versions[raw]
 
 
