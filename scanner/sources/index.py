@@ -22,7 +22,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 from packaging.metadata import parse_email
@@ -32,7 +32,7 @@ from packaging.version import InvalidVersion, Version
 from scanner import wheels
 from scanner.names import invalid_name_reason, is_project_name
 from scanner.sources import sdist
-from scanner.sources.http import AccessDenied, Fetcher, FetchResult, redact
+from scanner.sources.http import AccessDenied, DecodeShaped, Fetcher, FetchResult, redact
 from scanner.sources.pypi import SIMPLE_JSON, json_api_base, segment
 
 RELEASES_KIND = "simple-releases-v4"  # v4: newest release first
@@ -99,6 +99,28 @@ class ReleaseMetadata:
     requires_dist: tuple[str, ...]
     requires_python: str
     source: str  # where the dependencies were read, for the report
+
+
+# What extract_releases reads of a simple page: the rest of each file entry (hashes,
+# sizes, upload times) is skipped unbuilt when decoding (see DecodeShaped). A field added
+# to the extraction is added here too.
+_ReleasesFile = TypedDict(
+    "_ReleasesFile",
+    {
+        "filename": str,
+        "url": str,
+        "requires-python": "str | None",
+        "yanked": "bool | str",
+        "core-metadata": "bool | dict[str, str]",
+        "data-dist-info-metadata": "bool | dict[str, str]",
+    },
+    total=False,
+)
+
+
+class _ReleasesPage(TypedDict, total=False):
+    name: str
+    files: list[_ReleasesFile]
 
 
 def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
@@ -269,7 +291,9 @@ class IndexClient:
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         """Every release of a project that has an installable file, or None and why."""
-        rows, why = await self._simple_page(name, RELEASES_KIND, extract_releases)
+        rows, why = await self._simple_page(
+            name, RELEASES_KIND, extract_releases, DecodeShaped(_ReleasesPage)
+        )
         return (None, why) if rows is None else ([IndexRelease.from_dict(r) for r in rows], "")
 
     async def files(self, name: str) -> tuple[list[dict[str, Any]] | None, str]:
@@ -278,10 +302,14 @@ class IndexClient:
         return await self._simple_page(name, FILES_KIND, extract_files)
 
     async def _simple_page(
-        self, name: str, kind: str, extract: Callable[[Any, str], Any]
+        self,
+        name: str,
+        kind: str,
+        extract: Callable[[Any, str], Any],
+        parse: Callable[[bytes], Any] | None = None,
     ) -> tuple[Any, str]:
         """What `extract` takes from the project's simple page (cached as `kind`), or None
-        and why."""
+        and why. `parse`: the decoder (the whole JSON document by default)."""
         if not is_project_name(name):
             return None, invalid_name_reason(name)
         result = await self.fetcher.get_json(
@@ -290,6 +318,7 @@ class IndexClient:
             extract,
             accept=SIMPLE_JSON,
             offload=True,
+            parse=parse,
         )
         if result.status == "not-found":
             return None, "the index has no project of this name"
