@@ -622,11 +622,17 @@ async def read_wheel_metadata(fetcher: Fetcher, url: str) -> bytes:
     downloading a wheel that may weigh hundreds of megabytes. Wheel builders write the
     dist-info last, so in most wheels the member lies inside the end already read."""
     tail = await _range(fetcher, url, f"bytes=-{_TAIL_BYTES}")
-    for entry in await _zip_directory(fetcher, url, tail):
+    for entry in await _zip_directory(fetcher, url, tail, _may_be_metadata):
         parts = entry.name.split("/")
         if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
             return await _zip_member(fetcher, url, entry, tail=tail)
     raise ValueError("no .dist-info/METADATA in the wheel")
+
+
+def _may_be_metadata(raw_name: bytes) -> bool:
+    """A cheap first look at a member's name, before it is decoded (torch's wheels list
+    thousands of members)."""
+    return raw_name.endswith(b".dist-info/METADATA")
 
 
 async def _read_zip_sdist(
@@ -680,8 +686,20 @@ class _ZipEntry:
     is_link: bool
 
 
-async def _zip_directory(fetcher: Fetcher, url: str, tail: tuple[bytes, int]) -> list[_ZipEntry]:
-    """The central directory of a remote zip whose last bytes (and size) are `tail`."""
+# A central directory entry's fixed part, after its signature: method, compressed and
+# uncompressed sizes, name, extra and comment lengths, external attributes, local header
+# offset.
+_DIRECTORY_ENTRY = struct.Struct("<4x6xH8xIIHHH4xII")
+
+
+async def _zip_directory(
+    fetcher: Fetcher,
+    url: str,
+    tail: tuple[bytes, int],
+    keep: Callable[[bytes], bool] | None = None,
+) -> list[_ZipEntry]:
+    """The central directory of a remote zip whose last bytes (and size) are `tail`;
+    with `keep`, only the entries whose raw name it accepts."""
     data, size = tail
     end = data.rfind(b"PK\x05\x06")
     if end < 0 or len(data) - end < 22:
@@ -699,19 +717,21 @@ async def _zip_directory(fetcher: Fetcher, url: str, tail: tuple[bytes, int]) ->
         directory = directory[0]
     found = []
     position = 0
+    fixed = _DIRECTORY_ENTRY.size
     for _ in range(entries):
         if directory[position : position + 4] != b"PK\x01\x02":
             break
-        method = struct.unpack("<H", directory[position + 10 : position + 12])[0]
-        compressed, size = struct.unpack("<II", directory[position + 20 : position + 28])
-        name_length, extra_length, comment_length = struct.unpack(
-            "<HHH", directory[position + 28 : position + 34]
-        )
-        attributes, local_offset = struct.unpack("<II", directory[position + 38 : position + 46])
-        name = directory[position + 46 : position + 46 + name_length].decode("utf-8", "replace")
+        if len(directory) - position < fixed:
+            raise ValueError("zip central directory cut short")
+        (method, compressed, size, name_length, extra_length, comment_length, attributes,
+         local_offset) = _DIRECTORY_ENTRY.unpack_from(directory, position)  # fmt: skip
+        raw_name = directory[position + fixed : position + fixed + name_length]
+        position += fixed + name_length + extra_length + comment_length
+        if keep is not None and not keep(raw_name):
+            continue
+        name = raw_name.decode("utf-8", "replace")
         link = stat.S_ISLNK(attributes >> 16)
         found.append(_ZipEntry(name, local_offset, compressed, size, method, link))
-        position += 46 + name_length + extra_length + comment_length
     return found
 
 
