@@ -524,27 +524,38 @@ class Fetcher:
             # the middle of the report; a retry that ends in failure is reported anyway.
             stamina.instrumentation.set_on_retry_hooks([])
 
+            # Every connection kept alive: over HTTP/1.1 each one closed is a new TLS
+            # handshake (httpx keeps 20 by default). As many to each host as requests
+            # may be in flight (the index and its file host: the resolver's range reads),
+            # so that neither host's idle connections are closed to open the other's;
+            # the semaphore still bounds the requests in flight.
+            limits = httpx.Limits(
+                max_connections=self._concurrency, max_keepalive_connections=self._concurrency
+            )
+            transport = self._transport
+            if transport is None:
+                lookups = _ResolvedOnce(None)
+
+                def pool() -> httpx.AsyncHTTPTransport:
+                    made = httpx.AsyncHTTPTransport(
+                        http2=use_http2(), limits=limits, verify=shared_ssl_context()
+                    )
+                    _resolve_once_for(made, lookups)
+                    return made
+
+                transport = _PoolPerHost(pool)
             self._client = httpx.AsyncClient(
-                http2=use_http2(),
                 timeout=httpx.Timeout(self.request_timeout, connect=self.connect_timeout),
-                # Every connection kept alive: over HTTP/1.1 each one closed is a new TLS
-                # handshake (httpx keeps 20 by default). Room for as many to a second host
-                # (the index's file host: the resolver's range reads), so that neither
-                # host's idle connections are closed to open the other's; the semaphore
-                # still bounds the requests in flight.
-                limits=httpx.Limits(
-                    max_connections=2 * self._concurrency,
-                    max_keepalive_connections=2 * self._concurrency,
-                ),
-                verify=shared_ssl_context() if self._transport is None else True,
                 # Only what _Inflater can decode within the size cap.
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
                 # Redirects are followed by _exchange, within the asked host only.
                 follow_redirects=False,
-                transport=self._transport,
+                transport=transport,
+                # For a proxy from the environment, which gets a transport of its own.
+                http2=use_http2(),
+                limits=limits,
+                verify=shared_ssl_context() if self._transport is None else True,
             )
-            if self._transport is None:
-                resolve_each_host_once(self._client)
             self._semaphore = asyncio.Semaphore(self._concurrency)
         return self._client
 
@@ -907,23 +918,59 @@ def resolve_each_host_once(client: httpx.AsyncClient) -> None:
     seen behind container and VPC resolvers) answer some of them only on the retry,
     five seconds later. httpx has no setting for it: the backend of its default
     transport's connection pool is wrapped (left alone if httpx changes its shape)."""
+    _resolve_once_for(getattr(client, "_transport", None), _ResolvedOnce(None))
+
+
+def _resolve_once_for(transport: Any, lookups: _ResolvedOnce) -> None:
+    """Wrap the network backend of `transport`'s pool (an httpx.AsyncHTTPTransport) in
+    a _ResolvedOnce that shares the lookups of `lookups`."""
     import httpcore
 
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if type(pool) is httpcore.AsyncConnectionPool and backend is not None:
-        pool._network_backend = _ResolvedOnce(backend)
+        pool._network_backend = _ResolvedOnce(backend, lookups._lookups)
+
+
+class _PoolPerHost:
+    """An httpx transport with a connection pool for each origin. httpcore's pool looks
+    at every connection it holds each time it assigns a request (some checks at every
+    connection for every idle one: the square of its size); the resolver keeps 24
+    connections to the index and as many to its file host, and one pool for both cost
+    a tenth of a cold resolution's CPU."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._pools: dict[tuple[bytes, bytes, int | None], Any] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.raw_scheme, url.raw_host, url.port)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = self._make()
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
 
 
 class _ResolvedOnce:
     """An httpcore network backend that resolves each (host, port) once, shared by every
     connection to it, then connects to its addresses in turn (the one that answered
     last, first), all within the connect timeout, as the wrapped backend would. A
-    failed lookup is not kept: the next connection asks again."""
+    failed lookup is not kept: the next connection asks again. `lookups`: those of
+    another _ResolvedOnce, to share them (each pool has its own backend)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(
+        self, inner: Any, lookups: dict[tuple[str, int], asyncio.Future[list[str]]] | None = None
+    ) -> None:
         self._inner = inner
-        self._lookups: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
+        self._lookups: dict[tuple[str, int], asyncio.Future[list[str]]] = (
+            {} if lookups is None else lookups
+        )
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,

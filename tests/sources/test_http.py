@@ -658,3 +658,27 @@ def test_a_request_searches_for_no_module(keep_alive_index, store, monkeypatch):
 
     assert [r.status for r in asyncio.run(run())] == ["ok", "ok"]
     assert searched == []
+
+
+def test_each_host_has_a_connection_pool_of_its_own(keep_alive_index, store):
+    """httpcore's pool looks at each connection it holds for every request it assigns:
+    the index's connections and its file host's are kept in separate pools, each the
+    size of the fetcher's concurrency."""
+    hosts = [keep_alive_index.url, keep_alive_index.url.replace("127.0.0.1", "localhost")]
+    fetcher = Fetcher(store, concurrency=3)
+
+    async def run() -> tuple[list[FetchResult], list[list[str]]]:
+        try:
+            results = await asyncio.gather(
+                *(fetcher.get_json(f"{h}/six?{n}", KIND, name_of) for h in hosts for n in range(6))
+            )
+            assert fetcher._client is not None
+            pools = fetcher._client._transport._pools.values()
+            held = [sorted({str(c._origin) for c in p._pool.connections}) for p in pools]
+            return results, held
+        finally:
+            await fetcher.aclose()
+
+    results, held = asyncio.run(run())
+    assert [r.status for r in results] == ["ok"] * 12
+    assert sorted(held) == sorted([[h] for h in hosts])
