@@ -291,8 +291,12 @@ class IndexClient:
 
     async def releases(self, name: str) -> tuple[list[IndexRelease] | None, str]:
         """Every release of a project that has an installable file, or None and why."""
+        # Decoded here, not in the decoder process: shaped and summarised in one pass, a
+        # page costs this loop less than sending it there did (pickling, the executor's
+        # threads): a cold resolution of the lab requirements, 5 interleaved rounds,
+        # 3.74 s of CPU in all against 4.32 s, this process's 3.74 s against 3.60 s.
         rows, why = await self._simple_page(
-            name, RELEASES_KIND, extract_releases, DecodeShaped(_ReleasesPage)
+            name, RELEASES_KIND, extract_releases, DecodeShaped(_ReleasesPage), offload=False
         )
         return (None, why) if rows is None else ([IndexRelease.from_dict(r) for r in rows], "")
 
@@ -307,9 +311,11 @@ class IndexClient:
         kind: str,
         extract: Callable[[Any, str], Any],
         parse: Callable[[bytes], Any] | None = None,
+        offload: bool = True,
     ) -> tuple[Any, str]:
         """What `extract` takes from the project's simple page (cached as `kind`), or None
-        and why. `parse`: the decoder (the whole JSON document by default)."""
+        and why. `parse`: the decoder (the whole JSON document by default); `offload`:
+        decoded in the decoder process (see Fetcher.get_json)."""
         if not is_project_name(name):
             return None, invalid_name_reason(name)
         result = await self.fetcher.get_json(
@@ -317,7 +323,7 @@ class IndexClient:
             kind,
             extract,
             accept=SIMPLE_JSON,
-            offload=True,
+            offload=offload,
             parse=parse,
         )
         if result.status == "not-found":
