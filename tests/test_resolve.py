@@ -300,6 +300,37 @@ def test_metadata_404s_learned_on_a_host_stop_the_404s_for_its_next_wheels(fixtu
     assert all(m.requires_dist is not None for m in found)
 
 
+def test_no_more_metadata_probes_are_in_flight_than_the_verdict_needs(fixture_index, tmp_path):
+    """The resolver's crawl asks for many wheels at once: before the host has shown that
+    it serves unadvertised `.metadata` files, a few are probed at a time and the rest go
+    straight to range requests, not all of them to the 404s."""
+    store = Store(tmp_path / "cache.db")
+
+    async def run():
+        fetcher = Fetcher(store)
+        client = IndexClient(fetcher, fixture_index.simple_url)
+        try:
+            releases = [await client.releases(name) for name, _, _ in UNSERVED]
+            return await asyncio.gather(
+                *(
+                    client.metadata(name, next(r for r in found if r.version == version))
+                    for (name, version, _), (found, _) in zip(UNSERVED, releases, strict=True)
+                )
+            )
+        finally:
+            await fetcher.aclose()
+
+    try:
+        found = asyncio.run(run())
+    finally:
+        store.close()
+    asked = [p for p in fixture_index.paths() if p.endswith(".metadata")]
+    assert len(asked) == UNADVERTISED_METADATA_PROBES < len(UNSERVED)
+    assert [m.source for m in found] == [
+        f"METADATA inside {filename} (range requests)" for _, _, filename in UNSERVED
+    ]
+
+
 def test_a_host_that_serves_unadvertised_metadata_keeps_being_asked(fixture_index, tmp_path):
     served = [
         ("idna", "3.20"),

@@ -54,6 +54,10 @@ _CHUNK_TIMEOUT = 300.0  # seconds the archive reader waits for one range
 # host have been answered 404 with no more successes than failures; after that the host
 # is taken not to serve them, and wheels go straight to range requests (a 404 costs a
 # round trip that is on the resolver's critical path; a range read returns the same bytes).
+# Until the host has served more of them than it refused, no more than this many are
+# asked at once: the resolver's crawl asks for dozens of wheels together, and all of them
+# would be probes before the first answer came back (a cold resolution of the llm-app
+# project behind this workplace's mirror sent 73 such 404s for 17 served).
 UNADVERTISED_METADATA_PROBES = 3
 
 
@@ -265,14 +269,29 @@ class _UnadvertisedMetadata:
     def __init__(self) -> None:
         self.served: Counter[str] = Counter()
         self.missing: Counter[str] = Counter()
+        self.asking: Counter[str] = Counter()  # probes in flight
 
-    def worth_asking(self, url: str) -> bool:
+    def start(self, url: str) -> bool:
+        """Whether to ask for this wheel's `.metadata`; if so, `finish` must follow."""
         host = _host(url)
-        missing = self.missing[host]
-        return missing < UNADVERTISED_METADATA_PROBES or self.served[host] > missing
+        served, missing = self.served[host], self.missing[host]
+        if served > missing:
+            ask = True
+        else:
+            ask = (
+                missing < UNADVERTISED_METADATA_PROBES
+                and self.asking[host] < UNADVERTISED_METADATA_PROBES
+            )
+        if ask:
+            self.asking[host] += 1
+        return ask
 
-    def record(self, url: str, served: bool) -> None:
-        (self.served if served else self.missing)[_host(url)] += 1
+    def finish(self, url: str, served: bool | None) -> None:
+        """The probe's answer: served, not (404), or None when it told nothing."""
+        host = _host(url)
+        self.asking[host] -= 1
+        if served is not None:
+            (self.served if served else self.missing)[host] += 1
 
 
 def _host(url: str) -> str:
@@ -346,29 +365,28 @@ class IndexClient:
         # PEP 658 metadata where advertised; mirrors often serve the `.metadata` files yet
         # drop the key from their pages, so a wheel's is tried even when not advertised,
         # until the host has shown that it does not serve them.
-        if release.metadata_advertised or (
-            release.metadata_is_wheel and self.unadvertised.worth_asking(release.metadata_url)
-        ):
-            result = await self.fetcher.get_json(
-                f"{release.metadata_url}.metadata",
-                METADATA_KIND,
-                extract_metadata,
-                ttl=IMMUTABLE_TTL,
-                parse=lambda body: body,
-                accept="*/*",
-            )
-            if not release.metadata_advertised and result.status in ("ok", "not-found"):
-                self.unadvertised.record(release.metadata_url, result.status == "ok")
-            if result.status == "ok":
-                return _release(result.data, f"PEP 658 metadata of {release.metadata_file}")
-            # A guessed URL may answer 403 where nothing is served (object stores do).
-            _refuse(result, forbidden_too=release.metadata_advertised)
-            errors.append(f"{release.metadata_file}.metadata: {_why(result)}")
+        probe = (
+            not release.metadata_advertised
+            and release.metadata_is_wheel
+            and self.unadvertised.start(release.metadata_url)
+        )
+        if release.metadata_advertised or probe:
+            found, error = await self._pep658_metadata(release, probe)
+            if found is not None:
+                return found
+            errors.append(error)
         if release.metadata_is_wheel:
             data, error = await self._wheel_metadata_by_range(release)
             if data is not None:
                 return _release(data, ranged)
             errors.append(error)
+            if not release.metadata_advertised and not probe:
+                # Not probed (the host's verdict, or enough probes in flight) and the
+                # range requests failed: the `.metadata` file may still be served.
+                found, error = await self._pep658_metadata(release, False)
+                if found is not None:
+                    return found
+                errors.append(error)
         else:
             data, error = await self._sdist_metadata(name, release)
             if data is not None:
@@ -394,6 +412,32 @@ class IndexClient:
             f"dependencies of {name} {release.version} could not be read without building "
             f"it ({'; '.join(e for e in errors if e)})"
         )
+
+    async def _pep658_metadata(
+        self, release: IndexRelease, probe: bool
+    ) -> tuple[ReleaseMetadata | None, str]:
+        """The release's `<file>.metadata` (PEP 658), or None and why. `probe`: counted
+        in the host's verdict on the unadvertised files (see _UnadvertisedMetadata)."""
+        told = None
+        try:
+            result = await self.fetcher.get_json(
+                f"{release.metadata_url}.metadata",
+                METADATA_KIND,
+                extract_metadata,
+                ttl=IMMUTABLE_TTL,
+                parse=lambda body: body,
+                accept="*/*",
+            )
+            if result.status in ("ok", "not-found"):
+                told = result.status == "ok"
+        finally:
+            if probe:
+                self.unadvertised.finish(release.metadata_url, told)
+        if result.status == "ok":
+            return _release(result.data, f"PEP 658 metadata of {release.metadata_file}"), ""
+        # A guessed URL may answer 403 where nothing is served (object stores do).
+        _refuse(result, forbidden_too=release.metadata_advertised)
+        return None, f"{release.metadata_file}.metadata: {_why(result)}"
 
     async def _wheel_metadata_by_range(self, release: IndexRelease) -> tuple[dict | None, str]:
         url = release.metadata_url
