@@ -1060,6 +1060,8 @@ def _socket_readable(sock: Any) -> bool:
     descriptor = sock.fileno()
     if descriptor < 0:
         return True
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([descriptor], [], [], 0)[0])
     poll = select.poll()
     poll.register(descriptor, select.POLLIN)
     return bool(poll.poll(0))
@@ -1197,22 +1199,24 @@ def _decode(
 
 
 _SHORT_BODY_BYTES = 16 * 1024
+_SHORT_BODY_SECONDS = 1.0
 
 
 async def _drain_short_body(response: httpx.Response) -> None:
     """Read and drop the body of an answer whose body is not wanted (a 404), when it is
     declared small: a connection closed with its body unread costs the next request a
     new TLS handshake, and a resolution behind a mirror that serves some `.metadata`
-    files and not others meets such a 404 for many wheels. Whatever goes wrong here only
-    costs that connection."""
+    files and not others meets such a 404 for many wheels. Whatever goes wrong here (a
+    body that does not come within a second, too) only costs that connection."""
     import httpx
 
     declared = response.headers.get("Content-Length", "")
     if not declared.isdigit() or int(declared) > _SHORT_BODY_BYTES:
         return
     try:
-        await _read_capped(response, _SHORT_BODY_BYTES)
-    except (httpx.HTTPError, httpx.StreamError, *_READ_FAILURES):
+        async with asyncio.timeout(_SHORT_BODY_SECONDS):
+            await _read_capped(response, _SHORT_BODY_BYTES)
+    except (TimeoutError, httpx.HTTPError, httpx.StreamError, *_READ_FAILURES):
         pass
 
 

@@ -529,7 +529,8 @@ class _KeepAliveIndex:
     """An HTTP/1.1 server on 127.0.0.1 that keeps connections open (the fixture indexes
     close each after one answer), counting the connections it accepts. `/missing` answers
     404 with a short body; `/closing` answers 200 and then closes the connection from the
-    server's side, after a moment; anything else 200 with a small JSON document."""
+    server's side, after a moment; `/stalling-404` answers 404 and never sends the body
+    it declares; anything else 200 with a small JSON document."""
 
     def __init__(self) -> None:
         import http.server
@@ -546,6 +547,14 @@ class _KeepAliveIndex:
                 super().setup()
 
             def do_GET(self) -> None:
+                if self.path == "/stalling-404":  # a body declared, never sent
+                    self.send_response(404)
+                    self.send_header("Content-Length", "100")
+                    self.end_headers()
+                    self.wfile.flush()
+                    time.sleep(4)
+                    self.close_connection = True
+                    return
                 if self.path == "/missing":
                     status, body = 404, b"Not Found: no such file on this index\n"
                 else:
@@ -602,6 +611,14 @@ def test_a_404_keeps_its_connection_for_the_next_request(keep_alive_index, store
     results = _in_turn(Fetcher(store), [f"{base}/missing", f"{base}/missing", f"{base}/six"])
     assert [r.status for r in results] == ["not-found", "not-found", "ok"]
     assert keep_alive_index.connections == 1
+
+
+def test_a_404_whose_short_body_never_comes_is_still_a_404(keep_alive_index, store):
+    """The body of a 404 is read only to keep the connection, and not for long: an index
+    that declares one and sends nothing has said "not found" all the same."""
+    fetcher = Fetcher(store, request_timeout=3.0)
+    (result,) = _in_turn(fetcher, [f"{keep_alive_index.url}/stalling-404"])
+    assert result.status == "not-found", result.error
 
 
 def test_a_connection_the_server_closed_is_not_used_again(keep_alive_index, store):
