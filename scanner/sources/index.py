@@ -54,10 +54,11 @@ _CHUNK_TIMEOUT = 300.0  # seconds the archive reader waits for one range
 # host have been answered 404 with no more successes than failures; after that the host
 # is taken not to serve them, and wheels go straight to range requests (a 404 costs a
 # round trip that is on the resolver's critical path; a range read returns the same bytes).
-# Until the host has served this many and more than it refused, no more than this many
-# are asked at once: the resolver's crawl asks for dozens of wheels together, and all of them
-# would be probes before the first answer came back (a cold resolution of the llm-app
-# project behind this workplace's mirror sent 73 such 404s for 17 served).
+# No more than this many are asked at once: the resolver's crawl asks for dozens of
+# wheels together, and all of them were probes before the first answer came back (a cold
+# resolution of the llm-app project behind this workplace's mirror sent 73 such 404s for
+# 17 served; a mirror that serves some and not others gave bursts after a lucky start
+# too). A wheel not probed is read by range requests, which return the same bytes.
 UNADVERTISED_METADATA_PROBES = 3
 
 
@@ -275,11 +276,8 @@ class _UnadvertisedMetadata:
         """Whether to ask for this wheel's `.metadata`; if so, `finish` must follow."""
         host = _host(url)
         served, missing = self.served[host], self.missing[host]
-        undecided = missing < UNADVERTISED_METADATA_PROBES or served > missing
-        if served > missing and served >= UNADVERTISED_METADATA_PROBES:
-            ask = True  # it serves them: every wheel's is asked for at once
-        else:
-            ask = undecided and self.asking[host] < UNADVERTISED_METADATA_PROBES
+        worth_it = missing < UNADVERTISED_METADATA_PROBES or served > missing
+        ask = worth_it and self.asking[host] < UNADVERTISED_METADATA_PROBES
         if ask:
             self.asking[host] += 1
         return ask
