@@ -34,6 +34,12 @@ _SELECT_OWNERSHIP = (
     " WHERE index_url = ?"
 )
 FLUSH_EVERY = 200
+_UPSERT_ANSWER = (
+    "INSERT INTO http_answers (url, kind, data, etag, last_modified, fetched_at)"
+    " VALUES (:url, :kind, :data, :etag, :last_modified, :fetched_at)"
+    " ON CONFLICT (url, kind) DO UPDATE SET data = excluded.data, etag = excluded.etag,"
+    " last_modified = excluded.last_modified, fetched_at = excluded.fetched_at"
+)
 CAPABILITY_TTL = 24 * 3600.0  # what an index serves is asked again after a day
 
 
@@ -249,10 +255,11 @@ class Store:
         if not self._pending:
             return
         rows, self._pending = list(self._pending.values()), {}
-        table = self.db["http_answers"]
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            table.upsert_all(rows, pk=("url", "kind"))
+            # One statement, not sqlite-utils' upsert_all: importing sqlite-utils and
+            # its table introspection cost a cold resolution 0.15 s for its 400 rows.
+            self.conn.executemany(_UPSERT_ANSWER, rows)
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise

@@ -300,6 +300,37 @@ def test_metadata_404s_learned_on_a_host_stop_the_404s_for_its_next_wheels(fixtu
     assert all(m.requires_dist is not None for m in found)
 
 
+def test_no_more_metadata_probes_are_in_flight_than_the_verdict_needs(fixture_index, tmp_path):
+    """The resolver's crawl asks for many wheels at once: before the host has shown that
+    it serves unadvertised `.metadata` files, a few are probed at a time and the rest go
+    straight to range requests, not all of them to the 404s."""
+    store = Store(tmp_path / "cache.db")
+
+    async def run():
+        fetcher = Fetcher(store)
+        client = IndexClient(fetcher, fixture_index.simple_url)
+        try:
+            releases = [await client.releases(name) for name, _, _ in UNSERVED]
+            return await asyncio.gather(
+                *(
+                    client.metadata(name, next(r for r in found if r.version == version))
+                    for (name, version, _), (found, _) in zip(UNSERVED, releases, strict=True)
+                )
+            )
+        finally:
+            await fetcher.aclose()
+
+    try:
+        found = asyncio.run(run())
+    finally:
+        store.close()
+    asked = [p for p in fixture_index.paths() if p.endswith(".metadata")]
+    assert len(asked) == UNADVERTISED_METADATA_PROBES < len(UNSERVED)
+    assert [m.source for m in found] == [
+        f"METADATA inside {filename} (range requests)" for _, _, filename in UNSERVED
+    ]
+
+
 def test_a_host_that_serves_unadvertised_metadata_keeps_being_asked(fixture_index, tmp_path):
     served = [
         ("idna", "3.20"),
@@ -504,3 +535,53 @@ def test_an_exact_pin_is_looked_up_and_still_matches_local_versions():
     assert _matches(["2.0.0", "2.1", "2.2.0"], "==2.1.0") == ["2.1"]
     assert _matches(["2.1.0", "2.1.0+cu118", "2.2.0"], "==2.1.0") == ["2.1.0+cu118", "2.1.0"]
     assert _matches(["2.1.0", "2.2.0"], "==3.0") == []
+
+
+def test_each_release_reads_the_metadata_of_its_best_file_whatever_the_page_holds():
+    """Per release, the file whose metadata is read: advertised PEP 658 metadata first,
+    then a pure-Python wheel, any wheel, an sdist. Entries outside the shape the page is
+    decoded into (a null `yanked`, a number for requires-python, a string entry) send the
+    page through the whole-document decoder, with the same summary."""
+    from scanner.sources.http import DecodeShaped, decode_json
+    from scanner.sources.index import _ReleasesPage, extract_releases
+
+    files = [
+        {"filename": "demo-1.0.tar.gz", "url": "../../p/demo-1.0.tar.gz", "yanked": True},
+        {"filename": "demo-1.0-cp311-cp311-linux_x86_64.whl", "url": "../../p/c.whl"},
+        {"filename": "demo-1.0-py3-none-any.whl", "url": "https://files.example/p/a.whl#x=1"},
+        {
+            "filename": "demo-2.0-cp311-cp311-linux_x86_64.whl",
+            "url": "/p/d.whl",
+            "core-metadata": {"sha256": "00"},
+            "requires-python": ">=3.9",
+        },
+        {
+            "filename": "demo-2.0-py3-none-any.whl",
+            "url": "https://files.example/p/b.whl?x=1",
+            "requires-python": ">=3.8",
+            "yanked": "broken",
+        },
+        {"filename": "demo-3.0.tar.gz", "url": "demo-3.0.tar.gz", "yanked": "bad"},
+        {"filename": "other-3.0.tar.gz", "url": "other-3.0.tar.gz"},
+    ]
+    page = {"name": "Demo", "files": files}
+    url = "https://index.example/simple/demo/"
+    expected = [
+        ("3.0", "demo-3.0.tar.gz", "https://index.example/simple/demo/demo-3.0.tar.gz",
+         False, False, ("",), True),
+        ("2.0", "demo-2.0-cp311-cp311-linux_x86_64.whl", "https://index.example/p/d.whl",
+         True, True, (">=3.8", ">=3.9"), False),
+        ("1.0", "demo-1.0-py3-none-any.whl", "https://files.example/p/a.whl",
+         True, False, ("",), False),
+    ]  # fmt: skip
+    fields = ("version", "metadata_file", "metadata_url", "metadata_is_wheel",
+              "metadata_advertised", "requires_python", "yanked")  # fmt: skip
+    shaped = DecodeShaped(_ReleasesPage)
+    for odd in ({}, {"yanked": None}, {"requires-python": 3}):
+        body = json.dumps({**page, "files": [*files[:-1], {**files[-1], **odd}, "x"]}).encode()
+        rows = extract_releases(shaped(body), url)
+        assert rows == extract_releases(decode_json(body), url)
+        assert [tuple(row[f] for f in fields) for row in rows] == [
+            tuple(list(value) if isinstance(value, tuple) else value for value in row)
+            for row in expected
+        ]

@@ -202,3 +202,28 @@ def test_a_cache_of_one_answer_per_url_is_replaced(tmp_path):
     tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "http_cache" not in tables and store.get("u", "k") is None
     store.close()
+
+
+def test_answers_are_written_and_replaced_without_importing_sqlite_utils(tmp_path):
+    """A cold resolution writes a few hundred answers: one upsert statement, without the
+    0.1 s import of sqlite-utils and its table introspection. A second answer for the
+    same URL and kind replaces the first, validators included."""
+    code = (
+        "import sys; from scanner.store import Store\n"
+        f"store = Store({str(tmp_path / 'trustmap.db')!r})\n"
+        "for n in range(300): store.put(f'https://x/{n}', 'k', {'n': n}, None, None)\n"
+        "store.flush()\n"
+        "store.put('https://x/7', 'k', {'n': 'again'}, 'W/1', 'Fri')\n"
+        "store.flush(); store.close()\n"
+        "print('sqlite_utils' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+    store = Store(tmp_path / "trustmap.db")
+    try:
+        again, other = store.get("https://x/7", "k"), store.get("https://x/299", "k")
+        count = store.conn.execute("SELECT COUNT(*) FROM http_answers").fetchone()[0]
+    finally:
+        store.close()
+    assert (again.data, again.etag, again.last_modified) == ({"n": "again"}, "W/1", "Fri")
+    assert other.data == {"n": 299} and count == 300

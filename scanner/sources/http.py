@@ -632,27 +632,38 @@ class Fetcher:
         if self._client is None:
             import httpx
 
+            # Every connection kept alive: over HTTP/1.1 each one closed is a new TLS
+            # handshake (httpx keeps 20 by default). As many to each host as requests
+            # may be in flight (the index and its file host: the resolver's range reads),
+            # so that neither host's idle connections are closed to open the other's;
+            # the semaphore still bounds the requests in flight.
+            limits = httpx.Limits(
+                max_connections=self._concurrency, max_keepalive_connections=self._concurrency
+            )
+            transport = self._transport
+            if transport is None:
+                lookups = _ResolvedOnce(None)
+
+                def pool() -> httpx.AsyncHTTPTransport:
+                    made = httpx.AsyncHTTPTransport(
+                        http2=use_http2(), limits=limits, verify=shared_ssl_context()
+                    )
+                    _resolve_once_for(made, lookups)
+                    return made
+
+                transport = _PoolPerHost(pool)
             self._client = httpx.AsyncClient(
-                http2=use_http2(),
                 timeout=httpx.Timeout(self.request_timeout, connect=self.connect_timeout),
-                # Every connection kept alive: over HTTP/1.1 each one closed is a new TLS
-                # handshake (httpx keeps 20 by default). Room for as many to a second host
-                # (the index's file host: the resolver's range reads), so that neither
-                # host's idle connections are closed to open the other's; the semaphore
-                # still bounds the requests in flight.
-                limits=httpx.Limits(
-                    max_connections=2 * self._concurrency,
-                    max_keepalive_connections=2 * self._concurrency,
-                ),
-                verify=shared_ssl_context() if self._transport is None else True,
                 # Only what _Inflater can decode within the size cap.
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
                 # Redirects are followed by _exchange, within the asked host only.
                 follow_redirects=False,
-                transport=self._transport,
+                transport=transport,
+                # For a proxy from the environment, which gets a transport of its own.
+                http2=use_http2(),
+                limits=limits,
+                verify=shared_ssl_context() if self._transport is None else True,
             )
-            if self._transport is None:
-                resolve_each_host_once(self._client)
             self._semaphore = asyncio.Semaphore(self._concurrency)
         return self._client
 
@@ -998,6 +1009,8 @@ class Fetcher:
                 body = b""
                 if with_body is None or response.status_code in with_body:
                     body = await _read_capped(response, limit)
+                else:
+                    await _drain_short_body(response)
                 return _Answer(response.status_code, response.headers, body, redact(current))
             finally:
                 await response.aclose()
@@ -1021,23 +1034,59 @@ def resolve_each_host_once(client: httpx.AsyncClient) -> None:
     seen behind container and VPC resolvers) answer some of them only on the retry,
     five seconds later. httpx has no setting for it: the backend of its default
     transport's connection pool is wrapped (left alone if httpx changes its shape)."""
+    _resolve_once_for(getattr(client, "_transport", None), _ResolvedOnce(None))
+
+
+def _resolve_once_for(transport: Any, lookups: _ResolvedOnce) -> None:
+    """Wrap the network backend of `transport`'s pool (an httpx.AsyncHTTPTransport) in
+    a _ResolvedOnce that shares the lookups of `lookups`."""
     import httpcore
 
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if type(pool) is httpcore.AsyncConnectionPool and backend is not None:
-        pool._network_backend = _ResolvedOnce(backend)
+        pool._network_backend = _ResolvedOnce(backend, lookups._lookups)
+
+
+class _PoolPerHost:
+    """An httpx transport with a connection pool for each origin. httpcore's pool looks
+    at every connection it holds each time it assigns a request (some checks at every
+    connection for every idle one: the square of its size); the resolver keeps 24
+    connections to the index and as many to its file host, and one pool for both cost
+    a tenth of a cold resolution's CPU."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._pools: dict[tuple[bytes, bytes, int | None], Any] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.raw_scheme, url.raw_host, url.port)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = self._make()
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
 
 
 class _ResolvedOnce:
     """An httpcore network backend that resolves each (host, port) once, shared by every
     connection to it, then connects to its addresses in turn (the one that answered
     last, first), all within the connect timeout, as the wrapped backend would. A
-    failed lookup is not kept: the next connection asks again."""
+    failed lookup is not kept: the next connection asks again. `lookups`: those of
+    another _ResolvedOnce, to share them (each pool has its own backend)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(
+        self, inner: Any, lookups: dict[tuple[str, int], asyncio.Future[list[str]]] | None = None
+    ) -> None:
         self._inner = inner
-        self._lookups: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
+        self._lookups: dict[tuple[str, int], asyncio.Future[list[str]]] = (
+            {} if lookups is None else lookups
+        )
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
@@ -1062,7 +1111,7 @@ class _ResolvedOnce:
             if addresses[0] != address:  # tried first by the next connection
                 addresses.remove(address)
                 addresses.insert(0, address)
-            return stream
+            return _ReadableCheaply(stream)
         raise failure
 
     async def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
@@ -1087,6 +1136,51 @@ class _ResolvedOnce:
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+class _ReadableCheaply:
+    """An httpcore network stream whose "is_readable" (asked of every idle connection
+    each time the pool assigns a request, to find the ones the server closed) is one
+    poll of the socket. anyio's answer rebuilds every attribute of the TLS and socket
+    layers first, a getpeername call included: with 48 connections kept alive that was
+    a quarter of a cold resolution's event-loop time."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                        timeout: float | None = None) -> Any:  # fmt: skip
+        return _ReadableCheaply(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._socket is not None:
+            return _socket_readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+def _socket_readable(sock: Any) -> bool:
+    """Whether reading the socket would not block (data, or the peer's close); a socket
+    already closed counts as readable, as httpcore has it."""
+    import select
+
+    descriptor = sock.fileno()
+    if descriptor < 0:
+        return True
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([descriptor], [], [], 0)[0])
+    poll = select.poll()
+    poll.register(descriptor, select.POLLIN)
+    return bool(poll.poll(0))
 
 
 async def _lookup(host: str, port: int) -> list[str]:
@@ -1226,6 +1320,28 @@ def _decode(
         return True, extract(document, url)
     except (LookupError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         return False, f"unexpected response shape ({exc!r:.200})"
+
+
+_SHORT_BODY_BYTES = 16 * 1024
+_SHORT_BODY_SECONDS = 1.0
+
+
+async def _drain_short_body(response: httpx.Response) -> None:
+    """Read and drop the body of an answer whose body is not wanted (a 404), when it is
+    declared small: a connection closed with its body unread costs the next request a
+    new TLS handshake, and a resolution behind a mirror that serves some `.metadata`
+    files and not others meets such a 404 for many wheels. Whatever goes wrong here (a
+    body that does not come within a second, too) only costs that connection."""
+    import httpx
+
+    declared = response.headers.get("Content-Length", "")
+    if not declared.isdigit() or int(declared) > _SHORT_BODY_BYTES:
+        return
+    try:
+        async with asyncio.timeout(_SHORT_BODY_SECONDS):
+            await _read_capped(response, _SHORT_BODY_BYTES)
+    except (TimeoutError, httpx.HTTPError, httpx.StreamError, *_READ_FAILURES):
+        pass
 
 
 async def _read_capped(response: httpx.Response, limit: int | None = None) -> bytes:

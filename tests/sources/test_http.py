@@ -523,3 +523,179 @@ def test_an_error_without_a_message_is_named_once():
 
     assert _describe(httpx.ConnectTimeout("")) == "ConnectTimeout"
     assert _describe(httpx.ConnectError("refused")) == "ConnectError: refused"
+
+
+class _KeepAliveIndex:
+    """An HTTP/1.1 server on 127.0.0.1 that keeps connections open (the fixture indexes
+    close each after one answer), counting the connections it accepts. `/missing` answers
+    404 with a short body; `/closing` answers 200 and then closes the connection from the
+    server's side, after a moment; `/stalling-404` answers 404 and never sends the body
+    it declares; anything else 200 with a small JSON document."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        index = self
+        self.connections = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                index.connections += 1
+                super().setup()
+
+            def do_GET(self) -> None:
+                if self.path == "/stalling-404":  # a body declared, never sent
+                    self.send_response(404)
+                    self.send_header("Content-Length", "100")
+                    self.end_headers()
+                    self.wfile.flush()
+                    time.sleep(4)
+                    self.close_connection = True
+                    return
+                if self.path == "/missing":
+                    status, body = 404, b"Not Found: no such file on this index\n"
+                else:
+                    status, body = 200, b'{"info": {"name": "six", "version": "1.16.0"}}'
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
+                if self.path == "/closing":
+                    self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def keep_alive_index():
+    index = _KeepAliveIndex()
+    yield index
+    index.close()
+
+
+def _in_turn(fetcher: Fetcher, urls: list[str], ask=None) -> list[Any]:
+    """The answers to `urls`, asked one after another (`ask(url)`: a get_json by default)."""
+
+    async def run() -> list[Any]:
+        try:
+            results = []
+            for url in urls:
+                asked = ask(url) if ask else fetcher.get_json(url, KIND, name_of)
+                results.append(await asked)
+                await asyncio.sleep(0.2)  # time for a closing server's FIN to arrive
+            return results
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(run())
+
+
+def test_a_404_keeps_its_connection_for_the_next_request(keep_alive_index, store):
+    """A 404's short body is read, not left on the wire: the next request reuses the
+    connection instead of opening (over TLS: handshaking) a new one."""
+    base = keep_alive_index.url
+    results = _in_turn(Fetcher(store), [f"{base}/missing", f"{base}/missing", f"{base}/six"])
+    assert [r.status for r in results] == ["not-found", "not-found", "ok"]
+    assert keep_alive_index.connections == 1
+
+
+def test_a_404_whose_short_body_never_comes_is_still_a_404(keep_alive_index, store):
+    """The body of a 404 is read only to keep the connection, and not for long: an index
+    that declares one and sends nothing has said "not found" all the same."""
+    fetcher = Fetcher(store, request_timeout=3.0)
+    (result,) = _in_turn(fetcher, [f"{keep_alive_index.url}/stalling-404"])
+    assert result.status == "not-found", result.error
+
+
+def test_a_connection_the_server_closed_is_not_used_again(keep_alive_index, store):
+    """The pool asks each idle connection whether the server closed it (a readable
+    socket): one that was closed is replaced, so the next request succeeds at its one
+    attempt (a range request is never retried) rather than failing on a dead connection.
+    The server answers 200, not 206: None, "ranges not served"."""
+    base = keep_alive_index.url
+    fetcher = Fetcher(store)
+    urls = [f"{base}/closing", f"{base}/six", f"{base}/six"]
+    results = _in_turn(fetcher, urls, lambda url: fetcher.get_range(url, "bytes=0-9", 100))
+    assert results == [None, None, None]
+    assert keep_alive_index.connections == 2
+
+
+def test_a_socket_is_readable_with_data_or_when_closed():
+    left, right = socket.socketpair()
+    try:
+        assert not http._socket_readable(left)
+        right.sendall(b"x")
+        assert http._socket_readable(left)
+        left.recv(1)
+        right.close()
+        assert http._socket_readable(left)  # the peer's close reads as b""
+    finally:
+        left.close()
+    assert http._socket_readable(left)  # closed here: fileno() is -1
+
+
+def test_a_request_searches_for_no_module(keep_alive_index, store, monkeypatch):
+    """httpcore imports sniffio at every lock and event it makes (about ten per
+    request); without it installed, each of those imports searched sys.path and failed,
+    some 7% of a cold resolution's CPU. Once the client is up, a request imports nothing."""
+    import sys
+
+    searched: list[str] = []
+
+    class Watching:
+        @staticmethod
+        def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+            searched.append(name)
+            return None
+
+    base = keep_alive_index.url
+    fetcher = Fetcher(store)
+
+    async def run() -> list[FetchResult]:
+        try:
+            first = await fetcher.get_json(f"{base}/six", KIND, name_of)  # the client is made
+            monkeypatch.setattr(sys, "meta_path", [Watching, *sys.meta_path])
+            return [first, await fetcher.get_json(f"{base}/six", KIND, name_of, force=True)]
+        finally:
+            await fetcher.aclose()
+
+    assert [r.status for r in asyncio.run(run())] == ["ok", "ok"]
+    assert searched == []
+
+
+def test_each_host_has_a_connection_pool_of_its_own(keep_alive_index, store):
+    """httpcore's pool looks at each connection it holds for every request it assigns:
+    the index's connections and its file host's are kept in separate pools, each the
+    size of the fetcher's concurrency."""
+    hosts = [keep_alive_index.url, keep_alive_index.url.replace("127.0.0.1", "localhost")]
+    fetcher = Fetcher(store, concurrency=3)
+
+    async def run() -> tuple[list[FetchResult], list[list[str]]]:
+        try:
+            results = await asyncio.gather(
+                *(fetcher.get_json(f"{h}/six?{n}", KIND, name_of) for h in hosts for n in range(6))
+            )
+            assert fetcher._client is not None
+            pools = fetcher._client._transport._pools.values()
+            held = [sorted({str(c._origin) for c in p._pool.connections}) for p in pools]
+            return results, held
+        finally:
+            await fetcher.aclose()
+
+    results, held = asyncio.run(run())
+    assert [r.status for r in results] == ["ok"] * 12
+    assert sorted(held) == sorted([[h] for h in hosts])
