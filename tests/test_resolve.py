@@ -542,8 +542,8 @@ def test_each_release_reads_the_metadata_of_its_best_file_whatever_the_page_hold
     then a pure-Python wheel, any wheel, an sdist. Entries outside the shape the page is
     decoded into (a null `yanked`, a number for requires-python, a string entry) send the
     page through the whole-document decoder, with the same summary."""
-    from scanner.sources.http import DecodeShaped, decode_json
-    from scanner.sources.index import _ReleasesPage, extract_releases
+    from scanner.sources.http import decode_json
+    from scanner.sources.index import decode_releases_page, extract_releases
 
     files = [
         {"filename": "demo-1.0.tar.gz", "url": "../../p/demo-1.0.tar.gz", "yanked": True},
@@ -576,7 +576,7 @@ def test_each_release_reads_the_metadata_of_its_best_file_whatever_the_page_hold
     ]  # fmt: skip
     fields = ("version", "metadata_file", "metadata_url", "metadata_is_wheel",
               "metadata_advertised", "requires_python", "yanked")  # fmt: skip
-    shaped = DecodeShaped(_ReleasesPage)
+    shaped = decode_releases_page
     for odd in ({}, {"yanked": None}, {"requires-python": 3}):
         body = json.dumps({**page, "files": [*files[:-1], {**files[-1], **odd}, "x"]}).encode()
         rows = extract_releases(shaped(body), url)

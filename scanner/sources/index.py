@@ -132,6 +132,9 @@ class _ReleasesPage(TypedDict, total=False):
     files: list[_ReleasesFile]
 
 
+decode_releases_page = DecodeShaped("scanner.sources.index:_ReleasesPage")
+
+
 def extract_releases(doc: dict[str, Any], url: str) -> list[dict[str, Any]]:
     """The simple page summarised per release, at fetch time, newest release first: each an
     `IndexRelease.to_dict()`. Relative URLs are resolved here; eggs, installers and files of other
@@ -320,7 +323,7 @@ class IndexClient:
             name,
             RELEASES_KIND,
             extract_releases,
-            parse=DecodeShaped(_ReleasesPage),
+            parse=decode_releases_page,
             offload=False,
             convert=_releases_of,
         )
