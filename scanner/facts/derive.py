@@ -97,36 +97,14 @@ def _well_kept(facts: Facts | None) -> bool | None:
     return False
 
 
-def build_facts(
-    package: Package,
-    record: IndexRecord | None,
-    top: TopPackages,
-    graph_facts: dict[str, Any],
-    now: datetime | None = None,
-    *,
-    history: Mapping[str, OwnershipRecord] | None = None,
-    accounts: Mapping[str, list[str]] | None = None,
-    enrichment: SourceAnswer | None = None,
-    internal_patterns: Iterable[str] = (),
-) -> Facts:
-    facts = _build_facts(
-        package,
-        record,
-        top,
-        graph_facts,
-        now,
-        history=history,
-        accounts=accounts,
-        enrichment=enrichment,
-        internal_patterns=internal_patterns,
-    )
-    # OSV answers for the versions whose vulnerabilities the index did not list.
-    values, unknown = dict(facts.values), dict(facts.unknown)
+def _finished(values: dict[str, Any], unknown: dict[str, str]) -> Facts:
+    """The facts, with OSV's answers for the versions whose vulnerabilities the index
+    did not list: the last step of every way out of build_facts."""
     osv_vulnerability_facts(values, unknown)
     return Facts(values, unknown)
 
 
-def _build_facts(
+def build_facts(
     package: Package,
     record: IndexRecord | None,
     top: TopPackages,
@@ -173,7 +151,7 @@ def _build_facts(
             values["license"] = package.license
         else:
             unknown["license"] = reason
-        return Facts(values, unknown)
+        return _finished(values, unknown)
     if record.status == "not-found":
         values["known_to_index"] = False
         values["index_name_collision"] = False
@@ -185,7 +163,7 @@ def _build_facts(
             values["license"] = package.license
         else:
             unknown["license"] = "the index has no record of it, and its METADATA gave none"
-        return Facts(values, unknown)
+        return _finished(values, unknown)
     project = record.project or Project(record.name)
     values["known_to_index"] = True
     if record.other_index:
@@ -207,7 +185,7 @@ def _build_facts(
     provenance_facts(record.provenance, values, unknown)
     if record.other_index:
         _simple_index_facts(package, record.other_index, project, values, unknown)
-    return Facts(values, unknown)
+    return _finished(values, unknown)
 
 
 def _simple_index_facts(
